@@ -1,0 +1,46 @@
+"""unseen: make photos safe to share — obscure every face, strip identifying metadata."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+import numpy as np
+
+from unseen.faces import Detector, Faces
+from unseen.obscure import DEFAULT_GROW, Method
+
+
+def detect(image: np.ndarray, quality: str = "balanced", threshold: float | None = None) -> Faces:
+    """The faces in an RGB (H×W×3), RGBA or grayscale (H×W) uint8 image."""
+    from unseen.detect.presets import Quality, build_detector
+
+    return build_detector(Quality(quality), threshold)(_rgb(image))
+
+
+def anonymize_image(
+    image: np.ndarray,
+    method: str = "solid",
+    strength: float = 1.0,
+    quality: str = "balanced",
+    detector: Detector | None = None,
+    grow: float = DEFAULT_GROW,
+) -> tuple[np.ndarray, Faces]:
+    """A copy of `image` with every face found obscured, and the faces. The input array is not changed."""
+    from unseen.detect.presets import Quality, build_detector
+    from unseen.obscure import obscure
+
+    faces = (detector or build_detector(Quality(quality)))(_rgb(image))
+    wide = image[..., None] if image.ndim == 2 else image
+    out = obscure(wide, faces, Method(method), strength, grow)
+    return (out[..., 0] if image.ndim == 2 else out), faces
+
+
+def _rgb(image: np.ndarray) -> np.ndarray:
+    if image.dtype != np.uint8 or image.ndim not in (2, 3):
+        raise ValueError(f"expected an H×W, H×W×3 or H×W×4 uint8 image, got {image.dtype} {image.shape}")
+    if image.ndim == 2:
+        return np.repeat(image[..., None], 3, axis=2)
+    return np.ascontiguousarray(image[..., :3])
+
+
+__all__ = ["Detector", "Faces", "__version__", "anonymize_image", "detect"]

@@ -1,0 +1,5 @@
+import sys
+
+from unseen.cli import main
+
+sys.exit(main())

@@ -1,0 +1,153 @@
+"""The `unseen` command: arguments in, one line per problem, a summary, an exit code out."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import NoReturn
+
+from unseen import __version__
+from unseen.detect.centerface import MODEL_NAME, model_sha256
+from unseen.detect.presets import Quality, build_detector, effective_threshold
+from unseen.media.image import DEFAULT_MAX_PIXELS
+from unseen.obscure import DEFAULT_GROW, WEAK_METHOD_WARNING, Method
+from unseen.paths import Job, UsageError, display, plan
+from unseen.pipeline import Options, process
+from unseen.report import FileReport, RunReport
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+FORMAT_NAMES = {"jpeg": "JPEG", "jpg": "JPEG", "png": "PNG", "webp": "WEBP", "tiff": "TIFF", "tif": "TIFF"}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line, not argparse's usage block: the user asked for something that cannot be done.
+        self.exit(EXIT_USAGE, f"unseen: {message} (see unseen --help)\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="unseen", description="Make photos safe to share: obscure every face, strip metadata.")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="image files and folders (recursive)")
+    p.add_argument("-o", "--output", type=Path, help="output folder (default: NAME_unseen beside each input)")
+    p.add_argument("--format", choices=sorted(FORMAT_NAMES), help="write this format instead of the input's")
+    p.add_argument(
+        "--method",
+        choices=[m.value for m in Method],
+        default=Method.SOLID.value,
+        help="how faces are obscured (default: solid; pixelate and blur can be undone by recognisers)",
+    )
+    p.add_argument("--strength", type=_fraction, default=1.0, help="pixelate/blur coarseness in (0, 1] (default 1)")
+    p.add_argument("--grow", type=_grow, default=DEFAULT_GROW, help=f"region size / face box (default {DEFAULT_GROW})")
+    p.add_argument(
+        "--quality",
+        choices=[q.value for q in Quality],
+        default=Quality.BALANCED.value,
+        help="detection effort (default: balanced)",
+    )
+    p.add_argument("--threshold", type=_fraction, help="detection score threshold (default: the preset's)")
+    p.add_argument("--report", type=Path, metavar="FILE.json", help="write a JSON report of what was done")
+    p.add_argument("--overwrite", action="store_true", help="replace existing output files (never an input)")
+    p.add_argument(
+        "--max-pixels",
+        type=_positive_int,
+        default=DEFAULT_MAX_PIXELS,
+        help=f"refuse images with more pixels than this (default {DEFAULT_MAX_PIXELS:,})",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary; problems only")
+    p.add_argument("--version", action="version", version=f"unseen {__version__}")
+    return p
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not in (0, 1]")
+    return value
+
+
+def _grow(text: str) -> float:
+    value = float(text)
+    if not 1.0 <= value <= 4.0:
+        raise argparse.ArgumentTypeError(f"{text} is not between 1 and 4")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text.replace("_", "").replace(",", ""))
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except UsageError as error:
+        print(f"unseen: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("unseen: interrupted; files not finished were not written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _run(args: argparse.Namespace) -> int:
+    method = Method(args.method)
+    if not method.destructive:
+        print(WEAK_METHOD_WARNING.format(method=method.value), file=sys.stderr)
+    fmt = FORMAT_NAMES[args.format] if args.format else None
+    jobs = plan(args.paths, args.output, fmt)
+    options = Options(
+        method=method, strength=args.strength, grow=args.grow, overwrite=args.overwrite, max_pixels=args.max_pixels
+    )
+    detector = build_detector(Quality(args.quality), args.threshold)
+    report = RunReport(
+        unseen_version=__version__,
+        model={"name": MODEL_NAME, "sha256": model_sha256()},
+        settings={
+            "method": method.value,
+            "strength": args.strength,
+            "grow": args.grow,
+            "quality": args.quality,
+            "threshold": effective_threshold(Quality(args.quality), args.threshold),
+            "format": fmt,
+        },
+        started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
+    started = time.perf_counter()
+    for result in _with_progress(jobs, args.quiet, lambda job: process(job, detector, options)):
+        report.files.append(result)
+    report.seconds = round(time.perf_counter() - started, 3)
+    return _finish(report, args)
+
+
+def _with_progress(jobs: list[Job], quiet: bool, work: object) -> Iterable[FileReport]:
+    from tqdm import tqdm
+
+    show = not quiet and sys.stderr.isatty()
+    with tqdm(total=len(jobs), unit="file", disable=not show, file=sys.stderr, leave=False) as bar:
+        for job in jobs:
+            result: FileReport = work(job)  # type: ignore[operator]
+            if result.status == "failed":
+                tqdm.write(f"unseen: {result.input}: {result.reason}", file=sys.stderr)
+            bar.update()
+            yield result
+
+
+def _finish(report: RunReport, args: argparse.Namespace) -> int:
+    if args.report is not None:
+        try:
+            report.write(args.report)
+        except OSError as error:
+            print(f"unseen: cannot write report {display(args.report)}: {error.strerror or error}", file=sys.stderr)
+            return EXIT_FAILED
+    if not args.quiet:
+        print(report.summary_line(), file=sys.stderr)
+    if not report.files:
+        print("unseen: no files found in the given paths", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_FAILED if report.count("failed") else EXIT_OK

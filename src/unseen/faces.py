@@ -1,0 +1,56 @@
+"""Faces found in one image: plain arrays in one small dataclass, so detectors compose."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Faces:
+    """N face boxes (x1, y1, x2, y2 in pixels of the image they were found in) and N scores in 0..1."""
+
+    boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))
+    scores: np.ndarray = field(default_factory=lambda: np.zeros((0,), np.float32))
+
+    def __post_init__(self) -> None:
+        boxes = np.asarray(self.boxes, np.float32).reshape(-1, 4)
+        scores = np.asarray(self.scores, np.float32).reshape(-1)
+        if len(boxes) != len(scores):
+            raise ValueError(f"{len(boxes)} boxes but {len(scores)} scores")
+        object.__setattr__(self, "boxes", boxes)
+        object.__setattr__(self, "scores", scores)
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    def __getitem__(self, index: np.ndarray | slice) -> Faces:
+        return Faces(self.boxes[index], self.scores[index])
+
+    @staticmethod
+    def concat(parts: list[Faces]) -> Faces:
+        if not parts:
+            return Faces()
+        return Faces(np.concatenate([p.boxes for p in parts]), np.concatenate([p.scores for p in parts]))
+
+    def scaled(self, sx: float, sy: float) -> Faces:
+        """The same faces in an image resized by (sx, sy)."""
+        return Faces(self.boxes * np.array([sx, sy, sx, sy], np.float32), self.scores)
+
+    def clipped(self, width: int, height: int) -> Faces:
+        boxes = np.clip(self.boxes, 0, [width, height, width, height])
+        keep = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+        return Faces(boxes[keep], self.scores[keep])
+
+    def to_list(self) -> list[dict[str, object]]:
+        """Boxes and scores as JSON-ready dicts (rounded; never pixels)."""
+        return [
+            {"box": [round(float(v), 1) for v in box], "score": round(float(score), 4)}
+            for box, score in zip(self.boxes, self.scores, strict=True)
+        ]
+
+
+# A detector takes an RGB uint8 image (H×W×3) and returns the faces in it.
+Detector = Callable[[np.ndarray], Faces]

@@ -1,0 +1,1 @@
+"""Reading and writing media files, and what of their metadata may survive."""

@@ -1,0 +1,1 @@
+"""Model files shipped inside the package (see MODELS.md beside this file)."""

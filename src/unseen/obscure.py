@@ -1,0 +1,102 @@
+"""Making face regions unrecognisable: the region geometry and the fill methods."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import cv2
+import numpy as np
+
+from unseen.faces import Faces
+
+DEFAULT_GROW = 1.6  # a face box grown 1.6× (0.3 of its size on each side) covers hair, ears and chin
+
+
+class Method(str, Enum):
+    SOLID = "solid"
+    NOISE = "noise"
+    PIXELATE = "pixelate"
+    BLUR = "blur"
+
+    @property
+    def destructive(self) -> bool:
+        """Whether nothing of the original pixels survives in the region."""
+        return self in (Method.SOLID, Method.NOISE)
+
+
+WEAK_METHOD_WARNING = (
+    "warning: {method} keeps some of each face; face recognisers can still match lightly blurred or "
+    "pixelated faces. Use --method solid or noise for footage that puts people at risk."
+)
+
+
+def head_boxes(faces: Faces, width: int, height: int, grow: float = DEFAULT_GROW) -> np.ndarray:
+    """Face boxes grown by `grow` about their centres, as integer x1, y1, x2, y2 inside the image."""
+    boxes = faces.boxes
+    centre = (boxes[:, :2] + boxes[:, 2:]) / 2
+    half = (boxes[:, 2:] - boxes[:, :2]) * grow / 2
+    grown = np.concatenate([np.floor(centre - half), np.ceil(centre + half)], axis=1)
+    return np.clip(grown, 0, [width, height, width, height]).astype(np.int64)
+
+
+def region_mask(faces: Faces, width: int, height: int, grow: float = DEFAULT_GROW) -> np.ndarray:
+    """A boolean mask with an ellipse inscribed in each grown face box."""
+    mask = np.zeros((height, width), np.uint8)
+    boxes = faces.boxes
+    centres = (boxes[:, :2] + boxes[:, 2:]) / 2
+    axes = (boxes[:, 2:] - boxes[:, :2]) * grow / 2
+    for (cx, cy), (ax, ay) in zip(centres, axes, strict=True):
+        # +0.5 px so that even a 1-pixel face gets a non-empty ellipse.
+        axis = (int(np.ceil(ax + 0.5)), int(np.ceil(ay + 0.5)))
+        cv2.ellipse(mask, (round(float(cx)), round(float(cy))), axis, 0, 0, 360, 255, thickness=-1)
+    return mask.astype(bool)
+
+
+def obscure(
+    image: np.ndarray,
+    faces: Faces,
+    method: Method = Method.SOLID,
+    strength: float = 1.0,
+    grow: float = DEFAULT_GROW,
+    seed: int | None = None,
+) -> np.ndarray:
+    """A copy of `image` (H×W×C uint8) with every face region replaced by `method`.
+
+    `strength` in (0, 1] sets how coarse pixelate and blur are; solid and noise keep nothing at any strength.
+    """
+    if not 0.0 < strength <= 1.0:
+        raise ValueError(f"strength must be in (0, 1], not {strength}")
+    out = image.copy()
+    if len(faces) == 0:
+        return out
+    height, width = image.shape[:2]
+    mask = region_mask(faces, width, height, grow)
+    colour = out[..., :3]  # alpha, where there is one, stays as it was
+    if method is Method.SOLID:
+        colour[mask] = 0
+    elif method is Method.NOISE:
+        rng = np.random.default_rng(seed)
+        colour[mask] = rng.integers(0, 256, size=(int(mask.sum()), colour.shape[2]), dtype=np.uint8)
+    else:
+        for x1, y1, x2, y2 in head_boxes(faces, width, height, grow):
+            if x2 > x1 and y2 > y1:
+                patch = colour[y1:y2, x1:x2]
+                filtered = _pixelate(patch, strength) if method is Method.PIXELATE else _blur(patch, strength)
+                filtered = filtered.reshape(patch.shape)  # OpenCV drops a single channel's axis
+                inside = mask[y1:y2, x1:x2]
+                patch[inside] = filtered[inside]
+    return out
+
+
+def _pixelate(patch: np.ndarray, strength: float) -> np.ndarray:
+    # strength 1 leaves 4 blocks across the region, strength 0.1 about 20.
+    blocks = max(2, round(4 / strength**0.7))
+    h, w = patch.shape[:2]
+    small = cv2.resize(patch, (min(w, blocks), min(h, blocks)), interpolation=cv2.INTER_AREA)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
+
+
+def _blur(patch: np.ndarray, strength: float) -> np.ndarray:
+    # The kernel is relative to the region so that a large face is blurred as much as a small one.
+    sigma = max(1.0, strength * max(patch.shape[:2]) / 4)
+    return cv2.GaussianBlur(patch, (0, 0), sigmaX=sigma, sigmaY=sigma, borderType=cv2.BORDER_REPLICATE)

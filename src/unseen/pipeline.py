@@ -1,0 +1,74 @@
+"""One file through the pipeline: read → detect → obscure → write, told as a FileReport."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from unseen.faces import Detector, Faces
+from unseen.media.image import DEFAULT_MAX_PIXELS, WRITE_FORMATS, Decoded, ImageReadError, read_image, write_image
+from unseen.obscure import DEFAULT_GROW, Method, obscure
+from unseen.paths import Job, display
+from unseen.report import FileReport
+
+
+@dataclass(frozen=True)
+class Options:
+    method: Method = Method.SOLID
+    strength: float = 1.0
+    grow: float = DEFAULT_GROW
+    overwrite: bool = False
+    max_pixels: int = DEFAULT_MAX_PIXELS
+
+
+def anonymize(pixels: np.ndarray, detector: Detector, options: Options) -> tuple[np.ndarray, Faces]:
+    """Find the faces in an H×W×3 or H×W×4 image and return it obscured, with the faces."""
+    faces = detector(np.ascontiguousarray(pixels[..., :3]))
+    return obscure(pixels, faces, options.method, options.strength, options.grow), faces
+
+
+def process(job: Job, detector: Detector, options: Options) -> FileReport:
+    started = time.perf_counter()
+    report = FileReport(input=display(job.source), output=display(job.target), status="failed")
+    if job.problem is not None:
+        report.status, report.reason, report.output = ("skipped" if job.skipped else "failed"), job.problem, None
+        return report
+    try:
+        decoded, pixels, faces, fmt = _run(job, detector, options)
+        target = job.target if job.fmt else job.target.with_name(job.target.name + WRITE_FORMATS[fmt])
+        write_image(decoded, pixels, target, fmt, options.overwrite)
+    except _Failed as failure:
+        report.reason, report.output = str(failure), None
+    except FileExistsError as error:
+        report.reason, report.output = str(error), None
+    except OSError as error:
+        report.reason, report.output = f"cannot write {display(job.target)}: {error.strerror or error}", None
+    else:
+        report.status, report.output = "done", display(target)
+        report.height, report.width = pixels.shape[:2]
+        report.faces = faces.to_list()
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+class _Failed(Exception):
+    """This file cannot be done; the message says why in one line."""
+
+
+def _run(job: Job, detector: Detector, options: Options) -> tuple[Decoded, np.ndarray, Faces, str]:
+    if job.target.exists() and not options.overwrite:
+        raise _Failed(f"{display(job.target)} exists (use --overwrite to replace it)")
+    try:
+        decoded = read_image(job.source, options.max_pixels)
+    except ImageReadError as error:
+        raise _Failed(str(error)) from None
+    except PermissionError:
+        raise _Failed("cannot read: permission denied") from None
+    except MemoryError:
+        raise _Failed("not enough memory to decode this image (try a lower --max-pixels)") from None
+    except OSError as error:
+        raise _Failed(f"cannot read: {error.strerror or error}") from None
+    pixels, faces = anonymize(decoded.pixels, detector, options)
+    return decoded, pixels, faces, job.fmt or decoded.format
