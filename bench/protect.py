@@ -150,9 +150,7 @@ def deface_versions() -> dict[str, str]:
         "    try: print(p, m.version(p))\n"
         "    except m.PackageNotFoundError: print(p, 'missing')\n"
     )
-    out = subprocess.run(
-        [str(DEFACE_VENV / "bin" / "python"), "-c", code], capture_output=True, text=True, check=False
-    )
+    out = subprocess.run([str(DEFACE_VENV / "bin" / "python"), "-c", code], capture_output=True, text=True, check=False)
     return dict(line.split(" ", 1) for line in out.stdout.splitlines())
 
 
@@ -185,12 +183,12 @@ def unseen_version(exe: Path) -> str:
         out = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=60, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"unknown ({exc})"
-    return (out.stdout or out.stderr).strip().splitlines()[-1] if out.returncode == 0 else "unknown"
+    if out.returncode != 0:
+        return "unknown"
+    return (out.stdout or out.stderr).strip().splitlines()[-1].removeprefix("unseen ")
 
 
-def run_unseen(
-    exe: Path, png_dir: Path, work: Path, name: str, args: list[str]
-) -> tuple[list[str], float, dict]:
+def run_unseen(exe: Path, png_dir: Path, work: Path, name: str, args: list[str]) -> tuple[list[str], float, dict]:
     out_dir = work / f"out-{name}"
     report = work / f"report-{name}.json"
     command = [str(exe), str(png_dir), "-o", str(out_dir), "--quiet", "--report", str(report), *args]
@@ -198,18 +196,18 @@ def run_unseen(
     extra: dict = {"out_dir": str(out_dir)}
     if report.exists():
         try:
-            extra["report"] = json.loads(report.read_text())
+            data = json.loads(report.read_text())
         except json.JSONDecodeError as exc:
             extra["report_error"] = str(exc)
+        else:  # keep the settings and summary; per-file details stay in the work dir
+            extra["report"] = {k: v for k, v in data.items() if k != "files"}
     return command, wall, extra
 
 
 # --- scoring ---------------------------------------------------------------------------------------------
 
 
-def score_outputs(
-    gt: dict[str, GTImage], png_dir: Path, output_of: Callable[[str], Path]
-) -> tuple[Tally, int]:
+def score_outputs(gt: dict[str, GTImage], png_dir: Path, output_of: Callable[[str], Path]) -> tuple[Tally, int]:
     """Score every image's output against its input PNG; a missing output counts as unchanged."""
     tally = Tally()
     missing = 0
