@@ -4,10 +4,17 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+import importlib
+
 import numpy as np
 
 from unseen.faces import Detector, Faces
 from unseen.obscure import DEFAULT_GROW, Method
+
+# The package unseen.detect shares its name with the function below. Loading it first means the import
+# system has already set `unseen.detect` to the package, and never again: the function defined next
+# replaces it for good, and later imports of unseen.detect.* no longer turn `unseen.detect` into a module.
+importlib.import_module("unseen.detect")
 
 
 def detect(image: np.ndarray, quality: str = "balanced", threshold: float | None = None) -> Faces:
@@ -29,17 +36,21 @@ def anonymize_image(
     from unseen.detect.presets import Quality, build_detector
     from unseen.obscure import obscure
 
+    image = np.asarray(image)
+    chosen = Method(method)
     faces = (detector or build_detector(Quality(quality)))(_rgb(image))
     wide = image[..., None] if image.ndim == 2 else image
-    out = obscure(wide, faces, Method(method), strength, grow)
-    return (out[..., 0] if image.ndim == 2 else out), faces
+    return obscure(wide, faces, chosen, strength, grow).reshape(image.shape), faces
 
 
 def _rgb(image: np.ndarray) -> np.ndarray:
-    if image.dtype != np.uint8 or image.ndim not in (2, 3):
-        raise ValueError(f"expected an H×W, H×W×3 or H×W×4 uint8 image, got {image.dtype} {image.shape}")
-    if image.ndim == 2:
-        return np.repeat(image[..., None], 3, axis=2)
+    """The RGB view the detector takes, after checking that `image` is an image unseen can work on."""
+    image = np.asarray(image)
+    channels = image.shape[2] if image.ndim == 3 else 1
+    if image.dtype != np.uint8 or image.ndim not in (2, 3) or channels not in (1, 3, 4) or image.size == 0:
+        raise ValueError(f"expected a non-empty H×W, H×W×3 or H×W×4 uint8 image, got {image.dtype} {image.shape}")
+    if channels == 1:
+        return np.repeat(image.reshape(image.shape[:2])[..., None], 3, axis=2)
     return np.ascontiguousarray(image[..., :3])
 
 

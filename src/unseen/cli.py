@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import NoReturn
 
 from unseen import __version__
 from unseen.detect.centerface import MODEL_NAME, model_sha256
-from unseen.detect.presets import Quality, build_detector, effective_threshold
+from unseen.detect.presets import Quality, build_detector, describe
 from unseen.media.image import DEFAULT_MAX_PIXELS
 from unseen.obscure import DEFAULT_GROW, WEAK_METHOD_WARNING, Method
 from unseen.paths import Job, UsageError, display, plan
@@ -62,30 +64,43 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
 def _fraction(text: str) -> float:
-    value = float(text)
+    value = _float(text)
     if not 0.0 < value <= 1.0:
         raise argparse.ArgumentTypeError(f"{text} is not in (0, 1]")
     return value
 
 
 def _grow(text: str) -> float:
-    value = float(text)
+    value = _float(text)
     if not 1.0 <= value <= 4.0:
         raise argparse.ArgumentTypeError(f"{text} is not between 1 and 4")
     return value
 
 
 def _positive_int(text: str) -> int:
-    value = int(text.replace("_", "").replace(",", ""))
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text} is not a positive number")
     return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    """Run the command; every problem a user can cause ends as one line on stderr and an exit code."""
+    _printable_stderr()
+    restore = _interrupt_on_sigterm()
     try:
+        args = _parser().parse_args(argv)
         return _run(args)
     except UsageError as error:
         print(f"unseen: {error}", file=sys.stderr)
@@ -93,14 +108,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("unseen: interrupted; files not finished were not written", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except SystemExit as done:  # --help, --version and argument errors: argparse's exit, as a return value
+        return done.code if isinstance(done.code, int) else EXIT_USAGE
+    finally:
+        restore()
+
+
+def _printable_stderr() -> None:
+    """A file name or message that the terminal's encoding cannot show must never crash the run."""
+    reconfigure = getattr(sys.stderr, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="backslashreplace")
+
+
+def _interrupt_on_sigterm() -> Callable[[], object]:
+    """SIGTERM stops a run as Ctrl-C does, so no temporary file is left behind; returns what undoes this."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _stop)
+    except ValueError:  # not the main thread: signals are not ours to handle
+        return lambda: None
+    return lambda: previous is not None and signal.signal(signal.SIGTERM, previous)
+
+
+def _stop(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _run(args: argparse.Namespace) -> int:
     method = Method(args.method)
-    if not method.destructive:
-        print(WEAK_METHOD_WARNING.format(method=method.value), file=sys.stderr)
     fmt = FORMAT_NAMES[args.format] if args.format else None
     jobs = plan(args.paths, args.output, fmt)
+    if args.report is not None:
+        _check_report(args.report, args.paths, jobs, args.overwrite)
+    if not method.destructive:
+        print(WEAK_METHOD_WARNING.format(method=method.value), file=sys.stderr)
     options = Options(
         method=method, strength=args.strength, grow=args.grow, overwrite=args.overwrite, max_pixels=args.max_pixels
     )
@@ -113,7 +154,7 @@ def _run(args: argparse.Namespace) -> int:
             "strength": args.strength,
             "grow": args.grow,
             "quality": args.quality,
-            "threshold": effective_threshold(Quality(args.quality), args.threshold),
+            "passes": describe(Quality(args.quality), args.threshold),
             "format": fmt,
         },
         started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -125,29 +166,46 @@ def _run(args: argparse.Namespace) -> int:
     return _finish(report, args)
 
 
-def _with_progress(jobs: list[Job], quiet: bool, work: object) -> Iterable[FileReport]:
+def _check_report(path: Path, inputs: list[Path], jobs: list[Job], overwrite: bool) -> None:
+    """The report is written like an output: never over an input, into an input folder, or over a file unasked."""
+    if path.is_dir():
+        raise UsageError(f"report {display(path)} is a folder")
+    resolved = path.resolve()
+    if any(resolved.is_relative_to(given.resolve()) for given in inputs if given.is_dir()):
+        raise UsageError(f"report {display(path)} is inside an input folder")
+    if any(path.exists() and os.path.samefile(path, job.source) for job in jobs if job.source.exists()):
+        raise UsageError(f"report {display(path)} is an input")
+    if any(resolved in {t.resolve() for t in job.final_targets()} for job in jobs):
+        raise UsageError(f"report {display(path)} is also an output path")
+    if path.exists() and not overwrite:
+        raise UsageError(f"report {display(path)} exists (use --overwrite to replace it)")
+
+
+def _with_progress(jobs: list[Job], quiet: bool, work: Callable[[Job], FileReport]) -> Iterable[FileReport]:
     from tqdm import tqdm
 
     show = not quiet and sys.stderr.isatty()
     with tqdm(total=len(jobs), unit="file", disable=not show, file=sys.stderr, leave=False) as bar:
         for job in jobs:
-            result: FileReport = work(job)  # type: ignore[operator]
+            result = work(job)
             if result.status == "failed":
-                tqdm.write(f"unseen: {result.input}: {result.reason}", file=sys.stderr)
+                reason = " ".join(str(result.reason).splitlines())
+                tqdm.write(f"unseen: {result.input}: {reason}", file=sys.stderr)
             bar.update()
             yield result
 
 
 def _finish(report: RunReport, args: argparse.Namespace) -> int:
+    code = EXIT_FAILED if report.count("failed") else EXIT_OK
     if args.report is not None:
         try:
             report.write(args.report)
         except OSError as error:
             print(f"unseen: cannot write report {display(args.report)}: {error.strerror or error}", file=sys.stderr)
-            return EXIT_FAILED
+            code = EXIT_FAILED
     if not args.quiet:
         print(report.summary_line(), file=sys.stderr)
     if not report.files:
         print("unseen: no files found in the given paths", file=sys.stderr)
-        return EXIT_FAILED
-    return EXIT_FAILED if report.count("failed") else EXIT_OK
+        code = EXIT_FAILED
+    return code

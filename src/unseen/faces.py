@@ -39,6 +39,10 @@ class Faces:
         """The same faces in an image resized by (sx, sy)."""
         return Faces(self.boxes * np.array([sx, sy, sx, sy], np.float32), self.scores)
 
+    def shifted(self, dx: float, dy: float) -> Faces:
+        """The same faces in a larger image in which this one's origin is at (dx, dy)."""
+        return Faces(self.boxes + np.array([dx, dy, dx, dy], np.float32), self.scores)
+
     def clipped(self, width: int, height: int) -> Faces:
         boxes = np.clip(self.boxes, 0, [width, height, width, height])
         keep = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from unseen.media.image import WRITE_FORMATS
@@ -15,8 +15,16 @@ SUFFIX_FORMATS = {
     **dict.fromkeys([".tif", ".tiff"], "TIFF"),
     **dict.fromkeys([".bmp", ".gif"], "PNG"),  # written as PNG: no metadata-free writer is worth keeping for them
 }
+# The suffixes an output keeps as they are; any other gets its format's own (photo.gif -> photo.png).
+NATIVE_SUFFIXES = {
+    "JPEG": {".jpg", ".jpeg", ".jpe", ".jfif"},
+    "PNG": {".png"},
+    "WEBP": {".webp"},
+    "TIFF": {".tif", ".tiff"},
+}
 VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".264", ".h264", ".mts", ".3gp"}
 TMP_SUFFIX = ".unseen-tmp"
+DEFAULT_TAG = "_unseen"  # without -o: photo.jpg -> photo_unseen.jpg and folder -> folder_unseen, beside them
 
 
 class UsageError(Exception):
@@ -27,41 +35,59 @@ class UsageError(Exception):
 class Job:
     source: Path
     target: Path  # for a skipped or failed job, where the output would have gone
-    fmt: str | None  # None: the format the content turns out to have
+    fmt: str | None  # None: the format the content turns out to have, its suffix added to target
     problem: str | None = None  # set when the file is not processed at all
     skipped: bool = False  # a file in a folder that is not an image: counted, not an error
 
+    def final_targets(self) -> list[Path]:
+        """Every name this job may write: one, or one per format when the format is known only once read."""
+        if self.fmt is not None:
+            return [self.target]
+        return [self.target.with_name(self.target.name + suffix) for suffix in WRITE_FORMATS.values()]
 
-def display(path: Path) -> str:
+
+def display(path: Path | str) -> str:
     """A path as text that prints anywhere, also when its name is not valid UTF-8."""
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
+def default_output(given: Path) -> Path:
+    """Where a file or folder's output goes when no -o is given: beside it, with DEFAULT_TAG."""
+    if given.is_dir():
+        resolved = given.resolve()
+        return resolved.parent / f"{resolved.name}{DEFAULT_TAG}"
+    return given.with_name(f"{given.stem}{DEFAULT_TAG}{given.suffix}")
+
+
 def plan(inputs: list[Path], out: Path | None, fmt: str | None) -> list[Job]:
     """One job per file found, in a stable order, with its output path."""
-    _check_output_outside_inputs(inputs, out)
+    folders = _check_roots(inputs, out)
     jobs: list[Job] = []
     for given in inputs:
         if given.is_dir():
-            root = out if out is not None else given.resolve().parent / f"{given.resolve().name}_unseen"
-            jobs.extend(_folder_jobs(given, root, fmt))
+            jobs.extend(_folder_jobs(given, out if out is not None else default_output(given), fmt))
         elif given.exists() or given.is_symlink():
-            target = (out / given.name) if out is not None else given.with_name(f"{given.stem}_unseen{given.suffix}")
+            target = (out / given.name) if out is not None else default_output(given)
             jobs.append(_file_job(given, target, fmt, explicit=True))
         else:
             jobs.append(Job(given, given, fmt, problem="no such file or folder"))
-    return _mark_collisions(jobs)
+    return _guard(jobs, folders)
 
 
-def _check_output_outside_inputs(inputs: list[Path], out: Path | None) -> None:
-    if out is None:
-        return
-    if out.exists() and not out.is_dir():
+def _check_roots(inputs: list[Path], out: Path | None) -> list[Path]:
+    """The input folders, resolved, once it is sure that no output folder lies in one of them."""
+    if out is not None and out.exists() and not out.is_dir():
         raise UsageError(f"output {display(out)} exists and is not a folder")
-    resolved = out.resolve()
-    for given in inputs:
-        if given.is_dir() and resolved.is_relative_to(given.resolve()):
-            raise UsageError(f"output folder {display(out)} is inside input folder {display(given)}")
+    folders = [(given, given.resolve()) for given in inputs if given.is_dir()]
+    roots = [out] if out is not None else [default_output(given) for given, _ in folders]
+    for root in roots:
+        resolved = root.resolve()
+        for given, folder in folders:
+            if resolved.is_relative_to(folder):
+                where = "is" if resolved == folder else "is inside"
+                hint = "" if out is not None else "; choose another with -o"
+                raise UsageError(f"output folder {display(root)} {where} input folder {display(given)}{hint}")
+    return [folder for _, folder in folders]
 
 
 def _folder_jobs(folder: Path, root: Path, fmt: str | None) -> list[Job]:
@@ -90,30 +116,43 @@ def _file_job(source: Path, target: Path, fmt: str | None, explicit: bool) -> Jo
     if source.is_symlink() and not source.exists():
         return Job(source, target, fmt, problem="broken symbolic link")
     chosen = fmt or SUFFIX_FORMATS.get(suffix)
-    if chosen is not None and SUFFIX_FORMATS.get(suffix) != chosen:
+    if chosen is not None and suffix not in NATIVE_SUFFIXES[chosen]:
         target = target.with_suffix(WRITE_FORMATS[chosen])
     return Job(source, target, chosen)
 
 
-def _mark_collisions(jobs: list[Job]) -> list[Job]:
-    """Two inputs must never write one output: the later one fails, and its source must not be overwritten."""
-    seen: set[Path] = set()
-    marked: list[Job] = []
+def _guard(jobs: list[Job], folders: list[Path]) -> list[Job]:
+    """No output may replace an input, lie in an input folder, or be written by two inputs: such a job fails."""
+    originals = {identity for job in jobs if (identity := _identity(job.source)) is not None}
+    claimed: set[Path] = set()
+    guarded: list[Job] = []
     for job in jobs:
-        key = job.target.resolve() if job.problem is None else None
-        if key is not None and (key in seen or _same_file(job.source, job.target)):
-            problem = (
-                "its output would replace its input" if key not in seen else "another input has the same output path"
-            )
-            job = Job(job.source, job.target, job.fmt, problem=f"{problem} ({display(job.target)})")
-        elif key is not None:
-            seen.add(key)
-        marked.append(job)
-    return marked
+        if job.problem is None:
+            targets = [target.resolve() for target in job.final_targets()]
+            problem = _target_problem(targets, originals, folders, claimed)
+            if problem is not None:
+                job = replace(job, problem=f"{problem} ({display(job.target)})")
+            claimed.update(targets)
+        guarded.append(job)
+    return guarded
 
 
-def _same_file(a: Path, b: Path) -> bool:
+def _target_problem(
+    targets: list[Path], originals: set[tuple[int, int]], folders: list[Path], claimed: set[Path]
+) -> str | None:
+    if any(_identity(target) in originals for target in targets):
+        return "its output would replace an input"
+    if any(target.is_relative_to(folder) for target in targets for folder in folders):
+        return "its output would be inside an input folder"
+    if any(target in claimed for target in targets):
+        return "another input has the same output path"
+    return None
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The file a path names (device, inode), through links; None when there is none."""
     try:
-        return a.resolve() == b.resolve() or (b.exists() and os.path.samefile(a, b))
-    except OSError:
-        return False
+        stat = path.stat()
+    except (OSError, ValueError):
+        return None
+    return (stat.st_dev, stat.st_ino)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -30,21 +32,23 @@ def anonymize(pixels: np.ndarray, detector: Detector, options: Options) -> tuple
 
 
 def process(job: Job, detector: Detector, options: Options) -> FileReport:
+    """Never raises for a problem with this one file: the report says what went wrong, in one line."""
     started = time.perf_counter()
-    report = FileReport(input=display(job.source), output=display(job.target), status="failed")
+    report = FileReport(input=display(job.source), output=None, status="failed")
     if job.problem is not None:
-        report.status, report.reason, report.output = ("skipped" if job.skipped else "failed"), job.problem, None
+        report.status, report.reason = ("skipped" if job.skipped else "failed"), job.problem
         return report
+    target = job.target
     try:
         decoded, pixels, faces, fmt = _run(job, detector, options)
         target = job.target if job.fmt else job.target.with_name(job.target.name + WRITE_FORMATS[fmt])
         write_image(decoded, pixels, target, fmt, options.overwrite)
     except _Failed as failure:
-        report.reason, report.output = str(failure), None
-    except FileExistsError as error:
-        report.reason, report.output = str(error), None
+        report.reason = str(failure)
     except OSError as error:
-        report.reason, report.output = f"cannot write {display(job.target)}: {error.strerror or error}", None
+        report.reason = _write_problem(target, error)
+    except Exception as error:  # a bug must cost this one file, never the batch or a half-done output
+        report.reason = f"unexpected error ({type(error).__name__}: {_first_line(error)}); please report it"
     else:
         report.status, report.output = "done", display(target)
         report.height, report.width = pixels.shape[:2]
@@ -53,13 +57,30 @@ def process(job: Job, detector: Detector, options: Options) -> FileReport:
     return report
 
 
+def _write_problem(target: Path, error: OSError) -> str:
+    if isinstance(error, FileExistsError) and error.errno is None:  # raised by write_image: the name is taken
+        return _exists(target)
+    return f"cannot write {display(target)}: {error.strerror or _first_line(error)}"
+
+
+def _exists(target: Path) -> str:
+    return f"{display(target)} exists (use --overwrite to replace it)"
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
 class _Failed(Exception):
     """This file cannot be done; the message says why in one line."""
 
 
 def _run(job: Job, detector: Detector, options: Options) -> tuple[Decoded, np.ndarray, Faces, str]:
     if job.target.exists() and not options.overwrite:
-        raise _Failed(f"{display(job.target)} exists (use --overwrite to replace it)")
+        raise _Failed(_exists(job.target))
+    if not os.access(job.source, os.R_OK):
+        raise _Failed("cannot read: permission denied")
     try:
         decoded = read_image(job.source, options.max_pixels)
     except ImageReadError as error:

@@ -64,6 +64,8 @@ class RunReport:
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
                 stream.write(self.to_json() + "\n")
+                stream.flush()
+                os.fsync(stream.fileno())
             os.replace(tmp, path)
         finally:
             Path(tmp).unlink(missing_ok=True)

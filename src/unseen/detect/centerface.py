@@ -17,27 +17,35 @@ from unseen.detect.merge import nms
 from unseen.faces import Faces
 
 MODEL_NAME = "centerface"
+# The same network quantized to int8 by tools/quantize_centerface.py: about 1.6× faster, a little less sure
+# of hard faces; only `--quality fast` uses it.
+INT8_MODEL_NAME = "centerface_int8"
 _STRIDE = 4  # the heatmap has one cell per 4×4 input pixels
 _ALIGN = 32  # input sides must be multiples of 32
+# One model run sees at most this many input pixels: peak memory stays under about 1 GB whatever the
+# image size. Larger inputs are cut into overlapping tiles (sides and steps multiples of 32).
+MAX_RUN_PIXELS = 2048 * 2048
+TILE = 1536
+OVERLAP = 256  # a face up to this size (in model input pixels) is whole in at least one tile
 
 
-def model_path() -> Path:
-    return Path(str(resources.files("unseen.models").joinpath("centerface.onnx")))
+def model_path(name: str = MODEL_NAME) -> Path:
+    return Path(str(resources.files("unseen.models").joinpath(f"{name}.onnx")))
 
 
 @cache
-def model_sha256() -> str:
-    return hashlib.sha256(model_path().read_bytes()).hexdigest()
+def model_sha256(name: str = MODEL_NAME) -> str:
+    return hashlib.sha256(model_path(name).read_bytes()).hexdigest()
 
 
 @cache
-def _session() -> ort.InferenceSession:
+def _session(name: str = MODEL_NAME) -> ort.InferenceSession:
     options = ort.SessionOptions()
     options.intra_op_num_threads = os.cpu_count() or 1
     options.log_severity_level = 3  # warnings about the graph are not the user's concern
     # Accelerators first where this onnxruntime build has them; the CPU always works.
     providers = [p for p in ort.get_available_providers() if p != "TensorrtExecutionProvider"]
-    return ort.InferenceSession(str(model_path()), options, providers=providers)
+    return ort.InferenceSession(str(model_path(name)), options, providers=providers)
 
 
 def _decode(heatmap: np.ndarray, size: np.ndarray, offset: np.ndarray, threshold: float) -> Faces:
@@ -55,7 +63,9 @@ def _decode(heatmap: np.ndarray, size: np.ndarray, offset: np.ndarray, threshold
 class CenterFace:
     """One CenterFace pass over an image resized by `scale` (sides rounded up to multiples of 32)."""
 
-    def __init__(self, threshold: float = 0.2, scale: float = 1.0, nms_iou: float = 0.3) -> None:
+    def __init__(
+        self, threshold: float = 0.2, scale: float = 1.0, nms_iou: float = 0.3, model: str = MODEL_NAME
+    ) -> None:
         if not 0.0 < threshold < 1.0:
             raise ValueError(f"threshold must be between 0 and 1, not {threshold}")
         if scale <= 0:
@@ -63,15 +73,49 @@ class CenterFace:
         self.threshold = threshold
         self.scale = scale
         self.nms_iou = nms_iou
+        self.model = model
 
     def __call__(self, image: np.ndarray) -> Faces:
         height, width = image.shape[:2]
-        in_w = max(_ALIGN, math.ceil(width * self.scale / _ALIGN) * _ALIGN)
-        in_h = max(_ALIGN, math.ceil(height * self.scale / _ALIGN) * _ALIGN)
-        shrink = in_w < width
-        resized = cv2.resize(image, (in_w, in_h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
-        blob = resized.transpose(2, 0, 1)[None].astype(np.float32)
-        heatmap, size, offset, _landmarks = _session().run(None, {"input.1": blob})
-        faces = _decode(heatmap, size, offset, self.threshold)
+        resized = _resize(image, self.scale)
+        in_h, in_w = resized.shape[:2]
+        if in_w * in_h <= MAX_RUN_PIXELS:
+            faces = self._run(resized)
+        else:
+            # Tiles see small faces at full resolution; one run over the whole image, shrunk to fit,
+            # sees the faces too large for a tile's overlap.
+            whole = _resize(image, math.sqrt(MAX_RUN_PIXELS / (width * height)) * 0.98)
+            overview = self._run(whole).scaled(in_w / whole.shape[1], in_h / whole.shape[0])
+            faces = Faces.concat([overview, *self._tiles(resized)])
         faces = faces.scaled(width / in_w, height / in_h).clipped(width, height)
         return nms(faces, self.nms_iou)
+
+    def _run(self, blob_image: np.ndarray) -> Faces:
+        blob = blob_image.transpose(2, 0, 1)[None].astype(np.float32)
+        heatmap, size, offset, _landmarks = _session(self.model).run(None, {"input.1": blob})
+        return _decode(heatmap, size, offset, self.threshold)
+
+    def _tiles(self, resized: np.ndarray) -> list[Faces]:
+        in_h, in_w = resized.shape[:2]
+        found = []
+        for y in _starts(in_h):
+            for x in _starts(in_w):
+                tile = np.ascontiguousarray(resized[y : y + TILE, x : x + TILE])
+                found.append(self._run(tile).shifted(x, y))
+        return found
+
+
+def _resize(image: np.ndarray, scale: float) -> np.ndarray:
+    height, width = image.shape[:2]
+    in_w = max(_ALIGN, math.ceil(width * scale / _ALIGN) * _ALIGN)
+    in_h = max(_ALIGN, math.ceil(height * scale / _ALIGN) * _ALIGN)
+    shrink = in_w < width
+    return cv2.resize(image, (in_w, in_h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+
+
+def _starts(length: int) -> list[int]:
+    """Tile origins along one side: steps of TILE - OVERLAP, the last tile flush with the end."""
+    if length <= TILE:
+        return [0]
+    starts = list(range(0, length - TILE, TILE - OVERLAP))
+    return [*starts, length - TILE]

@@ -24,10 +24,37 @@ def nms(faces: Faces, iou: float = 0.3) -> Faces:
     if len(faces) < 2:
         return faces
     order = np.argsort(-faces.scores, kind="stable")
-    boxes = faces.boxes[order]
-    overlap = iou_matrix(boxes, boxes)
-    suppressed = np.zeros(len(boxes), bool)
+    group = _groups(faces.boxes[order], iou)
+    return faces[order[np.unique(group, return_index=True)[1]]]
+
+
+def _groups(boxes: np.ndarray, iou: float) -> np.ndarray:
+    """For boxes sorted best first: the group of each, numbered by its leader, the first box not yet in a
+    group, which takes every later free box overlapping it by at least `iou`. Only leaders' rows of the
+    IoU matrix are computed: passes at a low threshold give thousands of boxes but few groups."""
+    group = np.full(len(boxes), -1)
+    leaders = 0
     for i in range(len(boxes)):
-        if not suppressed[i]:
-            suppressed[i + 1 :] |= overlap[i, i + 1 :] >= iou
-    return faces[order[~suppressed]]
+        if group[i] < 0:
+            free = np.nonzero(group[i:] < 0)[0] + i
+            group[free[iou_matrix(boxes[i : i + 1], boxes[free])[0] >= iou]] = leaders
+            group[i] = leaders  # even a box of no area, which overlaps nothing, not even itself
+            leaders += 1
+    return group
+
+
+def cluster(found: list[Faces], iou: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
+    """Groups the boxes of several passes that overlap the group's best box by at least `iou`.
+
+    Returns each group's best-scoring box (G×4) and, per group and pass, the best score that pass gave it
+    (G×P, 0 where the pass found nothing there): the evidence a calibrated fusion weighs.
+    """
+    everything = Faces.concat(found)
+    passes = np.concatenate([np.full(len(f), i) for i, f in enumerate(found)]) if found else np.zeros(0, int)
+    order = np.argsort(-everything.scores, kind="stable")
+    boxes, scores, passes = everything.boxes[order], everything.scores[order], passes[order]
+    group = _groups(boxes, iou)
+    leaders = np.unique(group, return_index=True)[1]
+    evidence = np.zeros((len(leaders), len(found)), np.float32)
+    np.maximum.at(evidence, (group, passes), scores)
+    return boxes[leaders].reshape(-1, 4), evidence

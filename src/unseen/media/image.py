@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
+import secrets
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +18,9 @@ DEFAULT_MAX_PIXELS = 250_000_000  # a 250-megapixel image takes about 1 GB decod
 # Formats unseen reads, and what each is written as by default.
 READ_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WEBP", "TIFF": "TIFF", "BMP": "PNG", "GIF": "PNG"}
 WRITE_FORMATS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "TIFF": ".tif"}
+TMP_SUFFIX = ".unseen-tmp"  # the same as paths.TMP_SUFFIX, which skips such files when walking a folder
+# What Image.open may try: only these decoders ever see the bytes (MPO comes through the JPEG plugin).
+_OPENERS = [name for name in READ_FORMATS if name != "MPO"]
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif", ".mpo"}
 _SRGB = ImageCms.createProfile("sRGB")
 
@@ -41,18 +46,35 @@ def read_image(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
     if path.stat().st_size == 0:
         raise ImageReadError("empty file (0 bytes)")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                return _decode(image, max_pixels)
+        with _pixel_limit(max_pixels), Image.open(path, formats=_OPENERS) as image:
+            return _decode(image, max_pixels)
     except ImageReadError:
         raise
     except UnidentifiedImageError:
-        raise ImageReadError("not an image in a format unseen reads (JPEG, PNG, WebP, TIFF, BMP, GIF)") from None
+        raise ImageReadError(_unidentified(path)) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageReadError(f"decompression bomb: over the {_mp(max_pixels)} limit (--max-pixels)") from None
+        limit = _pixel_count(max_pixels)
+        raise ImageReadError(f"image (or a frame in it) is over the {limit} limit (--max-pixels)") from None
     except (OSError, SyntaxError, ValueError, EOFError) as error:
         raise ImageReadError(f"corrupt or truncated image ({_first_line(error)})") from None
+
+
+@contextmanager
+def _pixel_limit(max_pixels: int) -> Iterator[None]:
+    """Pillow's own bomb check, at our limit: it also guards GIF frames, which are sized only when reached.
+
+    Other warnings (a corrupt EXIF block, say) are silenced: the pixels are what matters, and a warning
+    printed by the decoder would break the one-line-per-problem output.
+    """
+    previous = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous
 
 
 def _decode(image: Image.Image, max_pixels: int) -> Decoded:
@@ -60,9 +82,7 @@ def _decode(image: Image.Image, max_pixels: int) -> Decoded:
         raise ImageReadError(f"{image.format} images are not supported")
     width, height = image.size
     if width * height > max_pixels:
-        raise ImageReadError(
-            f"image is {width}×{height} ({_mp(width * height)}), over the {_mp(max_pixels)} limit (--max-pixels)"
-        )
+        raise ImageReadError(f"image is {width}×{height}, over the {_pixel_count(max_pixels)} limit (--max-pixels)")
     # MPO holds a depth map or preview after the main picture: those frames are never read or written.
     if getattr(image, "n_frames", 1) > 1 and image.format != "MPO":
         raise ImageReadError("animated or multi-page images are not supported yet")
@@ -90,9 +110,10 @@ def _to_rgb_array(image: Image.Image) -> np.ndarray:
     if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
         # Pillow's own conversion clips 16-bit values to 255; scale them instead.
         wide = np.asarray(image, dtype=np.float64)
-        gray8 = np.clip(wide / 257.0, 0, 255).astype(np.uint8)
+        gray8 = np.clip(np.rint(wide / 257.0), 0, 255).astype(np.uint8)
         return np.repeat(gray8[..., None], 3, axis=2)
-    has_alpha = image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or (image.mode == "P" and "transparency" in image.info)
+    # "transparency" is a palette's tRNS, or the one colour a gray or RGB PNG marks as transparent.
+    has_alpha = image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info
     return np.asarray(image.convert("RGBA" if has_alpha else "RGB"))
 
 
@@ -101,10 +122,9 @@ def write_image(decoded: Decoded, pixels: np.ndarray, path: Path, fmt: str, over
 
     Only pixels are passed to the encoder: no EXIF, XMP, ICC profile, comment or text chunk.
     """
-    image = _for_format(Image.fromarray(pixels), fmt, decoded.gray)
+    image = _for_format(Image.fromarray(_clear_transparent(pixels, fmt)), fmt, decoded.gray)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".unseen-tmp", dir=path.parent)
-    tmp = Path(tmp_name)
+    handle, tmp = _create_temp(path)
     try:
         with os.fdopen(handle, "wb") as stream:
             image.save(stream, format=fmt, **_ENCODER_OPTIONS[fmt])
@@ -113,6 +133,20 @@ def write_image(decoded: Decoded, pixels: np.ndarray, path: Path, fmt: str, over
         _publish(tmp, path, overwrite)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _create_temp(path: Path) -> tuple[int, Path]:
+    """A new, empty file beside `path`, made with the umask's permissions (mkstemp's are owner-only).
+
+    Its name keeps only the start of the final name, so that a long final name still leaves room.
+    """
+    stem = os.fsencode(path.name)[:64].decode("utf-8", "ignore")
+    while True:
+        tmp = path.with_name(f".{stem}.{secrets.token_hex(4)}{TMP_SUFFIX}")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), tmp
+        except FileExistsError:
+            continue
 
 
 def _publish(tmp: Path, path: Path, overwrite: bool) -> None:
@@ -129,10 +163,24 @@ def _publish(tmp: Path, path: Path, overwrite: bool) -> None:
         os.replace(tmp, path)
 
 
+def _clear_transparent(pixels: np.ndarray, fmt: str) -> np.ndarray:
+    """What hides under full transparency (an erased person, say) must not travel with the file.
+
+    With alpha kept, fully transparent pixels are made black; for JPEG, which has no alpha, the image is
+    laid on white, as a viewer shows it, rather than revealing the colours under the transparent parts.
+    """
+    if pixels.shape[2] != 4:
+        return pixels
+    alpha = pixels[..., 3:].astype(np.float32) / 255.0
+    if fmt == "JPEG":
+        return np.rint(pixels[..., :3] * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
+    return np.where(pixels[..., 3:] == 0, 0, pixels).astype(np.uint8)
+
+
 def _for_format(image: Image.Image, fmt: str, gray: bool) -> Image.Image:
-    alpha = image.mode == "RGBA" and fmt != "JPEG"
-    if gray and fmt != "WEBP":
-        return image.convert("LA" if alpha and fmt != "TIFF" else "L")
+    alpha = image.mode == "RGBA"
+    if gray and fmt != "WEBP":  # WebP has no grayscale
+        return image.convert("LA" if alpha else "L")
     return image.convert("RGBA" if alpha else "RGB")
 
 
@@ -144,8 +192,32 @@ _ENCODER_OPTIONS: dict[str, dict[str, object]] = {
 }
 
 
-def _mp(pixels: int) -> str:
-    return f"{pixels / 1e6:.0f} megapixels" if pixels >= 1e6 else f"{pixels} pixels"
+def _pixel_count(pixels: int) -> str:
+    return f"{pixels:,}-pixel"
+
+
+# How each format's files begin: a file that begins so but cannot be opened is broken, not of another kind.
+_MAGIC = {
+    b"\xff\xd8\xff": "JPEG",
+    b"\x89PNG\r\n\x1a\n": "PNG",
+    b"II*\x00": "TIFF",
+    b"MM\x00*": "TIFF",
+    b"GIF8": "GIF",
+    b"BM": "BMP",
+}
+
+
+def _unidentified(path: Path) -> str:
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(16)
+    except OSError:
+        head = b""
+    kind = "WebP" if head[:4] == b"RIFF" and head[8:12] == b"WEBP" else None
+    kind = kind or next((name for magic, name in _MAGIC.items() if head.startswith(magic)), None)
+    if kind is not None:
+        return f"corrupt or truncated image (a {kind} file that cannot be opened)"
+    return "not an image in a format unseen reads (JPEG, PNG, WebP, TIFF, BMP, GIF)"
 
 
 def _first_line(error: BaseException) -> str:

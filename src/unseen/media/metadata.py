@@ -1,27 +1,73 @@
 """The allowlist of what may survive in an output file, and why.
 
 Outputs are written from decoded pixels alone, with every writer option that could carry metadata left
-unset, so nothing is copied from the input by accident: what is not listed here is not written. This is
-checked by the tests with exiftool on inputs crafted with GPS, a thumbnail, maker notes, XMP, IPTC,
-comments and PNG text chunks.
+unset, so nothing is copied from the input by accident: what is not listed here is not written. Each entry
+is a tag as `exiftool -a -G1 -u` names it ("Group:Tag", or "Group:*" for a whole group). The tests run
+exiftool on the outputs of inputs crafted with GPS, a thumbnail, maker notes, XMP, IPTC, comments and PNG
+text chunks, and hold every output to this list both ways: nothing outside it, and nothing in it that
+exiftool never finds.
 """
 
 from __future__ import annotations
 
+
+def _tags(why: str, *tags: str) -> dict[str, str]:
+    return dict.fromkeys(tags, why)
+
+
+# What exiftool reports for any file: facts about the file on disk or worked out from its size, none stored in it.
+COMMON: dict[str, str] = {
+    **_tags("exiftool's own version", "ExifTool:ExifToolVersion"),
+    **_tags("the file system's name, size, dates and permissions: not stored in the file", "System:*"),
+    **_tags("the file type, from its first bytes", "File:FileType", "File:FileTypeExtension", "File:MIMEType"),
+    **_tags("worked out from the width and height", "Composite:ImageSize", "Composite:Megapixels"),
+}
+
 # Per output format: what the file holds beyond its pixels, and why it is allowed.
 ALLOWLIST: dict[str, dict[str, str]] = {
     "JPEG": {
-        "JFIF header": "version and a 1:1 pixel aspect with no density; needed by decoders, says nothing",
-        "quantisation and Huffman tables": "the encoding itself, written fresh by the encoder",
+        **COMMON,
+        **_tags(
+            "the frame header: size, precision, components and chroma subsampling, needed to decode",
+            *("File:ImageWidth", "File:ImageHeight", "File:EncodingProcess", "File:BitsPerSample"),
+            *("File:ColorComponents", "File:YCbCrSubSampling"),
+        ),
+        **_tags(
+            "the JFIF header: version 1.01, square pixels and no density (unit None, 1×1); says nothing",
+            *("JFIF:JFIFVersion", "JFIF:ResolutionUnit", "JFIF:XResolution", "JFIF:YResolution"),
+        ),
     },
     "PNG": {
-        "IHDR, IDAT, IEND, PLTE/tRNS": "size, bit depth, pixels and transparency",
+        **COMMON,
+        **_tags(
+            "the IHDR chunk: size, bit depth, colour type, compression, filter, interlace",
+            *("PNG:ImageWidth", "PNG:ImageHeight", "PNG:BitDepth", "PNG:ColorType"),
+            *("PNG:Compression", "PNG:Filter", "PNG:Interlace"),
+        ),
     },
     "WEBP": {
-        "RIFF/VP8 or VP8L or VP8X chunks": "size, pixels and the alpha flag",
+        **COMMON,
+        **_tags(
+            "the VP8 frame header: size, scaling and the codec version",
+            *("RIFF:ImageWidth", "RIFF:ImageHeight", "RIFF:HorizontalScale", "RIFF:VerticalScale"),
+            "RIFF:VP8Version",
+        ),
+        **_tags("the VP8X header, with an alpha channel only: its flags say just 'Alpha'", "RIFF:WebP_Flags"),
+        **_tags(
+            "the ALPH chunk header: how the alpha channel is coded",
+            *("RIFF:AlphaPreprocessing", "RIFF:AlphaFiltering", "RIFF:AlphaCompression"),
+        ),
     },
     "TIFF": {
-        "baseline structure tags": "size, samples, compression, strip layout, photometric interpretation",
+        **COMMON,
+        **_tags("the byte order every TIFF file starts with", "File:ExifByteOrder"),
+        **_tags(
+            "baseline structure tags: size, samples, compression, strip layout, photometric interpretation",
+            *("IFD0:ImageWidth", "IFD0:ImageHeight", "IFD0:BitsPerSample", "IFD0:Compression"),
+            *("IFD0:PhotometricInterpretation", "IFD0:StripOffsets", "IFD0:SamplesPerPixel"),
+            *("IFD0:RowsPerStrip", "IFD0:StripByteCounts", "IFD0:PlanarConfiguration"),
+        ),
+        **_tags("that the fourth (or second) sample is alpha, in images with an alpha channel", "IFD0:ExtraSamples"),
     },
 }
 
@@ -31,4 +77,11 @@ DROPPED_ON_PURPOSE: dict[str, str] = {
     "ICC colour profile": "pixels are converted to sRGB instead: profiles can name a device and a date",
     "DPI / resolution": "can hint at the scanner or camera; it does not change what is shown",
     "animation frames after the first, MPO depth maps and previews": "never written; see the reader",
+    "colours under fully transparent pixels": "made black (laid on white for JPEG): they may hold what was erased",
 }
+
+
+def allowed(fmt: str, tag: str) -> bool:
+    """Whether `tag` ("Group:Tag", as `exiftool -G1` names it) may appear in an output written as `fmt`."""
+    table = ALLOWLIST[fmt]
+    return tag in table or f"{tag.split(':', 1)[0]}:*" in table

@@ -1,0 +1,60 @@
+"""Shared fixtures: the bundled sample, the dev data beside the repo, and running the CLI."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "sample" / "astronaut.png"
+# The astronaut's face as the sample shows it (x1, y1, x2, y2), checked by eye once.
+SAMPLE_FACE = (185, 65, 265, 175)
+SHARED_DATA = REPO.parent / "shared" / "data"
+WIDER = SHARED_DATA / "wider_val_subset"
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def run_cli(*args: object, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `unseen` as a user would, in a child process, capturing its output."""
+    cmd = [sys.executable, "-m", "unseen", *map(str, args)]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def changed_share(before: np.ndarray, after: np.ndarray, box: tuple[int, int, int, int]) -> float:
+    """Share of the box's pixels where any channel moved by more than 8 (the benchmark's rule)."""
+    x1, y1, x2, y2 = box
+    a = before[y1:y2, x1:x2].astype(np.int16)
+    b = after[y1:y2, x1:x2].astype(np.int16)
+    moved = np.abs(a - b) > 8
+    return float((moved.any(axis=2) if moved.ndim == 3 else moved).mean())
+
+
+def load_rgb(path: Path) -> np.ndarray:
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+@pytest.fixture
+def sample_copy(tmp_path: Path) -> Path:
+    """A private copy of the bundled sample in its own input folder."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    target = folder / SAMPLE.name
+    shutil.copyfile(SAMPLE, target)
+    return target
+
+
+def require_wider() -> Path:
+    if not WIDER.is_dir():
+        pytest.skip("../shared/data is not beside the repo")
+    return WIDER
