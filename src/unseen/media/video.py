@@ -1,0 +1,459 @@
+"""Videos: decode to plain frames, encode from plain frames, copy audio packets. Nothing else crosses.
+
+An output holds only what is listed in ALLOWLIST: one video stream encoded afresh from pixels, the input's
+audio streams (packets copied byte for byte, or re-encoded when the container cannot hold their codec), the
+display matrix (so the video shows as the input did), colour tags and each audio stream's language. Container
+and stream tags (creation_time, location, make, model, encoder, handler names), chapters, subtitle, data and
+attachment streams and all frame side data (SEI user data, closed captions) are never copied.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import secrets
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+from av.sidedata.sidedata import Type as SideDataType
+from PIL import Image
+
+from unseen.media.image import _publish
+
+# --codec names and the encoder behind each.
+CODECS = {"h264": "libx264", "hevc": "libx265", "vp9": "libvpx-vp9", "av1": "libsvtav1", "gif": "gif"}
+# The muxer for each input suffix; an input whose container cannot hold the chosen codec is written as MP4.
+MUXERS = {
+    ".mp4": "mp4",
+    ".m4v": "mp4",
+    ".mov": "mov",
+    ".3gp": "3gp",
+    ".mkv": "matroska",
+    ".webm": "webm",
+    ".avi": "avi",
+    ".mts": "mpegts",
+    ".m2ts": "mpegts",
+    ".ts": "mpegts",
+    ".264": "h264",
+    ".h264": "h264",
+    ".gif": "gif",
+}
+KEPT_AUDIO_TAGS = ("language",)  # says nothing about who filmed, and players need it to pick a track
+ALLOWLIST = {
+    "video stream": "encoded afresh from the obscured pixels; no side data from the input frames",
+    "audio streams": "packets copied unchanged (re-encoded only when the container cannot hold the codec)",
+    "display matrix": "the rotation, so the output shows as the input did",
+    "colour tags": "range, matrix, primaries and transfer of the video, needed to show the right colours",
+    "audio language": "needed by players to pick a track",
+    "timestamps": "every frame keeps its presentation time",
+}
+_MP4_FAMILY = {"mp4", "mov", "3gp"}
+TMP_SUFFIX = ".unseen-tmp"  # as paths.TMP_SUFFIX: a folder walk skips such files
+_PRESETS = {"libx264": "veryfast", "libx265": "veryfast", "libsvtav1": "10"}
+
+
+class VideoReadError(Exception):
+    """The video cannot be read to its end; the message says where and why, in one line."""
+
+
+class VideoWriteError(Exception):
+    """The output cannot be written; the message says why, in one line."""
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """One decoded frame (None after the last one) and the audio packets demuxed since the previous frame."""
+
+    index: int
+    frame: av.VideoFrame | None
+    audio: list[av.Packet]
+
+
+@dataclass(frozen=True)
+class Colours:
+    """The colour tags of the video, kept on the output and used to convert face regions to RGB and back."""
+
+    space: int
+    range: int
+    primaries: int
+    trc: int
+
+    @property
+    def full_range(self) -> bool:
+        return self.range == 2  # AVCOL_RANGE_JPEG
+
+    def coefficients(self, height: int) -> tuple[float, float]:
+        """(Kr, Kb) of the YCbCr matrix; untagged HD video is BT.709, as players assume."""
+        table = {1: (0.2126, 0.0722), 5: (0.299, 0.114), 6: (0.299, 0.114), 7: (0.212, 0.087), 9: (0.2627, 0.0593)}
+        return table.get(self.space, table[1] if height >= 720 else table[5])
+
+
+class VideoReader:
+    """Demuxes the first video stream and, when kept, the audio streams; nothing else is read."""
+
+    def __init__(self, path: Path, keep_audio: bool, max_pixels: int) -> None:
+        try:
+            self.container = av.open(str(path))
+        except av.FFmpegError as error:
+            raise VideoReadError(f"not a video unseen can read ({_reason(error)})") from None
+        # A cover picture is stored as a one-frame video stream: it is never written, and never taken for
+        # the video (any other video stream is not written either).
+        moving = [s for s in self.container.streams.video if not s.disposition & av.stream.Disposition.attached_pic]
+        if not moving:
+            self.container.close()
+            raise VideoReadError("no video stream")
+        self.stream = moving[0]
+        self.stream.thread_type = "AUTO"  # frame threads: decoding keeps up with the rest on any core count
+        self.audio = list(self.container.streams.audio) if keep_audio else []
+        self.width, self.height = self.stream.codec_context.width, self.stream.codec_context.height
+        if self.width * self.height > max_pixels:
+            self.container.close()
+            raise VideoReadError(f"frames are {self.width}×{self.height}, over the --max-pixels limit")
+        self.format_name = self.container.format.name
+
+    @property
+    def frame_count(self) -> int:
+        """Frames the container announces (0 when it does not say)."""
+        return max(self.stream.frames, 0)
+
+    @property
+    def rate(self) -> Fraction:
+        return self.stream.average_rate or self.stream.guessed_rate or Fraction(25)
+
+    @property
+    def time_base(self) -> Fraction:
+        return self.stream.time_base or 1 / self.rate
+
+    def __iter__(self) -> Iterator[Decoded]:
+        index = 0
+        audio: list[av.Packet] = []
+        try:
+            for packet in self.container.demux(self.stream, *self.audio):
+                if packet.stream.type == "audio":
+                    if packet.size:  # size 0: the demuxer's end-of-stream marker
+                        audio.append(packet)
+                    continue
+                for frame in packet.decode():
+                    yield Decoded(index, frame, audio)
+                    index, audio = index + 1, []
+        except av.FFmpegError as error:
+            raise VideoReadError(f"decoding failed at frame {index + 1}: {_reason(error)}") from None
+        if index == 0:
+            raise VideoReadError("no frame could be decoded")
+        yield Decoded(index, None, audio)
+
+    def close(self) -> None:
+        self.container.close()
+
+
+def is_animated_gif(path: Path) -> bool:
+    """A GIF with more than one frame (read as a video); a still GIF stays a photo."""
+    try:
+        with Image.open(path, formats=["GIF"]) as image:
+            return bool(getattr(image, "is_animated", False))  # reads up to the second frame, no further
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return False  # the photo path reports what is wrong with it
+
+
+def rotation(frame: av.VideoFrame) -> int:
+    """Quarter turns counter-clockwise that show the frame upright (np.rot90's k)."""
+    return round((frame.rotation or 0) / 90) % 4
+
+
+def display_matrix(frame: av.VideoFrame) -> list[int] | None:
+    for data in frame.side_data:
+        if data.type == SideDataType.DISPLAYMATRIX:
+            return list(struct.unpack("9i", bytes(data)[:36]))
+    return None
+
+
+def colours(frame: av.VideoFrame) -> Colours:
+    return Colours(frame.colorspace, frame.color_range, frame.color_primaries, frame.color_trc)
+
+
+def upright_rgb(frame: av.VideoFrame, scale: float, align: int = 32) -> np.ndarray:
+    """The frame as shown (rotation applied), in RGB, resized by about `scale` to sides that are multiples of
+    `align` (what CenterFace takes, so that it need not resize again), for the detector."""
+    k = rotation(frame)
+    shown_w, shown_h = (frame.width, frame.height) if k % 2 == 0 else (frame.height, frame.width)
+    width = max(align, math.ceil(shown_w * scale / align) * align)
+    height = max(align, math.ceil(shown_h * scale / align) * align)
+    stored_w, stored_h = (width, height) if k % 2 == 0 else (height, width)
+    if (stored_w, stored_h) == (frame.width, frame.height):
+        rgb = frame.to_ndarray(format="rgb24")
+    else:
+        shrink = stored_w < frame.width
+        resized = frame.reformat(stored_w, stored_h, "rgb24", interpolation="AREA" if shrink else "BILINEAR")
+        rgb = resized.to_ndarray()
+    return np.ascontiguousarray(np.rot90(rgb, k))
+
+
+def boxes_to_stored(boxes: np.ndarray, k: int, width: int, height: int) -> np.ndarray:
+    """Boxes found on the upright frame (np.rot90 by k of a width×height frame) in the frame's own pixels."""
+    x1, y1, x2, y2 = boxes.T
+    if k == 1:  # shown turned a quarter counter-clockwise: shown (x, y) is stored (width - y, x)
+        out = [width - y2, x1, width - y1, x2]
+    elif k == 2:
+        out = [width - x2, height - y2, width - x1, height - y1]
+    elif k == 3:
+        out = [y1, height - x2, y2, height - x1]
+    else:
+        out = [x1, y1, x2, y2]
+    return np.stack(out, axis=1).astype(np.float32) if len(boxes) else boxes.reshape(0, 4)
+
+
+# --- working pixels ---------------------------------------------------------------------------------------
+
+
+def working_pixels(frame: av.VideoFrame, fmt: str) -> np.ndarray:
+    """A private copy of the frame's pixels in the format the writer encodes from (never the decoder's buffer,
+    and without the frame's side data)."""
+    if fmt == "rgb24":
+        return frame.to_ndarray(format="rgb24")
+    if frame.width % 2 or frame.height % 2:
+        # 4:2:0 needs even sides: repeat the last column or row rather than cut any of the picture.
+        rgb = frame.to_ndarray(format="rgb24")
+        rgb = np.pad(rgb, ((0, frame.height % 2), (0, frame.width % 2), (0, 0)), mode="edge")
+        return av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p").to_ndarray()
+    if frame.format.name != "yuv420p":
+        frame = frame.reformat(format="yuv420p")
+    return frame.to_ndarray()
+
+
+def paint_yuv420(pixels: np.ndarray, box: tuple[int, int, int, int], paint: object, colours: Colours) -> None:
+    """Run `paint` (RGB crop → changed RGB crop) on one even-aligned box of an I420 frame, in place.
+
+    Only the pixels `paint` changed are written back, so the rest of the frame stays bit-exact.
+    """
+    height, width = pixels.shape[0] * 2 // 3, pixels.shape[1]
+    x1, y1, x2, y2 = box
+    luma = pixels[:height]
+    u = pixels[height : height + height // 4].reshape(height // 2, width // 2)
+    v = pixels[height + height // 4 :].reshape(height // 2, width // 2)
+    cy, cu, cv = luma[y1:y2, x1:x2], u[y1 // 2 : y2 // 2, x1 // 2 : x2 // 2], v[y1 // 2 : y2 // 2, x1 // 2 : x2 // 2]
+    kr, kb = colours.coefficients(height)
+    rgb = _yuv_to_rgb(cy, _up(cu), _up(cv), kr, kb, colours.full_range)
+    painted = paint(rgb)  # type: ignore[operator]
+    changed = (painted != rgb).any(axis=2)
+    if not changed.any():
+        return
+    ny, nu, nv = _rgb_to_yuv(painted, kr, kb, colours.full_range)
+    cy[changed] = ny[changed]
+    block = changed.reshape(changed.shape[0] // 2, 2, changed.shape[1] // 2, 2).any(axis=(1, 3))
+    cu[block] = _down(nu)[block]
+    cv[block] = _down(nv)[block]
+
+
+def _up(plane: np.ndarray) -> np.ndarray:
+    return plane.repeat(2, axis=0).repeat(2, axis=1)
+
+
+def _down(plane: np.ndarray) -> np.ndarray:
+    h, w = plane.shape
+    return np.round(plane.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))).clip(0, 255).astype(np.uint8)
+
+
+def _yuv_to_rgb(y: np.ndarray, u: np.ndarray, v: np.ndarray, kr: float, kb: float, full: bool) -> np.ndarray:
+    yf = y.astype(np.float32)
+    luma = yf / 255 if full else (yf - 16) / 219
+    scale = 255 if full else 224
+    cb, cr = (u.astype(np.float32) - 128) / scale, (v.astype(np.float32) - 128) / scale
+    r = luma + 2 * (1 - kr) * cr
+    b = luma + 2 * (1 - kb) * cb
+    g = (luma - kr * r - kb * b) / (1 - kr - kb)
+    return np.round(np.stack([r, g, b], axis=2) * 255).clip(0, 255).astype(np.uint8)
+
+
+def _rgb_to_yuv(rgb: np.ndarray, kr: float, kb: float, full: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r, g, b = (rgb[..., i].astype(np.float32) / 255 for i in range(3))
+    luma = kr * r + (1 - kr - kb) * g + kb * b
+    cb, cr = (b - luma) / (2 * (1 - kb)), (r - luma) / (2 * (1 - kr))
+    scale = 255 if full else 224
+    y = luma * 255 if full else 16 + luma * 219
+    as_u8 = lambda a: np.round(a).clip(0, 255).astype(np.uint8)  # noqa: E731
+    return as_u8(y), cb * scale + 128, cr * scale + 128
+
+
+# --- writing ----------------------------------------------------------------------------------------------
+
+
+def output_plan(target: Path, source_suffix: str, codec: str | None) -> tuple[Path, str, str]:
+    """The output path, muxer and --codec name: the input's container where it can hold the codec, else MP4."""
+    suffix = source_suffix.lower()
+    muxer = MUXERS.get(suffix, "mp4")
+    name = codec or ("gif" if muxer == "gif" else "h264")
+    if CODECS[name] not in av.codecs_available:
+        raise VideoWriteError(f"this build of PyAV has no {CODECS[name]} encoder for --codec {name}")
+    if not _holds(muxer, CODECS[name]):
+        muxer = "mp4"
+        if not _holds(muxer, CODECS[name]):
+            raise VideoWriteError(f"--codec {name} cannot be written to a video file")
+        target = target.with_suffix(".mp4")
+    return target, muxer, name
+
+
+def _holds(muxer: str, encoder: str) -> bool:
+    codec_name = av.codec.Codec(encoder, "w").name
+    with av.open(os.devnull, "w", format=muxer) as probe:
+        return codec_name in probe.supported_codecs
+
+
+class VideoWriter:
+    """Encodes frames to a temporary file beside the target; `finish` renames it, `abort` removes it."""
+
+    def __init__(self, target: Path, muxer: str, codec: str, crf: int, overwrite: bool) -> None:
+        self.target, self.muxer, self.encoder = target, muxer, CODECS[codec]
+        self.crf, self.overwrite = crf, overwrite
+        self.working_format = "rgb24" if self.encoder == "gif" else "yuv420p"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = _create_temp(target)
+        # bitexact: no encoder or muxer version tags, deterministic stream ids.
+        options = {"fflags": "+bitexact"} | ({"movflags": "+faststart"} if muxer in _MP4_FAMILY else {})
+        self.container = av.open(str(self.tmp), "w", format=muxer, options=options)
+        self.video: av.VideoStream | None = None
+        self.audio: dict[int, tuple[av.audio.stream.AudioStream, bool]] = {}
+        self.colours: Colours | None = None
+        self.last_pts: int | None = None
+        self.durations: dict[int, int] = {}  # frames in the encoder: pts → duration
+
+    def start(self, reader: VideoReader, tags: Colours, matrix: list[int] | None, width: int, height: int) -> None:
+        """Set up the streams before the first frame: size, colours, timing, rotation and audio."""
+        stream = self.container.add_stream(self.encoder, rate=reader.rate)
+        stream.width, stream.height = width, height
+        stream.pix_fmt = "pal8" if self.encoder == "gif" else "yuv420p"
+        stream.time_base = reader.time_base
+        stream.codec_context.time_base = reader.time_base
+        self.colours = tags
+        if self.encoder != "gif":
+            context = stream.codec_context
+            context.color_range, context.colorspace = tags.range, tags.space
+            context.color_primaries, context.color_trc = tags.primaries, tags.trc
+            stream.options = self._encoder_options()
+        if matrix is not None and self.muxer not in ("gif", "h264"):
+            stream.set_display_matrix(matrix)
+        self.video = stream
+        for source in reader.audio:
+            self.audio[source.index] = self._audio_stream(source)
+
+    def _encoder_options(self) -> dict[str, str]:
+        if self.encoder == "libsvtav1":
+            os.environ.setdefault("SVT_LOG", "1")  # errors only: SVT-AV1 prints a banner to stderr otherwise
+        options = {"crf": str(self.crf)}
+        if self.encoder in _PRESETS:
+            options["preset"] = _PRESETS[self.encoder]
+        if self.encoder == "libvpx-vp9":
+            options |= {"b": "0", "row-mt": "1", "deadline": "good", "cpu-used": "4"}
+        if self.encoder == "libx265":
+            options["x265-params"] = "log-level=error"
+        return options
+
+    def _audio_stream(self, source: av.audio.stream.AudioStream) -> tuple[av.audio.stream.AudioStream, bool]:
+        """A copy of the source stream where the container can hold its codec; else AAC (Opus in WebM)."""
+        if source.codec_context.name in self.container.supported_codecs:
+            stream = self.container.add_stream_from_template(source)
+            copy = True
+        else:
+            codec = "libopus" if self.muxer == "webm" else "aac"
+            stream = self.container.add_stream(codec, rate=source.codec_context.sample_rate or 48000)
+            stream.layout = source.codec_context.layout
+            copy = False
+        for tag in KEPT_AUDIO_TAGS:
+            if tag in source.metadata:
+                stream.metadata[tag] = source.metadata[tag]
+        return stream, copy
+
+    def write(self, pixels: np.ndarray, pts: int, duration: int) -> None:
+        assert self.video is not None and self.colours is not None
+        if self.last_pts is not None and pts <= self.last_pts:
+            pts = self.last_pts + 1  # encoders refuse repeated timestamps; keep order, move by one tick
+        self.last_pts = pts
+        frame = self._frame(pixels)
+        frame.pts, frame.time_base, frame.duration = pts, self.video.codec_context.time_base, duration
+        self.durations[pts] = duration
+        self._mux(self.video.encode(frame))
+
+    def _frame(self, pixels: np.ndarray) -> av.VideoFrame:
+        if self.encoder == "gif":
+            return _palette_frame(pixels)
+        frame = av.VideoFrame.from_ndarray(pixels, format="yuv420p")
+        frame.colorspace, frame.color_range = self.colours.space, self.colours.range  # type: ignore[union-attr]
+        return frame
+
+    def _mux(self, packets: list[av.Packet]) -> None:
+        for packet in packets:
+            # Each packet gets its own frame's duration: encoders that reorder frames guess it wrong for the
+            # last ones, and the muxer takes the length of the video (and GIF the last delay) from it.
+            duration = self.durations.pop(packet.pts, None) if packet.pts is not None else None
+            if duration:
+                packet.duration = duration
+            self.container.mux(packet)
+
+    def write_audio(self, packets: list[av.Packet]) -> None:
+        for packet in packets:
+            target = self.audio.get(packet.stream.index)
+            if target is None:
+                continue
+            stream, copy = target
+            if copy:
+                packet.stream = stream
+                self.container.mux(packet)
+            else:
+                for frame in packet.decode():
+                    frame.pts = None  # the encoder numbers samples itself
+                    self.container.mux(stream.encode(frame))
+
+    def finish(self) -> Path:
+        """Flush the encoders, close the file and give it the target's name."""
+        try:
+            if self.video is not None:
+                self._mux(self.video.encode(None))
+            for stream, copy in self.audio.values():
+                if not copy:
+                    self.container.mux(stream.encode(None))
+            self.container.close()
+        except av.FFmpegError as error:
+            raise VideoWriteError(f"cannot finish the video ({_reason(error)})") from None
+        with self.tmp.open("rb+") as handle:
+            os.fsync(handle.fileno())
+        _publish(self.tmp, self.target, self.overwrite)
+        self.tmp.unlink(missing_ok=True)
+        return self.target
+
+    def abort(self) -> None:
+        # A half-written file may not close cleanly; it is removed either way.
+        with contextlib.suppress(av.FFmpegError, OSError, ValueError):
+            self.container.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+def _create_temp(path: Path) -> Path:
+    """A new, empty file beside `path` (with the umask's permissions, as a plain file gets), for the muxer."""
+    stem = os.fsencode(path.name)[:64].decode("utf-8", "ignore")  # room left in the name for the rest
+    while True:
+        tmp = path.with_name(f".{stem}.{secrets.token_hex(4)}{TMP_SUFFIX}")
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return tmp
+        except FileExistsError:
+            continue
+
+
+def _palette_frame(rgb: np.ndarray) -> av.VideoFrame:
+    """GIF pixels: a palette of up to 256 colours chosen for this frame, no dithering (obscured areas stay flat)."""
+    image = Image.fromarray(rgb).quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    palette = np.zeros((256, 4), np.uint8)
+    colours_ = np.array(image.getpalette() or [], np.uint8).reshape(-1, 3)[:256]
+    palette[: len(colours_), 1:] = colours_
+    palette[:, 0] = 255  # opaque
+    return av.VideoFrame.from_ndarray((np.asarray(image), palette), format="pal8")
+
+
+def _reason(error: BaseException) -> str:
+    text = getattr(error, "strerror", None) or str(error)
+    return text.strip().splitlines()[0] if text.strip() else type(error).__name__
