@@ -35,6 +35,8 @@ DEFACE_VENV = BENCH_DIR / ".venv-deface"
 DEFACE_VERSION = "1.5.0"
 DEFACE_SUFFIX = "_anonymized"
 DEFACE_PROVIDER = "CPUExecutionProvider"
+# Every --quality preset, each in its own unseen process, beside deface in the same run.
+DEFAULT_CONFIGS = ["fast=--quality fast", "balanced=--quality balanced", "thorough=--quality thorough"]
 
 
 @dataclass
@@ -62,7 +64,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="append",
         default=[],
         metavar="NAME=ARGS",
-        help='an unseen configuration, repeatable, e.g. --config fast="--quality fast" (default: unseen=)',
+        help='an unseen configuration, repeatable, e.g. --config fast="--quality fast" (default: the three presets)',
     )
     p.add_argument("--skip-deface", action="store_true", help="do not run deface")
     p.add_argument("--skip-unseen", action="store_true", help="do not run unseen")
@@ -73,7 +75,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def parse_configs(specs: list[str], common: str) -> list[tuple[str, list[str]]]:
     """Turn `NAME=ARGS` specs into (name, args) pairs, with `common` args appended to each."""
     configs = []
-    for spec in specs or ["unseen="]:
+    for spec in specs or DEFAULT_CONFIGS:
         name, sep, args = spec.partition("=")
         if not sep or not name:
             raise SystemExit(f"--config expects NAME=ARGS, got {spec!r}")

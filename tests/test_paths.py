@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from unseen.paths import Job, UsageError, default_output, display, plan
+from unseen.paths import VIDEO, Job, UsageError, default_output, display, plan
 
 
 def touch(path: Path, data: bytes = b"x") -> Path:
@@ -78,7 +78,13 @@ def test_non_images_in_a_folder_are_skipped_not_failed(tmp_path: Path) -> None:
     touch(root / "clip.mp4")
     touch(root / ".a.png.x1.unseen-tmp")  # a leftover of an interrupted run is not an input
     jobs = plan([root], tmp_path / "out", None)
-    assert {job.source.name: job.skipped for job in jobs} == {"notes.txt": True, "clip.mp4": True}
+    assert {job.source.name: job.skipped for job in jobs} == {"notes.txt": True, "clip.mp4": False}
+
+
+def test_videos_keep_their_name_whatever_the_photo_format(tmp_path: Path) -> None:
+    touch(tmp_path / "in" / "clip.MOV")
+    (job,) = plan([tmp_path / "in"], tmp_path / "out", "JPEG")
+    assert (job.fmt, job.target, job.problem) == (VIDEO, tmp_path / "out" / "clip.MOV", None)
 
 
 def test_explicit_non_image_is_attempted_and_fails_later(tmp_path: Path) -> None:

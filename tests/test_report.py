@@ -180,4 +180,6 @@ def test_summary_line_counts() -> None:
         FileReport("c", None, "skipped", reason="not an image"),
     ]
     report.seconds = 1.25
-    assert report.summary_line() == "unseen: 1 done, 1 failed, 2 faces obscured, 1 skipped (not images), 1.2 s"
+    assert (
+        report.summary_line() == "unseen: 1 done, 1 failed, 2 faces obscured, 1 skipped (not images or videos), 1.2 s"
+    )

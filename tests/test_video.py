@@ -14,7 +14,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from conftest import SAMPLE, SAMPLE_FACE, SHARED_DATA, changed_share, load_rgb
+from conftest import SAMPLE, SAMPLE_FACE, SHARED_DATA, changed_share, load_rgb, run_cli
 from PIL import Image
 
 from unseen.faces import Detector, Faces
@@ -412,3 +412,63 @@ def test_audio_reencoded_only_when_the_container_cannot_hold_it(tmp_path: Path, 
         assert container.format.name.startswith("matroska,webm")
         assert [(s.type, s.codec_context.name) for s in container.streams] == [("video", "vp9"), ("audio", "opus")]
         assert sum(1 for p in container.demux(audio=0) if p.size) > 0
+
+
+# --- through the command --------------------------------------------------------------------------------------
+
+
+def test_command_does_photos_and_videos_of_one_folder(tmp_path: Path):
+    images, boxes = scene(20)
+    source = tmp_path / "in" / "walk.mov"
+    source.parent.mkdir()
+    write_clip(source, images, fmt="mov", audio=True, tags=True)
+    shutil.copyfile(SAMPLE, tmp_path / "in" / "portrait.png")
+    result = run_cli(tmp_path / "in", "-o", tmp_path / "out", "--report", tmp_path / "report.json")
+    assert result.returncode == 0, result.stderr
+    output = tmp_path / "out" / "walk.mov"
+    before, before_pts = decoded(source)
+    after, after_pts = decoded(output)
+    assert after_pts == before_pts and len(after) == 20
+    assert all(changed_share(before[i], after[i], box) >= 0.9 for i, box in enumerate(boxes))
+    assert audio_packets(output) == audio_packets(source) != []
+    assert changed_share(load_rgb(SAMPLE), load_rgb(tmp_path / "out" / "portrait.png"), SAMPLE_FACE) >= 0.9
+    report = json.loads((tmp_path / "report.json").read_text())
+    by_name = {Path(f["input"]).name: f for f in report["files"]}
+    assert by_name["walk.mov"]["status"] == "done" and by_name["walk.mov"]["faces"]
+    assert report["settings"]["video"]["audio"] == "copied"
+    assert "2 done, 0 failed" in result.stderr
+
+
+def test_command_video_options_reach_the_output(tmp_path: Path):
+    images, _ = scene(6)
+    source = tmp_path / "clip.mp4"
+    write_clip(source, images, audio=True)
+    result = run_cli(
+        source, "-o", tmp_path / "out", "--no-audio", "--codec", "hevc", "--crf", "30", "--full-every", "1"
+    )
+    assert result.returncode == 0, result.stderr
+    with av.open(str(tmp_path / "out" / "clip.mp4")) as container:
+        assert [(s.type, s.codec_context.name) for s in container.streams] == [("video", "hevc")]
+
+
+@pytest.mark.parametrize("args", [["--crf", "52"], ["--crf", "x"], ["--full-every", "0"], ["--codec", "divx"]])
+def test_command_refuses_bad_video_options_in_one_line(tmp_path: Path, args: list[str]):
+    result = run_cli(SAMPLE, "-o", tmp_path / "out", *args)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_command_truncated_video_fails_with_one_line_and_no_output(tmp_path: Path):
+    images, _ = scene(30)
+    whole = tmp_path / "whole.mkv"
+    write_clip(whole, images, fmt="matroska")
+    cut = tmp_path / "in" / "cut.mkv"
+    cut.parent.mkdir()
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    result = run_cli(cut, "-o", tmp_path / "out")
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    (line,) = [ln for ln in result.stderr.splitlines() if "cut.mkv" in ln]
+    assert "frame" in line
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

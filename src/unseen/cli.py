@@ -15,11 +15,22 @@ from typing import NoReturn
 from unseen import __version__
 from unseen.detect.centerface import MODEL_NAME, model_sha256
 from unseen.detect.presets import Quality, build_detector, describe
+from unseen.faces import Detector
 from unseen.media.image import DEFAULT_MAX_PIXELS
 from unseen.obscure import DEFAULT_GROW, WEAK_METHOD_WARNING, Method
 from unseen.paths import Job, UsageError, display, plan
 from unseen.pipeline import Options, process
 from unseen.report import FileReport, RunReport
+from unseen.video import (
+    DEFAULT_CRF,
+    DEFAULT_FULL_EVERY,
+    VIDEO_CODECS,
+    VideoOptions,
+    describe_video,
+    is_video,
+    process_video,
+    video_detector,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 FORMAT_NAMES = {"jpeg": "JPEG", "jpg": "JPEG", "png": "PNG", "webp": "WEBP", "tiff": "TIFF", "tif": "TIFF"}
@@ -32,8 +43,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="unseen", description="Make photos safe to share: obscure every face, strip metadata.")
-    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="image files and folders (recursive)")
+    p = _Parser(prog="unseen", description="Make photos and videos safe to share: obscure every face, strip metadata.")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="image and video files, and folders (recursive)")
     p.add_argument("-o", "--output", type=Path, help="output folder (default: NAME_unseen beside each input)")
     p.add_argument("--format", choices=sorted(FORMAT_NAMES), help="write this format instead of the input's")
     p.add_argument(
@@ -51,6 +62,19 @@ def _parser() -> argparse.ArgumentParser:
         help="detection effort (default: balanced)",
     )
     p.add_argument("--threshold", type=_fraction, help="detection score threshold (default: the preset's)")
+    v = p.add_argument_group("videos")
+    v.add_argument(
+        "--crf", type=_crf, default=DEFAULT_CRF, help=f"video quality, 0 (lossless) to 51 (default {DEFAULT_CRF})"
+    )
+    v.add_argument("--codec", choices=VIDEO_CODECS, help="video codec (default: h264; gif for an animated GIF)")
+    v.add_argument("--no-audio", action="store_true", help="drop the audio streams (default: copied unchanged)")
+    v.add_argument(
+        "--full-every",
+        type=_positive_int,
+        default=DEFAULT_FULL_EVERY,
+        metavar="N",
+        help=f"search every N-th frame at full resolution, the others reduced (default {DEFAULT_FULL_EVERY}; 1: all)",
+    )
     p.add_argument("--report", type=Path, metavar="FILE.json", help="write a JSON report of what was done")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files (never an input)")
     p.add_argument(
@@ -82,6 +106,16 @@ def _grow(text: str) -> float:
     value = _float(text)
     if not 1.0 <= value <= 4.0:
         raise argparse.ArgumentTypeError(f"{text} is not between 1 and 4")
+    return value
+
+
+def _crf(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= 51:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 51")
     return value
 
 
@@ -145,7 +179,10 @@ def _run(args: argparse.Namespace) -> int:
     options = Options(
         method=method, strength=args.strength, grow=args.grow, overwrite=args.overwrite, max_pixels=args.max_pixels
     )
-    detector = build_detector(Quality(args.quality), args.threshold)
+    video = VideoOptions(
+        crf=args.crf, codec=args.codec, audio=not args.no_audio, full_every=args.full_every, progress=not args.quiet
+    )
+    work = _worker(build_detector(Quality(args.quality), args.threshold), options, video, args.threshold)
     report = RunReport(
         unseen_version=__version__,
         model={"name": MODEL_NAME, "sha256": model_sha256()},
@@ -156,14 +193,31 @@ def _run(args: argparse.Namespace) -> int:
             "quality": args.quality,
             "passes": describe(Quality(args.quality), args.threshold),
             "format": fmt,
+            "video": describe_video(video, args.threshold),
         },
         started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
     started = time.perf_counter()
-    for result in _with_progress(jobs, args.quiet, lambda job: process(job, detector, options)):
+    for result in _with_progress(jobs, args.quiet, work):
         report.files.append(result)
     report.seconds = round(time.perf_counter() - started, 3)
     return _finish(report, args)
+
+
+def _worker(
+    photos: Detector, options: Options, video: VideoOptions, threshold: float | None
+) -> Callable[[Job], FileReport]:
+    """What to do with each job: the photo pipeline, or the video one (its detector made once, when first needed)."""
+    videos: list[Detector] = []
+
+    def work(job: Job) -> FileReport:
+        if job.problem is None and is_video(job.source):
+            if not videos:
+                videos.append(video_detector(threshold))
+            return process_video(job, videos[0], options, video)
+        return process(job, photos, options)
+
+    return work
 
 
 def _check_report(path: Path, inputs: list[Path], jobs: list[Job], overwrite: bool) -> None:

@@ -22,7 +22,8 @@ NATIVE_SUFFIXES = {
     "WEBP": {".webp"},
     "TIFF": {".tif", ".tiff"},
 }
-VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".264", ".h264", ".mts", ".3gp"}
+VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".264", ".h264", ".mts", ".m2ts", ".ts", ".3gp"}
+VIDEO = "VIDEO"  # a job's fmt for a video: it keeps its container where it can (see media/video.py)
 TMP_SUFFIX = ".unseen-tmp"
 DEFAULT_TAG = "_unseen"  # without -o: photo.jpg -> photo_unseen.jpg and folder -> folder_unseen, beside them
 
@@ -110,7 +111,7 @@ def _folder_jobs(folder: Path, root: Path, fmt: str | None) -> list[Job]:
 def _file_job(source: Path, target: Path, fmt: str | None, explicit: bool) -> Job:
     suffix = source.suffix.lower()
     if suffix in VIDEO_SUFFIXES:
-        return Job(source, target, fmt, problem="videos are not supported yet", skipped=not explicit)
+        return Job(source, target, VIDEO)  # --format is for photos: a video stays a video
     if suffix not in SUFFIX_FORMATS and not explicit:
         return Job(source, target, fmt, problem="not an image", skipped=True)
     if source.is_symlink() and not source.exists():

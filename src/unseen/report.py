@@ -49,7 +49,7 @@ class RunReport:
         s = self.summary()
         line = f"unseen: {s['done']} done, {s['failed']} failed, {s['faces']} faces obscured"
         if s["skipped"]:
-            line += f", {s['skipped']} skipped (not images)"
+            line += f", {s['skipped']} skipped (not images or videos)"
         return line + f", {self.seconds:.1f} s"
 
     def to_json(self) -> str:
