@@ -447,3 +447,29 @@ def test_jpeg_lays_transparency_on_white(tmp_path: Path) -> None:
     out = load_rgb(tmp_path / "photo.jpg").astype(int)
     assert np.abs(out[:, :4] - 255).max() < 8  # white, not the red that was hidden
     assert np.abs(out[:, 12:] - (200, 0, 0)).max() < 24
+
+
+def test_reading_in_threads_restores_the_process_wide_settings(tmp_path: Path) -> None:
+    """Photos are read two at a time; Pillow's pixel limit and the warning filters are the process's own, and
+    must be as they were once every reader is done, whatever the interleaving."""
+    import threading
+    import warnings
+
+    shutil.copyfile(SAMPLE, tmp_path / "a.png")
+    limit, filters = Image.MAX_IMAGE_PIXELS, list(warnings.filters)
+    errors: list[BaseException] = []
+
+    def read_many() -> None:
+        try:
+            for _ in range(15):
+                assert read_image(tmp_path / "a.png", 10**9).pixels.shape[2] == 3
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=read_many) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert (Image.MAX_IMAGE_PIXELS, list(warnings.filters)) == (limit, filters)

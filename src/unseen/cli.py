@@ -7,7 +7,9 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import NoReturn
@@ -33,6 +35,7 @@ from unseen.video import (
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+PHOTO_WORKERS = 2  # photos in flight at once: one decoded or encoded while another is searched
 FORMAT_NAMES = {"jpeg": "JPEG", "jpg": "JPEG", "png": "PNG", "webp": "WEBP", "tiff": "TIFF", "tif": "TIFF"}
 
 
@@ -211,13 +214,39 @@ def _worker(
     videos: list[Detector] = []
 
     def work(job: Job) -> FileReport:
-        if job.problem is None and is_video(job.source):
+        if _is_video(job):
             if not videos:
                 videos.append(video_detector(threshold))
             return process_video(job, videos[0], options, video)
         return process(job, photos, options)
 
     return work
+
+
+def _is_video(job: Job) -> bool:
+    return job.problem is None and is_video(job.source)
+
+
+def _overlapped(jobs: list[Job], work: Callable[[Job], FileReport]) -> Iterator[FileReport]:
+    """Results in the jobs' order, with PHOTO_WORKERS photos in flight so that one is decoded and encoded while
+    another is searched (ONNX Runtime, Pillow and OpenCV release the GIL). Videos run alone on this thread:
+    they overlap their own stages, and Ctrl-C must stop them at once."""
+    with ThreadPoolExecutor(PHOTO_WORKERS, thread_name_prefix="unseen-photo") as pool:
+        pending: deque[Future[FileReport]] = deque()
+        try:
+            for job in jobs:
+                if _is_video(job):
+                    while pending:
+                        yield pending.popleft().result()
+                    yield work(job)
+                    continue
+                pending.append(pool.submit(work, job))
+                if len(pending) > PHOTO_WORKERS:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:  # interrupted: photos not started are not started; those in flight finish or leave nothing
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _check_report(path: Path, inputs: list[Path], jobs: list[Job], overwrite: bool) -> None:
@@ -240,8 +269,7 @@ def _with_progress(jobs: list[Job], quiet: bool, work: Callable[[Job], FileRepor
 
     show = not quiet and sys.stderr.isatty()
     with tqdm(total=len(jobs), unit="file", disable=not show, file=sys.stderr, leave=False) as bar:
-        for job in jobs:
-            result = work(job)
+        for result in _overlapped(jobs, work):
             if result.status == "failed":
                 reason = " ".join(str(result.reason).splitlines())
                 tqdm.write(f"unseen: {result.input}: {reason}", file=sys.stderr)

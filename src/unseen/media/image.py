@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import secrets
+import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -59,22 +60,38 @@ def read_image(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
         raise ImageReadError(f"corrupt or truncated image ({_first_line(error)})") from None
 
 
+_limit_lock = threading.Lock()
+_limit_users = 0
+_limit_saved: tuple[int | None, warnings.catch_warnings] | None = None
+
+
 @contextmanager
 def _pixel_limit(max_pixels: int) -> Iterator[None]:
     """Pillow's own bomb check, at our limit: it also guards GIF frames, which are sized only when reached.
 
     Other warnings (a corrupt EXIF block, say) are silenced: the pixels are what matters, and a warning
-    printed by the decoder would break the one-line-per-problem output.
+    printed by the decoder would break the one-line-per-problem output. Both settings are global to the
+    process, and several photos are read at once: the first reader sets them, the last one restores them.
     """
-    previous = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = max_pixels
-    try:
-        with warnings.catch_warnings():
+    global _limit_users, _limit_saved
+    with _limit_lock:
+        if _limit_users == 0:
+            caught = warnings.catch_warnings()
+            caught.__enter__()
             warnings.simplefilter("ignore")
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            yield
+            _limit_saved = (Image.MAX_IMAGE_PIXELS, caught)
+            Image.MAX_IMAGE_PIXELS = max_pixels
+        _limit_users += 1
+    try:
+        yield
     finally:
-        Image.MAX_IMAGE_PIXELS = previous
+        with _limit_lock:
+            _limit_users -= 1
+            if _limit_users == 0 and _limit_saved is not None:
+                Image.MAX_IMAGE_PIXELS, caught = _limit_saved
+                caught.__exit__(None, None, None)
+                _limit_saved = None
 
 
 def _decode(image: Image.Image, max_pixels: int) -> Decoded:
