@@ -56,7 +56,15 @@ def test_report_names_version_model_and_settings(run_with_report: tuple[dict, Pa
     assert isinstance(data["seconds"], float) and data["seconds"] > 0
     faces = sum(len(f["faces"]) for f in data["files"])
     assert faces >= 1
-    assert data["summary"] == {"done": 1, "failed": 1, "skipped": 1, "faces": faces}
+    assert data["summary"] == {
+        "done": 1,
+        "failed": 1,
+        "skipped": 1,
+        "faces": faces,
+        "clean": 1,
+        "residuals": 0,
+        "unverified": 0,
+    }
 
 
 def test_report_has_every_input_with_its_outcome(run_with_report: tuple[dict, Path, str], tmp_path: Path) -> None:
@@ -180,6 +188,11 @@ def test_summary_line_counts() -> None:
         FileReport("c", None, "skipped", reason="not an image"),
     ]
     report.seconds = 1.25
-    assert (
-        report.summary_line() == "unseen: 1 done, 1 failed, 2 faces obscured, 1 skipped (not images or videos), 1.2 s"
+    assert report.summary_line() == (
+        "unseen: 1 done, 1 failed, 2 faces obscured, 1 skipped (not images or videos); 0 clean, 0 with residuals, "
+        "1 not verified, 1.2 s"
     )
+    report.files[0].verified = True
+    report.files.append(FileReport("d", "y", "done", verified=True, residuals=[{"box": [0, 0, 9, 9], "score": 0.5}]))
+    assert report.summary_line().endswith("; 1 clean, 1 with residuals, 1.2 s")
+    assert [f.verdict for f in report.files] == ["clean", "failed", "skipped", "residuals"]

@@ -23,6 +23,10 @@ from unseen.obscure import DEFAULT_GROW, WEAK_METHOD_WARNING, Method
 from unseen.paths import Job, UsageError, display, plan
 from unseen.pipeline import Options, process
 from unseen.report import FileReport, RunReport
+from unseen.verify import residual
+from unseen.verify.check import Verifier
+from unseen.verify.models import ModelError
+from unseen.verify.reid import MIN_HEIGHT, ReidUnavailable, ensure_available
 from unseen.video import (
     DEFAULT_CRF,
     DEFAULT_FULL_EVERY,
@@ -34,7 +38,9 @@ from unseen.video import (
     video_detector,
 )
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+# When several apply, the highest wins: 3 (--strict refused an output) over 1 (a file failed otherwise).
+# 2 (usage) is returned before any file is processed.
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_RESIDUALS, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 PHOTO_WORKERS = 2  # photos in flight at once: one decoded or encoded while another is searched
 FORMAT_NAMES = {"jpeg": "JPEG", "jpg": "JPEG", "png": "PNG", "webp": "WEBP", "tiff": "TIFF", "tif": "TIFF"}
 
@@ -65,6 +71,24 @@ def _parser() -> argparse.ArgumentParser:
         help="detection effort (default: balanced)",
     )
     p.add_argument("--threshold", type=_fraction, help="detection score threshold (default: the preset's)")
+    p.add_argument(
+        "--no-verify",
+        dest="verify",
+        action="store_false",
+        help="do not re-read each written photo to look for faces left visible (the residual check, on by default)",
+    )
+    p.add_argument(
+        "--reid",
+        action="store_true",
+        help=f"also check that a face recogniser cannot match any obscured face of {MIN_HEIGHT} px or more "
+        "to the original (needs: pip install 'unseen[verify]')",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="an output the checks flag is not written: that file fails and the run exits 3 "
+        "(exit codes: 0 all done, 1 some failed, 2 usage error, 3 some refused by --strict, which wins over 1)",
+    )
     v = p.add_argument_group("videos")
     v.add_argument(
         "--crf", type=_crf, default=DEFAULT_CRF, help=f"video quality, 0 (lossless) to 51 (default {DEFAULT_CRF})"
@@ -177,15 +201,24 @@ def _run(args: argparse.Namespace) -> int:
     jobs = plan(args.paths, args.output, fmt)
     if args.report is not None:
         _check_report(args.report, args.paths, jobs, args.overwrite)
+    verifier = _verifier(args)
     if not method.destructive:
         print(WEAK_METHOD_WARNING.format(method=method.value), file=sys.stderr)
     options = Options(
-        method=method, strength=args.strength, grow=args.grow, overwrite=args.overwrite, max_pixels=args.max_pixels
+        method=method,
+        strength=args.strength,
+        grow=args.grow,
+        overwrite=args.overwrite,
+        max_pixels=args.max_pixels,
+        verify=args.verify,
+        reid=args.reid,
+        strict=args.strict,
     )
     video = VideoOptions(
         crf=args.crf, codec=args.codec, audio=not args.no_audio, full_every=args.full_every, progress=not args.quiet
     )
-    work = _worker(build_detector(Quality(args.quality), args.threshold), options, video, args.threshold)
+    photos = build_detector(Quality(args.quality), args.threshold)
+    work = _worker(photos, options, verifier, video, args.threshold)
     report = RunReport(
         unseen_version=__version__,
         model={"name": MODEL_NAME, "sha256": model_sha256()},
@@ -196,6 +229,7 @@ def _run(args: argparse.Namespace) -> int:
             "quality": args.quality,
             "passes": describe(Quality(args.quality), args.threshold),
             "format": fmt,
+            "verify": _verify_settings(args),
             "video": describe_video(video, args.threshold),
         },
         started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -208,7 +242,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _worker(
-    photos: Detector, options: Options, video: VideoOptions, threshold: float | None
+    photos: Detector, options: Options, verifier: Verifier | None, video: VideoOptions, threshold: float | None
 ) -> Callable[[Job], FileReport]:
     """What to do with each job: the photo pipeline, or the video one (its detector made once, when first needed)."""
     videos: list[Detector] = []
@@ -218,7 +252,7 @@ def _worker(
             if not videos:
                 videos.append(video_detector(threshold))
             return process_video(job, videos[0], options, video)
-        return process(job, photos, options)
+        return process(job, photos, options, verifier)
 
     return work
 
@@ -249,6 +283,27 @@ def _overlapped(jobs: list[Job], work: Callable[[Job], FileReport]) -> Iterator[
             pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _verifier(args: argparse.Namespace) -> Verifier | None:
+    """The checks as asked for; a check that cannot run is a usage error, before any file is touched."""
+    if not args.verify:
+        if args.reid or args.strict:
+            raise UsageError(f"--no-verify cannot be combined with {'--reid' if args.reid else '--strict'}")
+        return None
+    if args.reid:
+        try:
+            ensure_available()
+        except (ReidUnavailable, ModelError) as error:
+            raise UsageError(str(error)) from None
+    return Verifier(reid=args.reid)
+
+
+def _verify_settings(args: argparse.Namespace) -> dict[str, object]:
+    if not args.verify:
+        return {"residuals": False, "reid": False, "strict": False}
+    check = {"passes": [{"scale": s, "flip": True} for s in residual.SCALES], "threshold": residual.THRESHOLD}
+    return {"residuals": check, "reid": args.reid, "strict": args.strict, "videos": False}
+
+
 def _check_report(path: Path, inputs: list[Path], jobs: list[Job], overwrite: bool) -> None:
     """The report is written like an output: never over an input, into an input folder, or over a file unasked."""
     if path.is_dir():
@@ -270,15 +325,18 @@ def _with_progress(jobs: list[Job], quiet: bool, work: Callable[[Job], FileRepor
     show = not quiet and sys.stderr.isatty()
     with tqdm(total=len(jobs), unit="file", disable=not show, file=sys.stderr, leave=False) as bar:
         for result in _overlapped(jobs, work):
-            if result.status == "failed":
+            if result.status == "failed" or result.flagged:
                 reason = " ".join(str(result.reason).splitlines())
-                tqdm.write(f"unseen: {result.input}: {reason}", file=sys.stderr)
+                warning = "warning: " if result.status == "done" else ""
+                tqdm.write(f"unseen: {warning}{result.input}: {reason}", file=sys.stderr)
             bar.update()
             yield result
 
 
 def _finish(report: RunReport, args: argparse.Namespace) -> int:
     code = EXIT_FAILED if report.count("failed") else EXIT_OK
+    if args.strict and any(f.status == "failed" and f.flagged for f in report.files):
+        code = EXIT_RESIDUALS
     if args.report is not None:
         try:
             report.write(args.report)

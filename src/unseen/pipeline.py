@@ -1,9 +1,10 @@
-"""One file through the pipeline: read → detect → obscure → write, told as a FileReport."""
+"""One file through the pipeline: read → detect → obscure → write → check → publish, told as a FileReport."""
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from unseen.media.image import DEFAULT_MAX_PIXELS, WRITE_FORMATS, Decoded, Image
 from unseen.obscure import DEFAULT_GROW, Method, obscure
 from unseen.paths import Job, display
 from unseen.report import FileReport
+from unseen.verify.check import Verification, Verifier
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,9 @@ class Options:
     grow: float = DEFAULT_GROW
     overwrite: bool = False
     max_pixels: int = DEFAULT_MAX_PIXELS
+    verify: bool = True  # the residual check on every photo written
+    reid: bool = False  # the re-identification check too (needs the verify extra)
+    strict: bool = False  # an output the checks flag is not published: the file fails
 
 
 def anonymize(pixels: np.ndarray, detector: Detector, options: Options) -> tuple[np.ndarray, Faces]:
@@ -31,18 +36,24 @@ def anonymize(pixels: np.ndarray, detector: Detector, options: Options) -> tuple
     return obscure(pixels, faces, options.method, options.strength, options.grow), faces
 
 
-def process(job: Job, detector: Detector, options: Options) -> FileReport:
-    """Never raises for a problem with this one file: the report says what went wrong, in one line."""
+def process(job: Job, detector: Detector, options: Options, verifier: Verifier | None = None) -> FileReport:
+    """Never raises for a problem with this one file: the report says what went wrong, in one line.
+
+    With `options.verify`, the written file is checked before it is published under its final name
+    (`verifier`, when given, is reused across files).
+    """
     started = time.perf_counter()
     report = FileReport(input=display(job.source), output=None, status="failed")
     if job.problem is not None:
         report.status, report.reason = ("skipped" if job.skipped else "failed"), job.problem
         return report
     target = job.target
+    checked: list[Verification] = []
     try:
         decoded, pixels, faces, fmt = _run(job, detector, options)
         target = job.target if job.fmt else job.target.with_name(job.target.name + WRITE_FORMATS[fmt])
-        write_image(decoded, pixels, target, fmt, options.overwrite)
+        check = _checker(decoded.pixels, faces, options, verifier, checked) if options.verify else None
+        write_image(decoded, pixels, target, fmt, options.overwrite, check)
     except _Failed as failure:
         report.reason = str(failure)
     except OSError as error:
@@ -53,6 +64,8 @@ def process(job: Job, detector: Detector, options: Options) -> FileReport:
         report.status, report.output = "done", display(target)
         report.height, report.width = pixels.shape[:2]
         report.faces = faces.to_list()
+    if checked:
+        _record(report, checked[0])
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
@@ -74,6 +87,29 @@ def _first_line(error: BaseException) -> str:
 
 class _Failed(Exception):
     """This file cannot be done; the message says why in one line."""
+
+
+def _checker(
+    original: np.ndarray, faces: Faces, options: Options, verifier: Verifier | None, checked: list[Verification]
+) -> Callable[[Path], None]:
+    """What write_image calls on the finished temporary file: check it, and under --strict refuse it."""
+    verify = verifier or Verifier(reid=options.reid)
+
+    def check(written: Path) -> None:
+        found = verify(original, written, faces, options.grow, options.max_pixels)
+        checked.append(found)
+        if options.strict and not found.clean:
+            raise _Failed(f"{found.problem()}; output not written (--strict)")
+
+    return check
+
+
+def _record(report: FileReport, found: Verification) -> None:
+    report.verified = True
+    report.residuals = found.residuals.to_list()
+    report.reid = None if found.reid is None else [r.to_dict() for r in found.reid]
+    if report.reason is None and not found.clean:
+        report.reason = found.problem()  # a done file's reason says why the checks flagged it
 
 
 def _run(job: Job, detector: Detector, options: Options) -> tuple[Decoded, np.ndarray, Faces, str]:

@@ -10,6 +10,9 @@ from pathlib import Path
 from typing import Literal
 
 Status = Literal["done", "failed", "skipped"]
+# What the checks on the output say: clean, residuals (a face left visible or still re-identifiable),
+# unverified (not checked: --no-verify, or a video), or the file was not done at all.
+Verdict = Literal["clean", "residuals", "unverified", "failed", "skipped"]
 
 
 @dataclass
@@ -21,7 +24,23 @@ class FileReport:
     width: int | None = None
     height: int | None = None
     faces: list[dict[str, object]] = field(default_factory=list)
+    verified: bool = False  # whether the output was checked (photos; videos are not, yet)
+    residuals: list[dict[str, object]] = field(default_factory=list)  # faces the check found left visible
+    reid: list[dict[str, object]] | None = None  # per large obscured face; None when the check was not run
     seconds: float = 0.0
+
+    @property
+    def flagged(self) -> bool:
+        """Whether the checks found a face left visible or still re-identifiable."""
+        return bool(self.residuals) or any(not r["passed"] for r in self.reid or [])
+
+    @property
+    def verdict(self) -> Verdict:
+        if self.status != "done":
+            return self.status
+        if not self.verified:
+            return "unverified"
+        return "residuals" if self.flagged else "clean"
 
 
 @dataclass
@@ -43,17 +62,28 @@ class RunReport:
             "failed": self.count("failed"),
             "skipped": self.count("skipped"),
             "faces": faces,
+            "clean": self.verdicts("clean"),
+            "residuals": self.verdicts("residuals"),
+            "unverified": self.verdicts("unverified"),
         }
+
+    def verdicts(self, verdict: Verdict) -> int:
+        return sum(1 for f in self.files if f.verdict == verdict)
 
     def summary_line(self) -> str:
         s = self.summary()
         line = f"unseen: {s['done']} done, {s['failed']} failed, {s['faces']} faces obscured"
         if s["skipped"]:
             line += f", {s['skipped']} skipped (not images or videos)"
+        line += f"; {s['clean']} clean, {s['residuals']} with residuals"
+        if s["unverified"]:
+            line += f", {s['unverified']} not verified"
         return line + f", {self.seconds:.1f} s"
 
     def to_json(self) -> str:
         data = asdict(self)
+        for entry, file in zip(data["files"], self.files, strict=True):
+            entry["verdict"] = file.verdict
         data["summary"] = self.summary()
         return json.dumps(data, indent=2, ensure_ascii=False)
 

@@ -7,7 +7,7 @@ import os
 import secrets
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,10 +134,19 @@ def _to_rgb_array(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("RGBA" if has_alpha else "RGB"))
 
 
-def write_image(decoded: Decoded, pixels: np.ndarray, path: Path, fmt: str, overwrite: bool = False) -> None:
+def write_image(
+    decoded: Decoded,
+    pixels: np.ndarray,
+    path: Path,
+    fmt: str,
+    overwrite: bool = False,
+    check: Callable[[Path], None] | None = None,
+) -> None:
     """Write `pixels` as `fmt` to `path` atomically: a temporary file beside it, then a rename.
 
-    Only pixels are passed to the encoder: no EXIF, XMP, ICC profile, comment or text chunk.
+    Only pixels are passed to the encoder: no EXIF, XMP, ICC profile, comment or text chunk. `check`, when
+    given, is called with the complete temporary file before it is published: if it raises, nothing is
+    published and the temporary file is removed.
     """
     image = _for_format(Image.fromarray(_clear_transparent(pixels, fmt)), fmt, decoded.gray)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -147,6 +156,8 @@ def write_image(decoded: Decoded, pixels: np.ndarray, path: Path, fmt: str, over
             image.save(stream, format=fmt, **_ENCODER_OPTIONS[fmt])
             stream.flush()
             os.fsync(stream.fileno())
+        if check is not None:
+            check(tmp)
         _publish(tmp, path, overwrite)
     finally:
         tmp.unlink(missing_ok=True)

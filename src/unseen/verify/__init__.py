@@ -1,0 +1,1 @@
+"""Checks run on each written output: is any face still visible, is any obscured face still recognisable."""

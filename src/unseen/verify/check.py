@@ -1,0 +1,72 @@
+"""Both checks on one written output, read back from the file as any reader would decode it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from unseen.faces import Detector, Faces
+from unseen.media.image import DEFAULT_MAX_PIXELS, read_image
+from unseen.obscure import DEFAULT_GROW
+from unseen.verify.reid import ReidResult, reidentify
+from unseen.verify.residual import residual_detector, residuals
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What the checks found in one output: faces left visible, and each large face's re-identification."""
+
+    residuals: Faces
+    reid: list[ReidResult] | None  # None: the re-identification check was not asked for
+
+    @property
+    def reidentifiable(self) -> list[ReidResult]:
+        return [r for r in self.reid or [] if not r.passed]
+
+    @property
+    def clean(self) -> bool:
+        return not len(self.residuals) and not self.reidentifiable
+
+    def problem(self) -> str:
+        """Why the output is not clean, in one line (empty when it is)."""
+        parts = []
+        if len(self.residuals):
+            best = int(np.argmax(self.residuals.scores))
+            box = ",".join(str(round(float(v))) for v in self.residuals.boxes[best])
+            count = len(self.residuals)
+            parts.append(
+                f"{count} face{'s' if count > 1 else ''} may be left visible "
+                f"(e.g. at {box}, score {self.residuals.scores[best]:.2f})"
+            )
+        if self.reidentifiable:
+            worst = min(self.reidentifiable, key=lambda r: r.distance)
+            box = ",".join(str(round(v)) for v in worst.box)
+            count = len(self.reidentifiable)
+            parts.append(
+                f"{count} obscured face{'s are' if count > 1 else ' is'} still re-identifiable "
+                f"(e.g. at {box}, distance {worst.distance:.2f} < 0.6 and below a featureless crop's "
+                f"{worst.featureless:.2f})"
+            )
+        return "; ".join(parts)
+
+
+class Verifier:
+    """Runs the residual check (and the re-identification check, if asked) on written outputs."""
+
+    def __init__(self, reid: bool = False, detector: Detector | None = None) -> None:
+        self.reid = reid
+        self.detector = detector or residual_detector()
+
+    def __call__(
+        self,
+        original: np.ndarray,
+        written: Path,
+        obscured: Faces,
+        grow: float = DEFAULT_GROW,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+    ) -> Verification:
+        output = read_image(written, max_pixels).pixels
+        found = residuals(output, obscured, self.detector, grow)
+        return Verification(found, reidentify(original, output, obscured) if self.reid else None)
