@@ -157,7 +157,7 @@ def test_no_verify_with_a_check_is_a_usage_error(sample_copy: Path, tmp_path: Pa
 
 
 def test_unchecked_reports_say_so() -> None:
-    # Videos are not verified yet: their reports keep the defaults.
+    # A report no check has filled in (--no-verify) keeps the defaults.
     report = FileReport("clip.mp4", "out.mp4", "done")
     assert not report.verified and report.reid is None and report.verdict == "unverified"
 

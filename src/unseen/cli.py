@@ -27,6 +27,7 @@ from unseen.verify import residual
 from unseen.verify.check import Verifier
 from unseen.verify.models import ModelError
 from unseen.verify.reid import MIN_HEIGHT, ReidUnavailable, ensure_available
+from unseen.verify.video import CHECK_EVERY
 from unseen.video import (
     DEFAULT_CRF,
     DEFAULT_FULL_EVERY,
@@ -75,13 +76,14 @@ def _parser() -> argparse.ArgumentParser:
         "--no-verify",
         dest="verify",
         action="store_false",
-        help="do not re-read each written photo to look for faces left visible (the residual check, on by default)",
+        help="do not re-read each written photo or video to look for faces left visible (the residual check, "
+        f"on by default; in a video, on every {CHECK_EVERY}th frame and the last)",
     )
     p.add_argument(
         "--reid",
         action="store_true",
         help=f"also check that a face recogniser cannot match any obscured face of {MIN_HEIGHT} px or more "
-        "to the original (needs: pip install 'unseen[verify]')",
+        "to the original (photos only; needs: pip install 'unseen[verify]')",
     )
     p.add_argument(
         "--strict",
@@ -251,7 +253,7 @@ def _worker(
         if _is_video(job):
             if not videos:
                 videos.append(video_detector(threshold))
-            return process_video(job, videos[0], options, video)
+            return process_video(job, videos[0], options, video, verifier)
         return process(job, photos, options, verifier)
 
     return work
@@ -301,7 +303,9 @@ def _verify_settings(args: argparse.Namespace) -> dict[str, object]:
     if not args.verify:
         return {"residuals": False, "reid": False, "strict": False}
     check = {"passes": [{"scale": s, "flip": True} for s in residual.SCALES], "threshold": residual.THRESHOLD}
-    return {"residuals": check, "reid": args.reid, "strict": args.strict, "videos": False}
+    # Videos get the residual check on sampled frames of the decoded output; --reid is for photos only.
+    videos = {"residuals": True, "frames": f"every {CHECK_EVERY}th from the first, and the last", "reid": False}
+    return {"residuals": check, "reid": args.reid, "strict": args.strict, "videos": videos}
 
 
 def _check_report(path: Path, inputs: list[Path], jobs: list[Job], overwrite: bool) -> None:

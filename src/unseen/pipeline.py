@@ -25,8 +25,8 @@ class Options:
     grow: float = DEFAULT_GROW
     overwrite: bool = False
     max_pixels: int = DEFAULT_MAX_PIXELS
-    verify: bool = True  # the residual check on every photo written
-    reid: bool = False  # the re-identification check too (needs the verify extra)
+    verify: bool = True  # the residual check on every photo and video written
+    reid: bool = False  # the re-identification check too, on photos (needs the verify extra)
     strict: bool = False  # an output the checks flag is not published: the file fails
 
 

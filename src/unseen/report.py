@@ -11,7 +11,7 @@ from typing import Literal
 
 Status = Literal["done", "failed", "skipped"]
 # What the checks on the output say: clean, residuals (a face left visible or still re-identifiable),
-# unverified (not checked: --no-verify, or a video), or the file was not done at all.
+# unverified (not checked: --no-verify), or the file was not done at all.
 Verdict = Literal["clean", "residuals", "unverified", "failed", "skipped"]
 
 
@@ -24,8 +24,9 @@ class FileReport:
     width: int | None = None
     height: int | None = None
     faces: list[dict[str, object]] = field(default_factory=list)
-    verified: bool = False  # whether the output was checked (photos; videos are not, yet)
-    residuals: list[dict[str, object]] = field(default_factory=list)  # faces the check found left visible
+    verified: bool = False  # whether the output was checked
+    # Faces the check found left visible: box and score (in a video also the frame index and time in seconds).
+    residuals: list[dict[str, object]] = field(default_factory=list)
     reid: list[dict[str, object]] | None = None  # per large obscured face; None when the check was not run
     seconds: float = 0.0
 

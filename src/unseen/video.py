@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import av
 import numpy as np
@@ -45,6 +46,12 @@ from unseen.paths import VIDEO_SUFFIXES, Job, display
 from unseen.pipeline import Options
 from unseen.report import FileReport
 from unseen.track import Tracker, TrackerSettings
+from unseen.verify.check import Verifier
+from unseen.verify.residual import residual_detector
+from unseen.verify.video import Regions, VideoVerification, check_video
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 # Frames between full-resolution passes are searched at about this many pixels: at 1080p, a quarter of the
 # cost of a full pass, still finding faces down to about 20 px tall. Smaller faces are found by the full
@@ -124,17 +131,31 @@ class _Failed(Exception):
 
 
 _END = object()
+# What the writer calls on the finished temporary file, with the regions obscured in each frame.
+_Check = Callable[[Path, Regions], None]
 
 
-def process_video(job: Job, detector: Detector, options: Options, video: VideoOptions | None = None) -> FileReport:
+def process_video(
+    job: Job,
+    detector: Detector,
+    options: Options,
+    video: VideoOptions | None = None,
+    verifier: Verifier | None = None,
+) -> FileReport:
+    """Never raises for a problem with this one video: the report says what went wrong, in one line.
+
+    With `options.verify`, the written file is decoded and checked before it is published under its final
+    name (with `verifier`'s detector, when given, reused across files).
+    """
     started = time.perf_counter()
     video = video or VideoOptions()
     report = FileReport(input=display(job.source), output=None, status="failed")
     if job.problem is not None:
         report.status, report.reason = ("skipped" if job.skipped else "failed"), job.problem
         return report
+    checked: list[VideoVerification] = []
     try:
-        target, size, tracks = _run(job, detector, options, video)
+        target, size, tracks = _run(job, detector, options, video, _checker(options, video, verifier, checked))
     except (_Failed, VideoReadError, VideoWriteError, FileExistsError) as failure:
         report.reason = str(failure)
     except OSError as error:
@@ -145,12 +166,48 @@ def process_video(job: Job, detector: Detector, options: Options, video: VideoOp
         report.status, report.output = "done", display(target)
         report.width, report.height = size
         report.faces = tracks
+    if checked:
+        _record(report, checked[0])
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
 
+def _checker(
+    options: Options, video: VideoOptions, verifier: Verifier | None, checked: list[VideoVerification]
+) -> _Check | None:
+    """The residual check on the finished temporary file (None with --no-verify); under --strict it refuses
+    an output with a residual. What it found goes to `checked`, so that a refused file's report has it too."""
+    if not options.verify:
+        return None
+    detector = verifier.detector if verifier is not None else residual_detector()
+
+    def check(written: Path, regions: Regions) -> None:
+        with _bar(video, len(regions), "checking") as bar:
+            found = check_video(written, regions, detector, options.grow, bar.update)
+        checked.append(found)
+        if options.strict and not found.clean:
+            raise _Failed(f"{found.problem()}; output not written (--strict)")
+
+    return check
+
+
+def _record(report: FileReport, found: VideoVerification) -> None:
+    report.verified = True
+    report.residuals = found.to_list()
+    if report.reason is None and not found.clean:
+        report.reason = found.problem()  # a done file's reason says why the check flagged it
+
+
+def _bar(video: VideoOptions, total: int | None, what: str) -> tqdm:
+    """A progress bar over frames on stderr, when asked for and stderr is a terminal."""
+    from tqdm import tqdm  # imported when a video is done, not by every run of the command
+
+    show = video.progress and sys.stderr.isatty()
+    return tqdm(total=total, desc=what, unit="frame", disable=not show, leave=False, file=sys.stderr)
+
+
 def _run(
-    job: Job, detector: Detector, options: Options, video: VideoOptions
+    job: Job, detector: Detector, options: Options, video: VideoOptions, check: _Check | None
 ) -> tuple[object, tuple[int, int], list[dict[str, object]]]:
     # The planned name may carry a photo format's suffix (a GIF is planned as PNG): a video keeps its own.
     planned = job.target.with_suffix(job.source.suffix)
@@ -161,8 +218,10 @@ def _run(
     try:
         writer = VideoWriter(target, muxer, codec, video.crf, options.overwrite)
         try:
-            tracker = _Pipeline(reader, writer, detector, options, video).run()
-            return writer.finish(), (reader.width, reader.height), tracker.summaries()
+            pipeline = _Pipeline(reader, writer, detector, options, video)
+            tracker = pipeline.run()
+            published = writer.finish(None if check is None else lambda tmp: check(tmp, pipeline.regions))
+            return published, (reader.width, reader.height), tracker.summaries()
         except BaseException:
             writer.abort()
             raise
@@ -180,13 +239,10 @@ class _Pipeline:
         self.obscured: queue.Queue = queue.Queue(_QUEUE)
         self.stop = threading.Event()
         self.errors: list[BaseException] = []
+        self.regions = Regions()  # what was obscured in each frame written, for the check on the output
 
     def run(self) -> Tracker:
-        from tqdm import tqdm
-
-        show = self.video.progress and sys.stderr.isatty()
-        total = self.reader.frame_count or None
-        with tqdm(total=total, unit="frame", disable=not show, leave=False, file=sys.stderr) as bar:
+        with _bar(self.video, self.reader.frame_count or None, "") as bar:
             threads = [
                 threading.Thread(target=self._guard, args=(self._read,), daemon=True),
                 threading.Thread(target=self._guard, args=(self._write, bar.update), daemon=True),
@@ -303,6 +359,7 @@ class _Pipeline:
             self.writer.start(self.reader, *item.start, width, height)
         if item.pixels is not None:
             self.writer.write(self._obscure(item.pixels, faces), item.pts, item.duration)
+            self.regions.add(item.index, faces)
         self.writer.write_audio(item.audio)
 
     def _obscure(self, pixels: np.ndarray, faces: Faces) -> np.ndarray:

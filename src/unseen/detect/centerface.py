@@ -99,7 +99,7 @@ class CenterFace:
         else:
             # Tiles see small faces at full resolution; one run over the whole image, shrunk to fit,
             # sees the faces too large for a tile's overlap.
-            whole = _resize(image, math.sqrt(MAX_RUN_PIXELS / (width * height)) * 0.98)
+            whole = _resize(image, _fit_scale(width, height))
             overview = self._run(whole).scaled(in_w / whole.shape[1], in_h / whole.shape[0])
             faces = Faces.concat([overview, *self._tiles(resized)])
         faces = faces.scaled(width / in_w, height / in_h).clipped(width, height)
@@ -126,6 +126,13 @@ def _resize(image: np.ndarray, scale: float) -> np.ndarray:
     in_h = max(_ALIGN, math.ceil(height * scale / _ALIGN) * _ALIGN)
     shrink = in_w < width
     return cv2.resize(image, (in_w, in_h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+
+
+def _fit_scale(width: int, height: int) -> float:
+    """The scale at which the whole image fits one run. A side never goes under _ALIGN: along a very long, thin
+    image (100000×1, say) the long side must shrink further, or the overview would grow past the limit."""
+    scale = math.sqrt(MAX_RUN_PIXELS / (width * height)) * 0.98
+    return min(scale, (MAX_RUN_PIXELS // _ALIGN - _ALIGN) / max(width, height))
 
 
 def _starts(length: int) -> list[int]:

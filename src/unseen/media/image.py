@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import secrets
+import struct
 import threading
 import warnings
 from collections.abc import Callable, Iterator
@@ -24,6 +25,19 @@ TMP_SUFFIX = ".unseen-tmp"  # the same as paths.TMP_SUFFIX, which skips such fil
 _OPENERS = [name for name in READ_FORMATS if name != "MPO"]
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif", ".mpo"}
 _SRGB = ImageCms.createProfile("sRGB")
+# What Pillow raises on a damaged file: those it documents, and those fuzzing found escaping its GIF and TIFF
+# frame parsers (IndexError, TypeError, struct.error) when a frame header is cut or garbled.
+_DAMAGED = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    NotImplementedError,
+    OverflowError,
+    IndexError,
+    TypeError,
+    struct.error,
+)
 
 
 class ImageReadError(Exception):
@@ -56,7 +70,7 @@ def read_image(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         limit = _pixel_count(max_pixels)
         raise ImageReadError(f"image (or a frame in it) is over the {limit} limit (--max-pixels)") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as error:
+    except _DAMAGED as error:
         raise ImageReadError(f"corrupt or truncated image ({_first_line(error)})") from None
 
 

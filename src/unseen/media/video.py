@@ -14,7 +14,7 @@ import math
 import os
 import secrets
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -99,7 +99,8 @@ class VideoReader:
 
     def __init__(self, path: Path, keep_audio: bool, max_pixels: int) -> None:
         try:
-            self.container = av.open(str(path))
+            # Tags that are not UTF-8 (old cameras write Latin-1) must not stop the video: none is copied anyway.
+            self.container = av.open(str(path), metadata_errors="replace")
         except av.FFmpegError as error:
             raise VideoReadError(f"not a video unseen can read ({_reason(error)})") from None
         # A cover picture is stored as a one-frame video stream: it is never written, and never taken for
@@ -109,8 +110,12 @@ class VideoReader:
             self.container.close()
             raise VideoReadError("no video stream")
         self.stream = moving[0]
+        if self.stream.codec_context is None:  # a codec FFmpeg does not know, or a header cut short
+            self.container.close()
+            raise VideoReadError("the video stream cannot be decoded (unknown codec or damaged header)")
         self.stream.thread_type = "AUTO"  # frame threads: decoding keeps up with the rest on any core count
-        self.audio = list(self.container.streams.audio) if keep_audio else []
+        # An audio stream that cannot be decoded either could not be written: it is left out.
+        self.audio = [s for s in self.container.streams.audio if s.codec_context is not None] if keep_audio else []
         self.width, self.height = self.stream.codec_context.width, self.stream.codec_context.height
         if self.width * self.height > max_pixels:
             self.container.close()
@@ -133,10 +138,13 @@ class VideoReader:
     def __iter__(self) -> Iterator[Decoded]:
         index = 0
         audio: list[av.Packet] = []
+        cut = False  # whether the last packet read ran past the end of the file
         try:
             for packet in self.container.demux(self.stream, *self.audio):
+                if packet.size:  # size 0: the demuxer's end-of-stream marker
+                    cut = packet.is_corrupt  # a packet the file ends inside of is marked corrupt
                 if packet.stream.type == "audio":
-                    if packet.size:  # size 0: the demuxer's end-of-stream marker
+                    if packet.size:
                         audio.append(packet)
                     continue
                 for frame in packet.decode():
@@ -144,6 +152,10 @@ class VideoReader:
                     index, audio = index + 1, []
         except av.FFmpegError as error:
             raise VideoReadError(f"decoding failed at frame {index + 1}: {_reason(error)}") from None
+        # A file cut short ends inside a packet. With frame threads the decoder does not always say so, and
+        # what was read would be published as if it were the whole video.
+        if cut:
+            raise VideoReadError(f"truncated: the file ends partway through its data, after frame {index}")
         if index == 0:
             raise VideoReadError("no frame could be decoded")
         yield Decoded(index, None, audio)
@@ -408,8 +420,12 @@ class VideoWriter:
                     frame.pts = None  # the encoder numbers samples itself
                     self.container.mux(stream.encode(frame))
 
-    def finish(self) -> Path:
-        """Flush the encoders, close the file and give it the target's name."""
+    def finish(self, check: Callable[[Path], None] | None = None) -> Path:
+        """Flush the encoders, close the file and give it the target's name.
+
+        `check` is called on the complete temporary file before that: if it raises, nothing is published
+        (the caller's `abort` then removes the file).
+        """
         try:
             if self.video is not None:
                 self._mux(self.video.encode(None))
@@ -421,6 +437,8 @@ class VideoWriter:
             raise VideoWriteError(f"cannot finish the video ({_reason(error)})") from None
         with self.tmp.open("rb+") as handle:
             os.fsync(handle.fileno())
+        if check is not None:
+            check(self.tmp)
         _publish(self.tmp, self.target, self.overwrite)
         self.tmp.unlink(missing_ok=True)
         return self.target

@@ -39,7 +39,11 @@ def residuals(output: np.ndarray, obscured: Faces, detector: Detector, grow: flo
     if not len(found):
         return found
     height, width = output.shape[:2]
-    mask = region_mask(obscured, width, height, grow)
+    return uncovered(found, region_mask(obscured, width, height, grow))
+
+
+def uncovered(found: Faces, mask: np.ndarray) -> Faces:
+    """The found faces that the obscured regions (`mask`, in the same pixels as the boxes) do not cover."""
     return found[np.array([covered_share(mask, box) < COVERED for box in found.boxes], dtype=bool)]
 
 
