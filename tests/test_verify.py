@@ -138,6 +138,18 @@ def test_default_run_on_the_sample_is_clean(sample_copy: Path, tmp_path: Path) -
     assert "1 clean, 0 with residuals" in result.stderr.splitlines()[-1]
 
 
+@pytest.mark.parametrize(("quality", "scale"), [("fast", 0.5), ("balanced", 0.75), ("thorough", 0.75)])
+def test_each_preset_checks_with_its_own_pass_and_the_sample_is_clean(
+    sample_copy: Path, tmp_path: Path, quality: str, scale: float
+) -> None:
+    report = tmp_path / "report.json"
+    result = run_cli(sample_copy, "-o", tmp_path / "out", "--quality", quality, "--strict", "--report", report)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(report.read_text())
+    assert data["settings"]["verify"]["residuals"]["passes"] == [{"scale": scale, "flip": True, "model": "centerface"}]
+    assert data["files"][0]["verdict"] == "clean"
+
+
 def test_no_verify_leaves_the_output_unchecked(sample_copy: Path, tmp_path: Path) -> None:
     report = tmp_path / "report.json"
     result = run_cli(sample_copy, "-o", tmp_path / "out", "--no-verify", "--report", report)

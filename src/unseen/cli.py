@@ -296,13 +296,17 @@ def _verifier(args: argparse.Namespace) -> Verifier | None:
             ensure_available()
         except (ReidUnavailable, ModelError) as error:
             raise UsageError(str(error)) from None
-    return Verifier(reid=args.reid)
+    return Verifier(reid=args.reid, detector=residual.residual_detector(residual.scales_for(args.quality)))
 
 
 def _verify_settings(args: argparse.Namespace) -> dict[str, object]:
     if not args.verify:
         return {"residuals": False, "reid": False, "strict": False}
-    check = {"passes": [{"scale": s, "flip": True} for s in residual.SCALES], "threshold": residual.THRESHOLD}
+    scales = residual.scales_for(args.quality)
+    check = {
+        "passes": [{"scale": s, "flip": True, "model": MODEL_NAME} for s in scales],
+        "threshold": residual.THRESHOLD,
+    }
     # Videos get the residual check on sampled frames of the decoded output; --reid is for photos only.
     videos = {"residuals": True, "frames": f"every {CHECK_EVERY}th from the first, and the last", "reid": False}
     return {"residuals": check, "reid": args.reid, "strict": args.strict, "videos": videos}
