@@ -388,6 +388,8 @@ def _painter(faces: Faces, options: Options) -> Callable[[np.ndarray], np.ndarra
 
 
 def _first_line(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror  # "No space left on device", not "[Errno 28] ... '/path'"
     lines = str(error).strip().splitlines()
     return lines[0] if lines else type(error).__name__
 
