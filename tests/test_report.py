@@ -196,3 +196,9 @@ def test_summary_line_counts() -> None:
     report.files.append(FileReport("d", "y", "done", verified=True, residuals=[{"box": [0, 0, 9, 9], "score": 0.5}]))
     assert report.summary_line().endswith("; 1 clean, 1 with residuals, 1.2 s")
     assert [f.verdict for f in report.files] == ["clean", "failed", "skipped", "residuals"]
+
+
+def test_summary_line_says_one_face() -> None:
+    report = RunReport("0", {}, {}, "now")
+    report.files = [FileReport("a", "x", "done", verified=True, faces=[{"box": [0, 0, 1, 1], "score": 0.9}])]
+    assert report.summary_line().startswith("unseen: 1 done, 0 failed, 1 face obscured; 1 clean")

@@ -73,7 +73,8 @@ class RunReport:
 
     def summary_line(self) -> str:
         s = self.summary()
-        line = f"unseen: {s['done']} done, {s['failed']} failed, {s['faces']} faces obscured"
+        faces = f"{s['faces']} face{'' if s['faces'] == 1 else 's'} obscured"
+        line = f"unseen: {s['done']} done, {s['failed']} failed, {faces}"
         if s["skipped"]:
             line += f", {s['skipped']} skipped (not images or videos)"
         line += f"; {s['clean']} clean, {s['residuals']} with residuals"
