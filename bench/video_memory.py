@@ -11,12 +11,14 @@ clip after the other.
 Peak RSS is the child's own: it is started with subprocess.Popen and reaped with os.wait4(pid), whose rusage
 is that one child's (with any process it waited for), so ru_maxrss (KiB on Linux) is its high-water mark of
 resident memory over the whole run, model loading included, and no earlier child leaks into it (unlike
-RUSAGE_CHILDREN, a maximum over every child ever waited for). fps is frames / wall seconds of the command
-(model loading included). Then the output is decoded next to the input: frame counts must be equal, and in
---samples frames spread over the clip the face box must be covered (≥70% of its pixels changed by >8 in some
-channel, the rule of bench/protect.py).
+RUSAGE_CHILDREN, a maximum over every child ever waited for). Its VmRSS is also polled every 0.5 s from
+/proc/PID/status: the table gives the polled peak in the first and in the second half of each run, so that
+growth within a run shows as well (stderr has the RSS at each tenth). fps is frames / wall seconds of the
+command (model loading included). Then the output is decoded next to the input: frame counts must be equal,
+and in --samples frames spread over the clip the face box must be covered (≥70% of its pixels changed by >8
+in some channel, the rule of bench/protect.py).
 
-    .venv/bin/python bench/video_memory.py                      # about 10 min on 2 busy cores
+    .venv/bin/python bench/video_memory.py                      # about 6 min on 2 busy cores
     .venv/bin/python bench/video_memory.py --size 640x360 --minutes 1 10
 
 No WIDER FACE data is used. Clips and outputs live in bench/.work/ (git-ignored) and are deleted after the
@@ -56,6 +58,7 @@ FACE = (185, 65, 265, 175)  # x1, y1, x2, y2 of the face in SAMPLE
 CONTEXT = 1.8  # the pasted crop: the face box grown this much, so the head has its hair and shoulders
 FPS = 30
 AUDIO_RATE = 48_000
+POLL_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -79,8 +82,14 @@ class Run:
     frames: int  # as written
     peak_kib: int
     wall_s: float
+    trace: list[int]  # VmRSS (KiB) every POLL_S seconds
     check: Check
     sampled: int
+
+    def half_peaks(self) -> tuple[float, float]:
+        """Highest polled RSS (MiB) in the first and in the second half of the run."""
+        half = len(self.trace) // 2
+        return max(self.trace[:half], default=0) / 1024, max(self.trace[half:], default=0) / 1024
 
     @property
     def ok(self) -> bool:
@@ -104,8 +113,8 @@ def make_sprite(frame_height: int) -> Sprite:
         scale = frame_height / 3 / (y2 - y1)
         size = (round((box[2] - box[0]) * scale), round((box[3] - box[1]) * scale))
         pixels = np.asarray(image.crop(box).resize(size, Image.Resampling.LANCZOS))
-    face = (x1 - box[0], y1 - box[1], x2 - box[0], y2 - box[1])
-    return Sprite(pixels, tuple(round(v * scale) for v in face))  # type: ignore[arg-type]
+    fx1, fy1, fx2, fy2 = (round((v - o) * scale) for v, o in zip(FACE, box[:2] * 2, strict=True))
+    return Sprite(pixels, (fx1, fy1, fx2, fy2))
 
 
 def background(width: int, height: int) -> np.ndarray:
@@ -166,20 +175,37 @@ def write_sine(out: av.container.OutputContainer, stream: av.audio.stream.AudioS
 # --- the measurement --------------------------------------------------------------------------------------
 
 
-def measure(command: list[str], log: Path) -> tuple[int, float]:
-    """Peak RSS (KiB) and wall seconds of one child process, from its own rusage (os.wait4)."""
+def measure(command: list[str], log: Path) -> tuple[int, float, list[int]]:
+    """Peak RSS (KiB) and wall seconds of one child process, from its own rusage (os.wait4), and its VmRSS
+    (KiB) polled every POLL_S seconds while it runs."""
     print(f"$ {shlex.join(command)}", file=sys.stderr, flush=True)
+    trace: list[int] = []
     with log.open("wb") as fh:
         started = time.perf_counter()
         proc = subprocess.Popen(command, stdout=fh, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(proc.pid, 0)
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            trace += vm_rss(proc.pid)
+            time.sleep(POLL_S)
         wall = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait for it again
     if proc.returncode != 0:
         tail = log.read_text(errors="replace")[-3000:]
         raise SystemExit(f"exit code {proc.returncode}: {shlex.join(command)}\n{tail}")
-    print(f"  {wall:.1f} s, peak RSS {usage.ru_maxrss / 1024:.0f} MiB", file=sys.stderr, flush=True)
-    return usage.ru_maxrss, wall
+    deciles = " ".join(f"{trace[len(trace) * k // 10] / 1024:.0f}" for k in range(10)) if trace else "-"
+    print(f"  {wall:.1f} s, peak RSS {usage.ru_maxrss / 1024:.0f} MiB; RSS at each tenth: {deciles}", file=sys.stderr)
+    return usage.ru_maxrss, wall, trace
+
+
+def vm_rss(pid: int) -> list[int]:
+    """[VmRSS in KiB] of a running process, [] once it is gone."""
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return []
+    return [int(line.split()[1]) for line in lines if line.startswith("VmRSS:")]
 
 
 def sample_indices(frames: int, count: int) -> set[int]:
@@ -213,12 +239,12 @@ def run_one(minutes: float, args: argparse.Namespace, work: Path, sprite: Sprite
     print(f"made {clip.name}: {frames} frames in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     out_dir = work / f"out-{minutes:g}min"
     command = [str(UNSEEN), str(clip), "-o", str(out_dir), "--quiet", *args.unseen_args.split()]
-    peak, wall = measure(command, work / f"unseen-{minutes:g}min.log")
+    peak, wall, trace = measure(command, work / f"unseen-{minutes:g}min.log")
     check = check_output(clip, out_dir / clip.name, frames, args.size, sprite, args.samples)
     if not args.keep:
         shutil.rmtree(out_dir)  # the 10-minute files need not wait for the end of the run
         clip.unlink()
-    return Run(minutes, frames, peak, wall, check, args.samples)
+    return Run(minutes, frames, peak, wall, trace, check, args.samples)
 
 
 # --- report -----------------------------------------------------------------------------------------------
@@ -226,14 +252,16 @@ def run_one(minutes: float, args: argparse.Namespace, work: Path, sprite: Sprite
 
 def table(runs: list[Run]) -> str:
     lines = [
-        "| clip length | frames | peak RSS (MiB) | fps | frames equal | face covered (sampled) |",
-        "|---|---:|---:|---:|---|---:|",
+        "| clip length | frames | peak RSS (MiB) | polled RSS peak, 1st / 2nd half of run (MiB) | fps "
+        "| frames equal | face covered (sampled) |",
+        "|---|---:|---:|---:|---:|---|---:|",
     ]
     for r in runs:
-        c = r.check
+        c, (first, second) = r.check, r.half_peaks()
         equal = "yes" if c.in_frames == c.out_frames == r.frames else f"NO ({c.in_frames} in, {c.out_frames} out)"
         lines.append(
-            f"| {r.minutes:g} min | {r.frames} | {r.peak_kib / 1024:.0f} | {r.fps:.1f} | {equal} | "
+            f"| {r.minutes:g} min | {r.frames} | {r.peak_kib / 1024:.0f} | {first:.0f} / {second:.0f} | "
+            f"{r.fps:.1f} | {equal} | "
             f"{c.covered}/{r.sampled} |"
         )
     return "\n".join(lines)
