@@ -29,8 +29,12 @@ lint: $(STAMP)
 test: $(STAMP) system-deps lint
 	$(BIN)/python -m pytest
 
+# The benchmarks print figures beside deface measured in the same run (about 25 min on 2 cores); never in CI.
 bench: $(STAMP)
 	$(BIN)/python bench/protect.py
+	$(BIN)/python bench/video.py
+	$(BIN)/python bench/verify.py
+	$(BIN)/python bench/video_memory.py
 
 clean:
 	rm -rf $(VENV) out build *.egg-info src/*.egg-info
