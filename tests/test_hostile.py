@@ -188,7 +188,7 @@ CORPUS = [
     *(Hostile(f"orient{n}.jpg", lambda p, n=n: _turned_sample(p, n), None, face=True) for n in range(1, 9)),
     Hostile("gray.png", lambda p: Image.fromarray(pattern()).convert("L").save(p), None),
     Hostile("loops", folder_with_loops, None, output="loops/a.png"),
-    Hostile("self_link.png", lambda p: os.symlink(p.name, p), "broken symbolic link"),
+    Hostile("self_link.png", lambda p: os.symlink(p.name, p), "symbolic link loop"),
     Hostile("unreadable.png", small, "permission denied", locked=True),
     Hostile(os.fsdecode(b"caf\xe9.png"), small, None),
     Hostile("full_disk.png", lambda p: small(p, FULL_DISK), "No space left on device"),

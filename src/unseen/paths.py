@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -115,7 +116,7 @@ def _file_job(source: Path, target: Path, fmt: str | None, explicit: bool) -> Jo
     if suffix not in SUFFIX_FORMATS and not explicit:
         return Job(source, target, fmt, problem="not an image", skipped=True)
     if source.is_symlink() and not source.exists():
-        return Job(source, target, fmt, problem="broken symbolic link")
+        return Job(source, target, fmt, problem=_dangling(source))
     chosen = fmt or SUFFIX_FORMATS.get(suffix)
     if chosen is not None and suffix not in NATIVE_SUFFIXES[chosen]:
         target = target.with_suffix(WRITE_FORMATS[chosen])
@@ -157,3 +158,15 @@ def _identity(path: Path) -> tuple[int, int] | None:
     except (OSError, ValueError):
         return None
     return (stat.st_dev, stat.st_ino)
+
+
+def _dangling(link: Path) -> str:
+    """Why a symbolic link leads nowhere: a loop of links, or a target that is not there."""
+    try:
+        link.resolve(strict=True)
+    except RuntimeError:
+        return "symbolic link loop"
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "symbolic link loop"
+    return "broken symbolic link"
