@@ -40,6 +40,7 @@ from test_image_io import (
     _animated_webp,
     _cmyk,
     _gradient16,
+    _multipage_tiff,
     _palette,
     _png_header,
     _truncated,
@@ -182,7 +183,8 @@ CORPUS = [
     Hostile("deep16.png", lambda p: Image.fromarray(_gradient16()).save(p), None),
     Hostile("cmyk.jpg", _cmyk, None),
     Hostile("palette.png", _palette, None),  # with a transparent colour
-    Hostile("anim.webp", _animated_webp, "animated or multi-page"),
+    Hostile("anim.webp", _animated_webp, None),  # frame by frame, written as an animated WebP
+    Hostile("pages.tif", _multipage_tiff, None),  # page by page, written as a multi-page TIFF
     Hostile("anim.gif", animated_gif, None),  # through the video path, written as a GIF
     Hostile("unknown_sound.mp4", unknown_sound, None),  # written without the sound it cannot read
     *(Hostile(f"orient{n}.jpg", lambda p, n=n: _turned_sample(p, n), None, face=True) for n in range(1, 9)),

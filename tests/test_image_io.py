@@ -296,8 +296,6 @@ def _png_header(width: int, height: int) -> bytes:
 
 
 REFUSED: dict[str, tuple[Callable[[Path], None], str]] = {
-    "pages.tif": (_multipage_tiff, "animated or multi-page"),
-    "anim.webp": (_animated_webp, "animated or multi-page"),
     "bomb.png": (lambda p: p.write_bytes(_png_header(100_000, 100_000)), "over the 250,000,000-pixel limit"),
     "cut.jpg": (_truncated("JPEG"), "truncated"),
     "cut.png": (_truncated("PNG"), "truncated"),
@@ -305,6 +303,18 @@ REFUSED: dict[str, tuple[Callable[[Path], None], str]] = {
     "empty.jpg": (lambda p: p.write_bytes(b""), "empty file"),
     "text.jpg": (lambda p: p.write_text("just some words\n" * 10), "not an image"),
 }
+
+
+@pytest.mark.parametrize("make", [_multipage_tiff, _animated_webp])
+def test_animated_and_multi_page_images_are_read_frame_by_frame(tmp_path: Path, make: Callable[[Path], None]) -> None:
+    path = tmp_path / ("pages.tif" if make is _multipage_tiff else "anim.webp")
+    make(path)
+    decoded = read_image(path)
+    assert len(decoded.frames) == 2 and decoded.animated == (path.suffix == ".webp")
+    assert all(frame.dtype == np.uint8 and frame.shape == decoded.pixels.shape for frame in decoded.frames)
+    assert decoded.durations[0] == (100 if decoded.animated else 0)
+    with pytest.raises(ImageReadError, match="add up to over the"):
+        read_image(path, max_pixels=decoded.pixels.shape[0] * decoded.pixels.shape[1] + 1)
 
 
 @pytest.mark.parametrize("name", sorted(REFUSED))

@@ -11,10 +11,20 @@ from pathlib import Path
 import numpy as np
 
 from unseen.faces import Detector, Faces
-from unseen.media.image import DEFAULT_MAX_PIXELS, WRITE_FORMATS, Decoded, ImageReadError, read_image, write_image
+from unseen.media.frames import write_frames
+from unseen.media.image import (
+    DEFAULT_MAX_PIXELS,
+    SEQUENCE_FORMATS,
+    WRITE_FORMATS,
+    Decoded,
+    ImageReadError,
+    read_image,
+    write_image,
+)
 from unseen.obscure import DEFAULT_GROW, Method, obscure
 from unseen.paths import Job, display
 from unseen.report import FileReport
+from unseen.track import Tracker, TrackerSettings
 from unseen.verify.check import Verification, Verifier
 
 
@@ -50,10 +60,16 @@ def process(job: Job, detector: Detector, options: Options, verifier: Verifier |
     target = job.target
     checked: list[Verification] = []
     try:
-        decoded, pixels, faces, fmt = _run(job, detector, options)
+        decoded = _read(job, options)
+        fmt = job.fmt or decoded.format
         target = job.target if job.fmt else job.target.with_name(job.target.name + WRITE_FORMATS[fmt])
-        check = _checker(decoded.pixels, faces, options, verifier, checked) if options.verify else None
-        write_image(decoded, pixels, target, fmt, options.overwrite, check)
+        if decoded.frames:
+            found = _process_frames(decoded, target, fmt, detector, options, verifier, checked)
+        else:
+            pixels, faces = anonymize(decoded.pixels, detector, options)
+            check = _checker(decoded.pixels, faces, options, verifier, checked) if options.verify else None
+            write_image(decoded, pixels, target, fmt, options.overwrite, check)
+            found = faces.to_list()
     except _Failed as failure:
         report.reason = str(failure)
     except OSError as error:
@@ -62,10 +78,10 @@ def process(job: Job, detector: Detector, options: Options, verifier: Verifier |
         report.reason = f"unexpected error ({type(error).__name__}: {_first_line(error)}); please report it"
     else:
         report.status, report.output = "done", display(target)
-        report.height, report.width = pixels.shape[:2]
-        report.faces = faces.to_list()
+        report.height, report.width = decoded.pixels.shape[:2]
+        report.faces = found
     if checked:
-        _record(report, checked[0])
+        _record(report, checked, framed=bool(decoded.frames))
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
@@ -104,15 +120,71 @@ def _checker(
     return check
 
 
-def _record(report: FileReport, found: Verification) -> None:
+def _record(report: FileReport, checked: list[Verification], framed: bool = False) -> None:
+    """What the checks found; with `framed`, `checked` holds one Verification per frame, each told with its index."""
     report.verified = True
-    report.residuals = found.residuals.to_list()
-    report.reid = None if found.reid is None else [r.to_dict() for r in found.reid]
-    if report.reason is None and not found.clean:
-        report.reason = found.problem()  # a done file's reason says why the checks flagged it
+    report.residuals, report.reid = [], None
+    for index, found in enumerate(checked):
+        tag = {"frame": index} if framed else {}
+        report.residuals += [{**face, **tag} for face in found.residuals.to_list()]
+        if found.reid is not None:
+            report.reid = (report.reid or []) + [{**r.to_dict(), **tag} for r in found.reid]
+    flagged = [(index, found) for index, found in enumerate(checked) if not found.clean]
+    if report.reason is None and flagged:  # a done file's reason says why the checks flagged it
+        index, found = flagged[0]
+        report.reason = f"frame {index}: {found.problem()}" if framed else found.problem()
 
 
-def _run(job: Job, detector: Detector, options: Options) -> tuple[Decoded, np.ndarray, Faces, str]:
+def _process_frames(
+    decoded: Decoded,
+    target: Path,
+    fmt: str,
+    detector: Detector,
+    options: Options,
+    verifier: Verifier | None,
+    checked: list[Verification],
+) -> list[dict[str, object]]:
+    """An animated WebP or multi-page TIFF: every frame detected, obscured and checked; its faces, per frame."""
+    if fmt not in SEQUENCE_FORMATS:
+        raise _Failed(f"an animated or multi-page image can only be written as WebP or TIFF, not {fmt}")
+    boxes = _frame_faces(decoded, detector)
+    frames = [
+        obscure(frame, faces, options.method, options.strength, options.grow)
+        for frame, faces in zip(decoded.frames, boxes, strict=True)
+    ]
+    check = _frames_checker(decoded, boxes, options, verifier, checked) if options.verify else None
+    write_frames(decoded, frames, target, fmt, options.overwrite, check)
+    return [{**face, "frame": index} for index, faces in enumerate(boxes) for face in faces.to_list()]
+
+
+def _frames_checker(
+    decoded: Decoded, boxes: list[Faces], options: Options, verifier: Verifier | None, checked: list[Verification]
+) -> Callable[[Path], None]:
+    """As _checker, on every frame: `checked` gets one Verification per frame."""
+    verify = verifier or Verifier(reid=options.reid)
+
+    def check(written: Path) -> None:
+        checked[:] = verify.frames(decoded, written, boxes, options.grow, options.max_pixels)
+        flagged = [(index, found) for index, found in enumerate(checked) if not found.clean]
+        if options.strict and flagged:
+            raise _Failed(f"frame {flagged[0][0]}: {flagged[0][1].problem()}; output not written (--strict)")
+
+    return check
+
+
+def _frame_faces(decoded: Decoded, detector: Detector) -> list[Faces]:
+    """The faces to cover in each frame: an animation's are tracked, so that a face missed in a frame stays
+    covered there; the pages of a multi-page file are unrelated pictures, each on its own."""
+    found = [detector(np.ascontiguousarray(frame[..., :3])) for frame in decoded.frames]
+    if not decoded.animated:
+        return found
+    tracker = Tracker(TrackerSettings())
+    covered = dict(pair for index, faces in enumerate(found) for pair in tracker.push(index, faces))
+    covered.update(tracker.flush())
+    return [covered[index] for index in range(len(found))]
+
+
+def _read(job: Job, options: Options) -> Decoded:
     if job.target.exists() and not options.overwrite:
         raise _Failed(_exists(job.target))
     if not os.access(job.source, os.R_OK):
@@ -127,5 +199,4 @@ def _run(job: Job, detector: Detector, options: Options) -> tuple[Decoded, np.nd
         raise _Failed("not enough memory to decode this image (try a lower --max-pixels)") from None
     except OSError as error:
         raise _Failed(f"cannot read: {error.strerror or error}") from None
-    pixels, faces = anonymize(decoded.pixels, detector, options)
-    return decoded, pixels, faces, job.fmt or decoded.format
+    return decoded

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
@@ -20,6 +21,7 @@ DEFAULT_MAX_PIXELS = 250_000_000  # a 250-megapixel image takes about 1 GB decod
 # Formats unseen reads, and what each is written as by default.
 READ_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WEBP", "TIFF": "TIFF", "BMP": "PNG", "GIF": "PNG"}
 WRITE_FORMATS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "TIFF": ".tif"}
+SEQUENCE_FORMATS = ("WEBP", "TIFF")  # read and written with all their frames (media/frames.py)
 TMP_SUFFIX = ".unseen-tmp"  # the same as paths.TMP_SUFFIX, which skips such files when walking a folder
 # What Image.open may try: only these decoders ever see the bytes (MPO comes through the JPEG plugin).
 _OPENERS = [name for name in READ_FORMATS if name != "MPO"]
@@ -46,11 +48,18 @@ class ImageReadError(Exception):
 
 @dataclass(frozen=True)
 class Decoded:
-    """Pixels as shown (orientation applied, sRGB): H×W×3 RGB or H×W×4 RGBA, uint8."""
+    """Pixels as shown (orientation applied, sRGB): H×W×3 RGB or H×W×4 RGBA, uint8.
+
+    An animated WebP or a multi-page TIFF also has every frame in `frames` (`pixels` is the first).
+    """
 
     pixels: np.ndarray
     format: str  # the format it should be written in by default
     gray: bool  # whether to write it back as grayscale
+    frames: tuple[np.ndarray, ...] = ()  # every frame, when there are several; else empty
+    durations: tuple[int, ...] = ()  # each frame's duration in milliseconds (animated WebP)
+    loop: int = 0  # how many times an animation plays (0: forever)
+    animated: bool = False  # the frames are one scene in time (an animation), not unrelated pages
 
     @property
     def has_alpha(self) -> bool:
@@ -116,12 +125,21 @@ def _decode(image: Image.Image, max_pixels: int) -> Decoded:
         raise ImageReadError(f"image is {width}×{height}, over the {_pixel_count(max_pixels)} limit (--max-pixels)")
     # MPO holds a depth map or preview after the main picture: those frames are never read or written.
     if getattr(image, "n_frames", 1) > 1 and image.format != "MPO":
-        raise ImageReadError("animated or multi-page images are not supported yet")
+        if image.format not in SEQUENCE_FORMATS:
+            raise ImageReadError("animated or multi-page images are not supported yet")
+        from unseen.media.frames import read_frames  # it builds on this module
+
+        return read_frames(image, max_pixels)
     image.load()
+    pixels, gray = frame_pixels(image)
+    return Decoded(pixels=pixels, format=READ_FORMATS[image.format], gray=gray)
+
+
+def frame_pixels(image: Image.Image) -> tuple[np.ndarray, bool]:
+    """One loaded frame as shown (orientation applied, sRGB) RGB or RGBA uint8, and whether it is grayscale."""
     shown = ImageOps.exif_transpose(image) or image
     gray = shown.mode in ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
-    pixels = _to_rgb_array(_to_srgb(shown))
-    return Decoded(pixels=pixels, format=READ_FORMATS[image.format], gray=gray)
+    return _to_rgb_array(_to_srgb(shown)), gray
 
 
 def _to_srgb(image: Image.Image) -> Image.Image:
@@ -162,12 +180,28 @@ def write_image(
     given, is called with the complete temporary file before it is published: if it raises, nothing is
     published and the temporary file is removed.
     """
-    image = _for_format(Image.fromarray(_clear_transparent(pixels, fmt)), fmt, decoded.gray)
+    image = to_image(pixels, fmt, decoded.gray)
+    save_atomically(path, overwrite, check, lambda stream: image.save(stream, format=fmt, **encoder_options(fmt)))
+
+
+def to_image(pixels: np.ndarray, fmt: str, gray: bool) -> Image.Image:
+    """The Pillow image the encoder of `fmt` is given: pixels only, nothing under full transparency."""
+    return _for_format(Image.fromarray(_clear_transparent(pixels, fmt)), fmt, gray)
+
+
+def encoder_options(fmt: str) -> dict[str, object]:
+    return dict(_ENCODER_OPTIONS[fmt])
+
+
+def save_atomically(
+    path: Path, overwrite: bool, check: Callable[[Path], None] | None, save: Callable[[BinaryIO], None]
+) -> None:
+    """`save` into a temporary file beside `path`, `check` it, then publish it under `path` (see write_image)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = _create_temp(path)
     try:
-        with os.fdopen(handle, "wb") as stream:
-            image.save(stream, format=fmt, **_ENCODER_OPTIONS[fmt])
+        with os.fdopen(handle, "w+b") as stream:  # read too: a multi-page TIFF is appended to
+            save(stream)
             stream.flush()
             os.fsync(stream.fileno())
         if check is not None:
@@ -186,7 +220,7 @@ def _create_temp(path: Path) -> tuple[int, Path]:
     while True:
         tmp = path.with_name(f".{stem}.{secrets.token_hex(4)}{TMP_SUFFIX}")
         try:
-            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), tmp
+            return os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), tmp
         except FileExistsError:
             continue
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from unseen.faces import Detector, Faces
-from unseen.media.image import DEFAULT_MAX_PIXELS, read_image
+from unseen.media.image import DEFAULT_MAX_PIXELS, Decoded, read_image
 from unseen.obscure import DEFAULT_GROW
 from unseen.verify.reid import ReidResult, reidentify
 from unseen.verify.residual import residual_detector, residuals
@@ -70,3 +70,40 @@ class Verifier:
         output = read_image(written, max_pixels).pixels
         found = residuals(output, obscured, self.detector, grow)
         return Verification(found, reidentify(original, output, obscured) if self.reid else None)
+
+    def frames(
+        self,
+        original: Decoded,
+        written: Path,
+        obscured: list[Faces],
+        grow: float = DEFAULT_GROW,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+    ) -> list[Verification]:
+        """Both checks on every frame of a written animation or multi-page file, one Verification per frame."""
+        output = read_image(written, max_pixels)
+        frames = output.frames or (output.pixels,)
+        found = []
+        for index, (faces, start) in enumerate(_aligned(obscured, original.durations, output.durations)):
+            before = original.frames[start]
+            left = residuals(frames[index], faces, self.detector, grow)
+            found.append(Verification(left, reidentify(before, frames[index], faces) if self.reid else None))
+        return found
+
+
+def _aligned(obscured: list[Faces], durations: tuple[int, ...], written: tuple[int, ...]) -> list[tuple[Faces, int]]:
+    """For each written frame, the faces obscured in it and the first original frame it shows.
+
+    The WebP encoder merges a frame identical to the one before into it (a longer frame): such a written
+    frame stands for all the original frames that start within it.
+    """
+    if len(written) == len(obscured) or not written:
+        return [(faces, index) for index, faces in enumerate(obscured)]
+    starts = np.cumsum([0, *durations[:-1]])
+    aligned, first = [], 0
+    for end in np.cumsum(written):
+        last = max(int(np.searchsorted(starts, end, side="left")), first + 1)
+        group = obscured[first:last]
+        boxes = np.concatenate([faces.boxes for faces in group])
+        aligned.append((Faces(boxes, np.concatenate([faces.scores for faces in group])), first))
+        first = min(last, len(obscured) - 1)
+    return aligned

@@ -1,0 +1,70 @@
+"""Animated WebP and multi-page TIFF: every frame decoded as a still is, and all of them written back as one file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageSequence
+
+from unseen.media.image import (
+    READ_FORMATS,
+    Decoded,
+    ImageReadError,
+    encoder_options,
+    frame_pixels,
+    save_atomically,
+    to_image,
+)
+
+
+def read_frames(image: Image.Image, max_pixels: int) -> Decoded:
+    """Every frame of an open multi-frame image; `max_pixels` bounds the sum over the frames.
+
+    Each frame's size is known before it is decoded, so a file of many frames is refused before the frames
+    past the limit cost any memory.
+    """
+    frames: list[np.ndarray] = []
+    durations: list[int] = []
+    grays: list[bool] = []
+    total = 0
+    for frame in ImageSequence.Iterator(image):
+        width, height = frame.size
+        total += width * height
+        if total > max_pixels:
+            raise ImageReadError(f"image frames add up to over the {max_pixels:,}-pixel limit (--max-pixels)")
+        frame.load()
+        pixels, gray = frame_pixels(frame)
+        frames.append(pixels)
+        grays.append(gray)
+        durations.append(max(int(frame.info.get("duration") or 0), 0))
+    return Decoded(
+        pixels=frames[0],
+        format=READ_FORMATS[image.format or ""],
+        gray=all(grays),
+        frames=tuple(frames),
+        durations=tuple(durations),
+        loop=int(image.info.get("loop", 0) or 0),
+        animated=image.format == "WEBP",
+    )
+
+
+def write_frames(
+    decoded: Decoded,
+    frames: Sequence[np.ndarray],
+    path: Path,
+    fmt: str,
+    overwrite: bool = False,
+    check: Callable[[Path], None] | None = None,
+) -> None:
+    """Write `frames` as one animated WebP or multi-page TIFF, atomically, as write_image writes one image.
+
+    Only pixels, the frame durations and the loop count are passed to the encoder: no EXIF, XMP or ICC profile.
+    """
+    images = [to_image(pixels, fmt, decoded.gray) for pixels in frames]
+    options = encoder_options(fmt) | {"save_all": True, "append_images": images[1:]}
+    if fmt == "WEBP":
+        durations = list(decoded.durations) or [0] * len(images)
+        options |= {"duration": durations, "loop": decoded.loop, "lossless": False}
+    save_atomically(path, overwrite, check, lambda stream: images[0].save(stream, format=fmt, **options))
