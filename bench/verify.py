@@ -35,8 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from metrics import load_ground_truth
 
-from unseen.detect.merge import iou_matrix
-from unseen.detect.presets import Quality, build_detector
+from unseen.detectors.merge import iou_matrix
+from unseen.detectors.presets import Quality, build_detector
 from unseen.faces import Faces
 from unseen.media.image import read_image, write_image
 from unseen.obscure import obscure, region_mask

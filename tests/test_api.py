@@ -57,12 +57,18 @@ def test_detect_finds_the_sample_face(sample: np.ndarray) -> None:
 
 
 def test_detect_stays_a_function_after_submodules_load(sample: np.ndarray) -> None:
-    importlib.import_module("unseen.detect.presets")
-    importlib.import_module("unseen.detect.compose")
+    importlib.import_module("unseen.detectors.presets")
+    importlib.import_module("unseen.detectors.compose")
     importlib.import_module("unseen.cli")
     assert callable(unseen.detect)
     assert overlaps_face(unseen.detect(sample))
     assert callable(unseen.detect)
+
+
+def test_detector_modules_import_by_dotted_name() -> None:
+    import unseen.detectors.centerface as centerface  # the package is not shadowed by unseen.detect()
+
+    assert centerface.MODEL_NAME == "centerface"
 
 
 def test_gray_input(sample: np.ndarray) -> None:

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from conftest import REPO, SAMPLE, SAMPLE_FACE, load_rgb, sha256
 
-from unseen.detect import centerface
-from unseen.detect.centerface import CenterFace, model_path
-from unseen.detect.compose import Flipped, Passes
-from unseen.detect.fusion import Fused, Fusion, features
-from unseen.detect.merge import cluster, iou_matrix, nms
-from unseen.detect.presets import PRESETS, Quality, build_detector, describe
+from unseen.detectors import centerface
+from unseen.detectors.centerface import CenterFace, model_path
+from unseen.detectors.compose import Flipped, Passes
+from unseen.detectors.fusion import Fused, Fusion, features
+from unseen.detectors.merge import cluster, iou_matrix, nms
+from unseen.detectors.presets import PRESETS, Quality, build_detector, describe
 from unseen.faces import Faces
 
 

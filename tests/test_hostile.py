@@ -50,7 +50,7 @@ from test_image_io import (
 from test_video import write_clip
 
 from unseen import cli, pipeline
-from unseen.detect import centerface
+from unseen.detectors import centerface
 from unseen.media.image import DEFAULT_MAX_PIXELS, ImageReadError, read_image
 from unseen.media.video import VideoReader, VideoReadError, VideoWriter, upright_rgb, working_pixels
 from unseen.paths import display

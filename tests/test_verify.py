@@ -47,7 +47,7 @@ def sample() -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def sample_faces(sample: np.ndarray) -> Faces:
-    from unseen.detect.presets import build_detector
+    from unseen.detectors.presets import build_detector
 
     return build_detector()(sample)
 

@@ -1,11 +1,11 @@
-"""Fit a preset's score fusion on the dev set and print the `Fusion(...)` to paste into detect/presets.py.
+"""Fit a preset's score fusion on the dev set and print the `Fusion(...)` to paste into detectors/presets.py.
 
 Run by a maintainer, never at run time, with unseen's own venv:
 
     .venv/bin/python tools/calibrate_fusion.py balanced --collateral 1.0 --size-penalty 0.25
 
 1. Every pass of the preset runs over the dev images at the raw floor (cached in --cache, one file per pass).
-2. Per image, overlapping candidates of all passes are grouped (detect/merge.py: cluster).
+2. Per image, overlapping candidates of all passes are grouped (detectors/merge.py: cluster).
 3. A group is labelled a face when its mask alone, drawn as obscure.py draws it, covers ≥70% of an annotated
    face box (the benchmark's rule for "protected"); a logistic model of the group's evidence is fitted.
 4. The keep threshold is the one at which the kept masks cover --collateral % of the pixels farther than one
@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from unseen.detect.fusion import Fusion, features
-from unseen.detect.merge import cluster
-from unseen.detect.presets import FLOOR, PRESETS, Pass, Quality
+from unseen.detectors.fusion import Fusion, features
+from unseen.detectors.merge import cluster
+from unseen.detectors.presets import FLOOR, PRESETS, Pass, Quality
 from unseen.faces import Faces
 from unseen.obscure import CONFIDENT, head_boxes, region_mask
 

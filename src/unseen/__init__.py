@@ -1,25 +1,18 @@
-"""unseen: make photos safe to share — obscure every face, strip identifying metadata."""
+"""unseen: make photos and videos safe to share — obscure every face, strip identifying metadata."""
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
-
-import importlib
 
 import numpy as np
 
 from unseen.faces import Detector, Faces
 from unseen.obscure import DEFAULT_GROW, Method
 
-# The package unseen.detect shares its name with the function below. Loading it first means the import
-# system has already set `unseen.detect` to the package, and never again: the function defined next
-# replaces it for good, and later imports of unseen.detect.* no longer turn `unseen.detect` into a module.
-importlib.import_module("unseen.detect")
-
 
 def detect(image: np.ndarray, quality: str = "balanced", threshold: float | None = None) -> Faces:
     """The faces in an RGB (H×W×3), RGBA or grayscale (H×W) uint8 image."""
-    from unseen.detect.presets import Quality, build_detector
+    from unseen.detectors.presets import Quality, build_detector
 
     return build_detector(Quality(quality), threshold)(_rgb(image))
 
@@ -33,7 +26,7 @@ def anonymize_image(
     grow: float = DEFAULT_GROW,
 ) -> tuple[np.ndarray, Faces]:
     """A copy of `image` with every face found obscured, and the faces. The input array is not changed."""
-    from unseen.detect.presets import Quality, build_detector
+    from unseen.detectors.presets import Quality, build_detector
     from unseen.obscure import obscure
 
     image = np.asarray(image)

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from unseen import __version__
-from unseen.detect.centerface import MODEL_NAME, model_sha256
-from unseen.detect.presets import Quality, build_detector, describe
+from unseen.detectors.centerface import MODEL_NAME, model_sha256
+from unseen.detectors.presets import Quality, build_detector, describe
 from unseen.faces import Detector
 from unseen.media.image import DEFAULT_MAX_PIXELS
 from unseen.obscure import DEFAULT_GROW, WEAK_METHOD_WARNING, Method

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from unseen.detect.merge import iou_matrix
+from unseen.detectors.merge import iou_matrix
 from unseen.faces import Faces
 
 

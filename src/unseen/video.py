@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import av
 import numpy as np
 
-from unseen.detect.centerface import MODEL_NAME, CenterFace
+from unseen.detectors.centerface import MODEL_NAME, CenterFace
 from unseen.faces import Detector, Faces
 from unseen.media.video import (
     CODECS,

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from unseen.detect.centerface import CenterFace
-from unseen.detect.compose import Flipped, Passes
+from unseen.detectors.centerface import CenterFace
+from unseen.detectors.compose import Flipped, Passes
 from unseen.faces import Detector, Faces
 from unseen.obscure import DEFAULT_GROW, region_mask
 

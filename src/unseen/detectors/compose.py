@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from unseen.detect.merge import nms
+from unseen.detectors.merge import nms
 from unseen.faces import Detector, Faces
 
 

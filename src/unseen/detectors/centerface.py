@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from unseen.detect.merge import nms
+from unseen.detectors.merge import nms
 from unseen.faces import Faces
 
 MODEL_NAME = "centerface"

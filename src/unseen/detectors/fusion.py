@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from unseen.detect.merge import cluster
+from unseen.detectors.merge import cluster
 from unseen.faces import Detector, Faces
 
 

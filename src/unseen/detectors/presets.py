@@ -1,7 +1,7 @@
 """The detector behind each --quality preset, chosen from measurements on the dev set (see README).
 
 Every preset runs a few CenterFace passes at a low raw threshold and keeps what a calibrated fusion of their
-scores says is a face (detect/fusion.py); the weights and keep rules below are written by
+scores says is a face (detectors/fusion.py); the weights and keep rules below are written by
 tools/calibrate_fusion.py, for a collateral of about 0.7% (fast), 1% (balanced) and 1.5% (thorough) of the
 pixels away from faces on the dev set.
 """
@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from unseen.detect.centerface import INT8_MODEL_NAME, MODEL_NAME, CenterFace
-from unseen.detect.compose import Flipped, Passes
-from unseen.detect.fusion import Fused, Fusion
+from unseen.detectors.centerface import INT8_MODEL_NAME, MODEL_NAME, CenterFace
+from unseen.detectors.compose import Flipped, Passes
+from unseen.detectors.fusion import Fused, Fusion
 from unseen.faces import Detector
 
 
