@@ -51,6 +51,11 @@ def test_report_names_version_model_and_settings(run_with_report: tuple[dict, Pa
     data, _, _ = run_with_report
     assert data["unseen_version"] == unseen.__version__
     assert data["model"] == {"name": "centerface", "sha256": hashlib.sha256(MODEL.read_bytes()).hexdigest()}
+    int8 = MODEL.with_name("centerface_int8.onnx")  # balanced runs its 1.5 pass on it
+    assert data["models"] == [
+        {"name": "centerface", "sha256": hashlib.sha256(MODEL.read_bytes()).hexdigest()},
+        {"name": "centerface_int8", "sha256": hashlib.sha256(int8.read_bytes()).hexdigest()},
+    ]
     assert data["settings"]["method"] == "solid"
     assert data["settings"]["format"] is None
     assert isinstance(data["seconds"], float) and data["seconds"] > 0

@@ -16,7 +16,7 @@ from typing import NoReturn
 
 from unseen import __version__
 from unseen.detectors.centerface import MODEL_NAME, model_sha256
-from unseen.detectors.presets import Quality, build_detector, describe
+from unseen.detectors.presets import PRESETS, Quality, build_detector, describe
 from unseen.faces import Detector
 from unseen.media.image import DEFAULT_MAX_PIXELS
 from unseen.obscure import DEFAULT_GROW, WEAK_METHOD_WARNING, Method
@@ -224,6 +224,7 @@ def _run(args: argparse.Namespace) -> int:
     report = RunReport(
         unseen_version=__version__,
         model={"name": MODEL_NAME, "sha256": model_sha256()},
+        models=_models(Quality(args.quality)),
         settings={
             "method": method.value,
             "strength": args.strength,
@@ -283,6 +284,13 @@ def _overlapped(jobs: list[Job], work: Callable[[Job], FileReport]) -> Iterator[
                 yield pending.popleft().result()
         finally:  # interrupted: photos not started are not started; those in flight finish or leave nothing
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _models(quality: Quality) -> list[dict[str, str]]:
+    """Every model file the run may use, with its sha256: the preset's passes, and the fp32 model that videos and
+    the residual check run (`model` above names that one alone, as reports before 0.1 did)."""
+    names = sorted({p.model for p in PRESETS[quality].passes} | {MODEL_NAME})
+    return [{"name": name, "sha256": model_sha256(name)} for name in names]
 
 
 def _verifier(args: argparse.Namespace) -> Verifier | None:

@@ -52,6 +52,7 @@ class RunReport:
     started: str
     files: list[FileReport] = field(default_factory=list)
     seconds: float = 0.0
+    models: list[dict[str, str]] = field(default_factory=list)  # every model file the run may use, with its sha256
 
     def count(self, status: Status) -> int:
         return sum(1 for f in self.files if f.status == status)
