@@ -409,3 +409,29 @@ def test_damaged_videos_fail_as_unreadable_never_otherwise(
         assert one_line(error), error
     finally:
         reader.close()
+
+
+def test_damaged_tiffs_get_one_line_each_without_the_decoders_own_messages(tmp_path: Path) -> None:
+    """libtiff and Pillow's logger print their own complaints about a damaged TIFF ("Using code not yet in
+    table.", "TIFFFillStrip: Read error ..."); only unseen's one line per file may reach stderr."""
+    rng = np.random.default_rng(1)
+    source = tmp_path / "in"
+    source.mkdir()
+    clean = tmp_path / "clean.tif"
+    Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(clean, compression="tiff_lzw")
+    data = clean.read_bytes()
+    for i in range(40):  # damage the strip data and the directory at the end, where libtiff complains most
+        damaged = bytearray(data)
+        for offset in rng.integers(len(data) - 200, len(data), 3):
+            damaged[offset] = int(rng.integers(0, 256))
+        (source / f"bad{i:02d}.tif").write_bytes(bytes(damaged))
+    result = subprocess.run(
+        [sys.executable, "-m", "unseen", str(source), "-o", str(tmp_path / "out"), "-q"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    lines = result.stderr.splitlines()
+    assert result.returncode in (0, 1) and "Traceback" not in result.stderr
+    assert all(line.startswith(f"unseen: {source}/bad") for line in lines), result.stderr
+    assert len(lines) == len({line.split(":")[1] for line in lines})  # at most one line per file

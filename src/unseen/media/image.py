@@ -17,6 +17,8 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from unseen.media import quiet
+
 DEFAULT_MAX_PIXELS = 250_000_000  # a 250-megapixel image takes about 1 GB decoded
 # Formats unseen reads, and what each is written as by default.
 READ_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WEBP", "TIFF": "TIFF", "BMP": "PNG", "GIF": "PNG"}
@@ -69,6 +71,7 @@ class Decoded:
 def read_image(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
     if path.stat().st_size == 0:
         raise ImageReadError("empty file (0 bytes)")
+    quiet.silence()
     try:
         with _pixel_limit(max_pixels), Image.open(path, formats=_OPENERS) as image:
             return _decode(image, max_pixels)
