@@ -67,7 +67,12 @@ def process(job: Job, detector: Detector, options: Options, verifier: Verifier |
             found = _process_frames(decoded, target, fmt, detector, options, verifier, checked)
         else:
             pixels, faces = anonymize(decoded.pixels, detector, options)
-            check = _checker(decoded.pixels, faces, options, verifier, checked) if options.verify else None
+            verify = verifier or Verifier(reid=options.reid)
+
+            def run(written: Path) -> list[Verification]:
+                return [verify(decoded.pixels, written, faces, options.grow, options.max_pixels)]
+
+            check = _checker(run, options, checked, framed=False) if options.verify else None
             write_image(decoded, pixels, target, fmt, options.overwrite, check)
             found = faces.to_list()
     except _Failed as failure:
@@ -106,18 +111,26 @@ class _Failed(Exception):
 
 
 def _checker(
-    original: np.ndarray, faces: Faces, options: Options, verifier: Verifier | None, checked: list[Verification]
+    run: Callable[[Path], list[Verification]], options: Options, checked: list[Verification], framed: bool
 ) -> Callable[[Path], None]:
-    """What write_image calls on the finished temporary file: check it, and under --strict refuse it."""
-    verify = verifier or Verifier(reid=options.reid)
+    """What the writer calls on the finished temporary file: `run` the checks (one Verification, or one per
+    frame with `framed`) into `checked`, and under --strict refuse a flagged output."""
 
     def check(written: Path) -> None:
-        found = verify(original, written, faces, options.grow, options.max_pixels)
-        checked.append(found)
-        if options.strict and not found.clean:
-            raise _Failed(f"{found.problem()}; output not written (--strict)")
+        checked[:] = run(written)
+        problem = _problem(checked, framed)
+        if options.strict and problem:
+            raise _Failed(f"{problem}; output not written (--strict)")
 
     return check
+
+
+def _problem(checked: list[Verification], framed: bool) -> str | None:
+    """Why the checks flagged the output, in one line (the first flagged frame's, with `framed`); None if clean."""
+    for index, found in enumerate(checked):
+        if not found.clean:
+            return f"frame {index}: {found.problem()}" if framed else found.problem()
+    return None
 
 
 def _record(report: FileReport, checked: list[Verification], framed: bool = False) -> None:
@@ -129,10 +142,8 @@ def _record(report: FileReport, checked: list[Verification], framed: bool = Fals
         report.residuals += [{**face, **tag} for face in found.residuals.to_list()]
         if found.reid is not None:
             report.reid = (report.reid or []) + [{**r.to_dict(), **tag} for r in found.reid]
-    flagged = [(index, found) for index, found in enumerate(checked) if not found.clean]
-    if report.reason is None and flagged:  # a done file's reason says why the checks flagged it
-        index, found = flagged[0]
-        report.reason = f"frame {index}: {found.problem()}" if framed else found.problem()
+    if report.reason is None:  # a done file's reason says why the checks flagged it
+        report.reason = _problem(checked, framed)
 
 
 def _process_frames(
@@ -152,24 +163,14 @@ def _process_frames(
         obscure(frame, faces, options.method, options.strength, options.grow)
         for frame, faces in zip(decoded.frames, boxes, strict=True)
     ]
-    check = _frames_checker(decoded, boxes, options, verifier, checked) if options.verify else None
-    write_frames(decoded, frames, target, fmt, options.overwrite, check)
-    return [{**face, "frame": index} for index, faces in enumerate(boxes) for face in faces.to_list()]
-
-
-def _frames_checker(
-    decoded: Decoded, boxes: list[Faces], options: Options, verifier: Verifier | None, checked: list[Verification]
-) -> Callable[[Path], None]:
-    """As _checker, on every frame: `checked` gets one Verification per frame."""
     verify = verifier or Verifier(reid=options.reid)
 
-    def check(written: Path) -> None:
-        checked[:] = verify.frames(decoded, written, boxes, options.grow, options.max_pixels)
-        flagged = [(index, found) for index, found in enumerate(checked) if not found.clean]
-        if options.strict and flagged:
-            raise _Failed(f"frame {flagged[0][0]}: {flagged[0][1].problem()}; output not written (--strict)")
+    def run(written: Path) -> list[Verification]:
+        return verify.frames(decoded, written, boxes, options.grow, options.max_pixels)
 
-    return check
+    check = _checker(run, options, checked, framed=True) if options.verify else None
+    write_frames(decoded, frames, target, fmt, options.overwrite, check)
+    return [{**face, "frame": index} for index, faces in enumerate(boxes) for face in faces.to_list()]
 
 
 def _frame_faces(decoded: Decoded, detector: Detector) -> list[Faces]:

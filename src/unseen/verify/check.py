@@ -102,8 +102,6 @@ def _aligned(obscured: list[Faces], durations: tuple[int, ...], written: tuple[i
     aligned, first = [], 0
     for end in np.cumsum(written):
         last = max(int(np.searchsorted(starts, end, side="left")), first + 1)
-        group = obscured[first:last]
-        boxes = np.concatenate([faces.boxes for faces in group])
-        aligned.append((Faces(boxes, np.concatenate([faces.scores for faces in group])), first))
+        aligned.append((Faces.concat(obscured[first:last]), first))
         first = min(last, len(obscured) - 1)
     return aligned

@@ -15,10 +15,11 @@ from unseen.detectors.compose import Flipped, Passes
 from unseen.faces import Detector, Faces
 from unseen.obscure import DEFAULT_GROW, region_mask
 
-# Chosen on the dev set (README, "Verification"): one mirrored pass at 0.75 costs about 16% of the balanced
-# preset's detection. At 0.4 it flagged 4 of 244 default outputs, 2 of them for faces the preset had missed;
-# at 0.3 it flagged 20 (21 of 24 residuals on no face); at 0.5 none. Scale 1.0 mirrored cost 25% and
-# found fewer missed faces; adding a second pass doubled the cost and the false alarms, not the finds.
+# Chosen on the dev set (README, "Verification"): one mirrored pass at 0.75 adds about 26% to the balanced
+# preset's read, detect, obscure and write. At 0.4 it flagged 4 of 244 default outputs, 2 of them for faces
+# the preset had missed; at 0.3 it flagged 20 (21 of 24 residuals on no face); at 0.5 none. Scale 1.0
+# mirrored cost 25% and found fewer missed faces; a second pass doubled the cost and the false alarms, not
+# the finds.
 SCALES = (0.75,)
 # --quality fast runs the int8 model at 0.75 and 0.375, and the 0.75 check cost as much as that detection.
 # Its check is the fp32 model at 0.5, mirrored: about half the cost, and on 82 dev images it still found
