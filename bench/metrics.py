@@ -41,10 +41,11 @@ class GTImage:
     name: str
     boxes: np.ndarray
     keep: dict[str, np.ndarray]
+    face_heights: np.ndarray | None = None  # the faces' own heights where the image was turned
 
     @property
     def heights(self) -> np.ndarray:
-        return self.boxes[:, 3]
+        return self.boxes[:, 3] if self.face_heights is None else self.face_heights
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,10 @@ from conftest import REPO, SAMPLE, SAMPLE_FACE, load_rgb, sha256
 
 from unseen.detectors import centerface
 from unseen.detectors.centerface import CenterFace, model_path
-from unseen.detectors.compose import Flipped, Passes
+from unseen.detectors.compose import AtLeast, Flipped, Passes, Turned
 from unseen.detectors.fusion import Fused, Fusion, features
 from unseen.detectors.merge import cluster, iou_matrix, nms
-from unseen.detectors.presets import PRESETS, Quality, build_detector, describe
+from unseen.detectors.presets import PRESETS, Pass, Quality, build_detector, describe
 from unseen.faces import Faces
 
 
@@ -86,6 +86,56 @@ def test_flipped_returns_mirrored_boxes() -> None:
 
 def test_flipped_centerface_finds_the_sample_face(sample: np.ndarray) -> None:
     assert covers_face(Flipped(CenterFace(threshold=0.3))(sample))
+
+
+def white_block(image: np.ndarray) -> Faces:
+    """A detector that finds the one white block in an image, wherever and however it lies."""
+    ys, xs = np.nonzero(image[..., 0] == 255)
+    return Faces([[xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]], [0.8])
+
+
+@pytest.mark.parametrize("quarter_turns", [1, 2, 3])
+def test_turned_returns_boxes_in_the_original_image(quarter_turns: int) -> None:
+    image = np.zeros((40, 60, 3), np.uint8)
+    image[5:15, 10:30] = 255  # 20 wide, 10 high, near the top left corner
+    faces = Turned(white_block, quarter_turns)(image)
+    np.testing.assert_allclose(faces.boxes, [[10, 5, 30, 15]])
+    np.testing.assert_allclose(faces.scores, [0.8])
+
+
+def test_turned_rejects_a_whole_turn() -> None:
+    with pytest.raises(ValueError, match="90, 180 or 270"):
+        Turned(white_block, 4)
+
+
+def test_at_least_drops_boxes_lower_than_its_floor() -> None:
+    inner = Fixed([[0, 0, 50, 31], [0, 0, 10, 32], [5, 5, 90, 100]], [0.9, 0.8, 0.7])
+    np.testing.assert_allclose(AtLeast(inner, 32)(np.zeros((8, 8, 3), np.uint8)).scores, [0.8, 0.7])
+
+
+@pytest.mark.parametrize("turn", [90, 270])
+def test_a_sideways_pass_finds_the_sample_face_lying_on_its_side(sample: np.ndarray, turn: int) -> None:
+    # The sample turned so that the face lies on its side; the pass turns it back upright to look.
+    lying = np.ascontiguousarray(np.rot90(sample, -turn // 90))
+    faces = Pass(0.5, turn=turn, min_height=32).detector(0.3)(lying)
+    height, width = sample.shape[:2]
+    x1, y1, x2, y2 = SAMPLE_FACE
+    face = (height - y2, x1, height - y1, x2) if turn == 90 else (y1, width - x2, y2, width - x1)
+    assert covers_face(faces, face)
+
+
+def test_balanced_and_thorough_look_for_faces_lying_sideways() -> None:
+    for quality in (Quality.BALANCED, Quality.THOROUGH):
+        sideways = [p for p in PRESETS[quality].passes if p.turn]
+        assert sorted(p.turn for p in sideways) == [90, 270]
+        assert all(p.min_height == 32 for p in sideways)
+    described = describe(Quality.BALANCED, None)
+    assert {"turn": 90, "min_height": 32}.items() <= described[-2].items()
+
+
+def test_every_pass_has_its_own_cache_key() -> None:
+    passes = {p for preset in PRESETS.values() for p in preset.passes}
+    assert len({p.key() for p in passes}) == len(passes)
 
 
 def test_tiling_finds_a_face_in_a_huge_canvas(sample: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -52,7 +52,7 @@ def load_truth(data: Path) -> dict[str, np.ndarray]:
 
 
 def run_pass(spec: Pass, names: list[str], data: Path, cache: Path) -> dict[str, Faces]:
-    path = cache / f"{spec.model}_{spec.scale}{'_flip' if spec.flip else ''}.pkl"
+    path = cache / f"{spec.key()}.pkl"
     if path.exists():
         return pickle.loads(path.read_bytes())
     detect = spec.detector(FLOOR)

@@ -1,4 +1,4 @@
-"""Detectors built from other detectors: several passes merged, horizontal flips."""
+"""Detectors built from other detectors: several passes merged, horizontal flips, quarter turns, a size floor."""
 
 from __future__ import annotations
 
@@ -35,3 +35,40 @@ class Flipped:
         boxes = found.boxes.copy()
         boxes[:, [0, 2]] = width - found.boxes[:, [2, 0]]
         return Faces(boxes, found.scores)
+
+
+class Turned:
+    """Runs a detector on the image turned by a multiple of 90° counter-clockwise, returning boxes in the
+    original's coordinates: CenterFace finds upright faces, so a face lying down or upside down (a fallen
+    person, a tilted camera, a head hanging over a rail) is found only in the turned image."""
+
+    def __init__(self, detector: Detector, quarter_turns: int) -> None:
+        if quarter_turns % 4 == 0:
+            raise ValueError("a turn of 90, 180 or 270 degrees is needed")
+        self.detector = detector
+        self.quarter_turns = quarter_turns % 4
+
+    def __call__(self, image: np.ndarray) -> Faces:
+        height, width = image.shape[:2]
+        found = self.detector(np.ascontiguousarray(np.rot90(image, self.quarter_turns)))
+        x1, y1, x2, y2 = found.boxes.T
+        # Where the turned image's corners came from in the original, per number of quarter turns.
+        if self.quarter_turns == 1:  # turned (r, c) = original (c, W - 1 - r)
+            boxes = np.stack([width - y2, x1, width - y1, x2], axis=1)
+        elif self.quarter_turns == 2:
+            boxes = np.stack([width - x2, height - y2, width - x1, height - y1], axis=1)
+        else:  # turned (r, c) = original (H - 1 - c, r)
+            boxes = np.stack([y1, height - x2, y2, height - x1], axis=1)
+        return Faces(boxes.reshape(-1, 4), found.scores)
+
+
+class AtLeast:
+    """Keeps only the faces a detector finds whose box is at least `height` pixels high."""
+
+    def __init__(self, detector: Detector, height: float) -> None:
+        self.detector = detector
+        self.height = height
+
+    def __call__(self, image: np.ndarray) -> Faces:
+        found = self.detector(image)
+        return found[(found.boxes[:, 3] - found.boxes[:, 1]) >= self.height]
