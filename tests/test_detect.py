@@ -6,13 +6,14 @@ import re
 
 import numpy as np
 import pytest
-from conftest import REPO, SAMPLE, SAMPLE_FACE, load_rgb, sha256
+from conftest import REPO, SAMPLE, SAMPLE_FACE, load_rgb, require_wider, sha256
 
 from unseen.detectors import centerface
 from unseen.detectors.centerface import CenterFace, model_path
 from unseen.detectors.compose import AtLeast, Flipped, Passes, Turned
 from unseen.detectors.fusion import Fused, Fusion, features
 from unseen.detectors.merge import cluster, iou_matrix, nms
+from unseen.detectors.orient import Probe, Upright
 from unseen.detectors.presets import PRESETS, Pass, Quality, build_detector, describe
 from unseen.faces import Faces
 
@@ -124,13 +125,52 @@ def test_a_sideways_pass_finds_the_sample_face_lying_on_its_side(sample: np.ndar
     assert covers_face(faces, face)
 
 
-def test_balanced_and_thorough_look_for_faces_lying_sideways() -> None:
-    for quality in (Quality.BALANCED, Quality.THOROUGH):
-        sideways = [p for p in PRESETS[quality].passes if p.turn]
-        assert sorted(p.turn for p in sideways) == [90, 270]
-        assert all(p.min_height == 32 for p in sideways)
-    described = describe(Quality.BALANCED, None)
-    assert {"turn": 90, "min_height": 32}.items() <= described[-2].items()
+def test_thorough_looks_for_faces_lying_sideways() -> None:
+    sideways = [p for p in PRESETS[Quality.THOROUGH].passes if p.turn]
+    assert sorted(p.turn for p in sideways) == [90, 270]
+    assert all(p.min_height == 32 for p in sideways)
+    assert {"turn": 90, "min_height": 32}.items() <= describe(Quality.THOROUGH, None)[-2].items()
+
+
+def test_balanced_and_thorough_find_which_way_up_the_image_is_first() -> None:
+    assert isinstance(build_detector(Quality.BALANCED), Upright)
+    assert isinstance(build_detector(Quality.THOROUGH), Upright)
+    assert isinstance(build_detector(Quality.FAST), Fused)  # fast spends nothing on it
+
+
+class TallFaces:
+    """A probe that is sure of two faces in an image taller than wide, and of none otherwise."""
+
+    def __call__(self, image: np.ndarray) -> Faces:
+        tall = image.shape[0] > image.shape[1]
+        return Faces([[0, 0, 4, 4], [5, 5, 9, 9]] if tall else [], [0.9, 0.6] if tall else [])
+
+
+def test_upright_searches_a_lying_image_turned_too_and_keeps_both() -> None:
+    image = np.zeros((40, 60, 3), np.uint8)
+    image[5:15, 10:30] = 255
+    inner = Fixed([[40, 20, 50, 30]], [0.7])
+    upright = Upright(lambda im: Faces.concat([inner(im), white_block(im)]), TallFaces())
+    assert upright.quarter_turns(image) in (1, 3)
+    faces = upright(image)
+    assert [im.shape[:2] for im in inner.seen] == [(40, 60), (60, 40)]  # as it is, then turned
+    assert [10, 5, 30, 15] in faces.boxes.tolist()  # the block, in the image's own coordinates
+    assert len(faces) == 3  # the fixed box, found in both orientations at different places, and the block
+
+
+def test_upright_leaves_an_upright_image_alone() -> None:
+    inner = Fixed([[1, 1, 5, 5]], [0.9])
+    faces = Upright(inner, TallFaces())(np.zeros((60, 40, 3), np.uint8))
+    assert len(inner.seen) == 1
+    np.testing.assert_allclose(faces.boxes, [[1, 1, 5, 5]])
+
+
+@pytest.mark.parametrize(("quarter_turns", "back"), [(0, 0), (1, 3), (3, 1)])
+def test_the_probe_tells_which_way_up_a_real_photo_is(quarter_turns: int, back: int) -> None:
+    # Four people greeting, each face clear and upright: turned a quarter, the probe must turn it back.
+    photo = load_rgb(require_wider() / "images" / "49--Greeting" / "49_Greeting_peoplegreeting_49_56.jpg")
+    turned = np.ascontiguousarray(np.rot90(photo, quarter_turns))
+    assert Upright(Fixed([], []), Probe()).quarter_turns(turned) == back
 
 
 def test_every_pass_has_its_own_cache_key() -> None:

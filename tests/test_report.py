@@ -58,6 +58,12 @@ def test_report_names_version_model_and_settings(run_with_report: tuple[dict, Pa
     ]
     assert data["settings"]["method"] == "solid"
     assert data["settings"]["format"] is None
+    assert data["settings"]["orientation_probe"] == {
+        "model": "centerface_int8",
+        "long_side": 512,
+        "sure_score": 0.5,
+        "turns": [90, 270],
+    }
     assert isinstance(data["seconds"], float) and data["seconds"] > 0
     faces = sum(len(f["faces"]) for f in data["files"])
     assert faces >= 1

@@ -16,7 +16,7 @@ from typing import NoReturn
 
 from unseen import __version__
 from unseen.detectors.centerface import MODEL_NAME, model_sha256
-from unseen.detectors.presets import PRESETS, Quality, build_detector, describe
+from unseen.detectors.presets import PRESETS, Quality, build_detector, describe, describe_orientation
 from unseen.faces import Detector
 from unseen.media.image import DEFAULT_MAX_PIXELS
 from unseen.obscure import DEFAULT_GROW, WEAK_METHOD_WARNING, Method
@@ -231,6 +231,7 @@ def _run(args: argparse.Namespace) -> int:
             "grow": args.grow,
             "quality": args.quality,
             "passes": describe(Quality(args.quality), args.threshold),
+            "orientation_probe": describe_orientation(Quality(args.quality), args.threshold),
             "format": fmt,
             "verify": _verify_settings(args),
             "video": describe_video(video, args.threshold),
@@ -289,7 +290,7 @@ def _overlapped(jobs: list[Job], work: Callable[[Job], FileReport]) -> Iterator[
 def _models(quality: Quality) -> list[dict[str, str]]:
     """Every model file the run may use, with its sha256: the preset's passes, and the fp32 model that videos and
     the residual check run (`model` above names that one alone, as reports before 0.1 did)."""
-    names = sorted({p.model for p in PRESETS[quality].passes} | {MODEL_NAME})
+    names = sorted(PRESETS[quality].models() | {MODEL_NAME})
     return [{"name": name, "sha256": model_sha256(name)} for name in names]
 
 
