@@ -137,6 +137,18 @@ def cut_in_half(make: Callable[[Path], None]) -> Callable[[Path], None]:
     return made
 
 
+def cut_between_frames(make: Callable[[Path], None]) -> Callable[[Path], None]:
+    """The file ends exactly where its middle frame's data starts: it reads cleanly, only its index knows."""
+
+    def made(path: Path) -> None:
+        make(path)
+        with av.open(str(path)) as container:
+            starts = [p.pos for p in container.demux(container.streams.video[0]) if p.size]
+        path.write_bytes(path.read_bytes()[: starts[len(starts) // 2]])
+
+    return made
+
+
 def unknown_sound(path: Path) -> None:
     """An MP4 whose audio codec no decoder knows: its sample entry and decoder configuration renamed."""
     mp4(path)
@@ -174,6 +186,7 @@ CORPUS = [
     Hostile("cut.png", _truncated("PNG"), "corrupt or truncated image"),
     Hostile("cut.mp4", cut_in_half(mp4), "not a video unseen can read"),  # its index was at the end
     Hostile("cut_moov_first.mp4", cut_in_half(lambda p: mp4(p, moov_first=True)), "truncated"),
+    Hostile("cut_between_frames.mp4", cut_between_frames(lambda p: mp4(p, moov_first=True)), "lists 30 frames"),
     Hostile("empty.jpg", lambda p: p.write_bytes(b""), "empty file (0 bytes)"),
     Hostile("png_named.jpg", small, None),  # read as what it is
     Hostile("text.jpg", lambda p: p.write_text("not a photo\n" * 20), "not an image"),

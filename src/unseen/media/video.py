@@ -136,7 +136,7 @@ class VideoReader:
         return self.stream.time_base or 1 / self.rate
 
     def __iter__(self) -> Iterator[Decoded]:
-        index = 0
+        index = packets = 0
         audio: list[av.Packet] = []
         cut = False  # whether the last packet read ran past the end of the file
         try:
@@ -147,6 +147,7 @@ class VideoReader:
                     if packet.size:
                         audio.append(packet)
                     continue
+                packets += packet.size > 0
                 for frame in packet.decode():
                     yield Decoded(index, frame, audio)
                     index, audio = index + 1, []
@@ -156,6 +157,12 @@ class VideoReader:
         # what was read would be published as if it were the whole video.
         if cut:
             raise VideoReadError(f"truncated: the file ends partway through its data, after frame {index}")
+        # Cut exactly between two frames, an MP4 or MOV whose index comes first reads cleanly to its (early)
+        # end; the index still lists every frame. Packets, not decoded frames, are counted: an edit list that
+        # trims the start makes the decoder drop frames that are nevertheless in the file. (An AVI's header
+        # count is not exact enough for this: H.264 in AVI announces frames the encoder delayed.)
+        if "mp4" in self.format_name.split(",") and packets < self.frame_count:
+            raise VideoReadError(f"truncated: the file lists {self.frame_count} frames but ends after {packets}")
         if index == 0:
             raise VideoReadError("no frame could be decoded")
         yield Decoded(index, None, audio)
