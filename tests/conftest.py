@@ -54,6 +54,15 @@ def sample_copy(tmp_path: Path) -> Path:
     return target
 
 
+def wider_faces(name: str) -> list[tuple[int, int, int, int]]:
+    """The annotated faces (x, y, w, h) of one dev image, read from the dev set's ground truth at run time:
+    nothing drawn from WIDER FACE is kept in the repository."""
+    lines = (require_wider() / "wider_face_split" / "wider_face_val_bbx_gt.txt").read_text().splitlines()
+    at = lines.index(name)
+    rows = [tuple(int(v) for v in line.split()[:4]) for line in lines[at + 2 : at + 2 + int(lines[at + 1])]]
+    return [(x, y, w, h) for x, y, w, h in rows if w > 0 and h > 0]
+
+
 def require_wider() -> Path:
     if not WIDER.is_dir():
         pytest.skip("../shared/data is not beside the repo")

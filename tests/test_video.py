@@ -14,7 +14,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from conftest import SAMPLE, SAMPLE_FACE, SHARED_DATA, changed_share, load_rgb, run_cli
+from conftest import SAMPLE, SAMPLE_FACE, SHARED_DATA, changed_share, load_rgb, require_wider, run_cli, wider_faces
 from PIL import Image
 
 from unseen.faces import Detector, Faces
@@ -472,3 +472,22 @@ def test_command_truncated_video_fails_with_one_line_and_no_output(tmp_path: Pat
     (line,) = [ln for ln in result.stderr.splitlines() if "cut.mkv" in ln]
     assert "frame" in line
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_a_video_lying_on_its_side_is_searched_turned_upright(tmp_path: Path, detector: Detector) -> None:
+    # People greeting, six faces of 56-116 px, in a clip whose frames show on their side with no rotation tag:
+    # upright, the video pass left three of the six annotated faces bare in every frame.
+    photo = load_rgb(require_wider() / "images" / "49--Greeting" / "49_Greeting_peoplegreeting_49_56.jpg")
+    photo = photo[: photo.shape[0] // 2 * 2, : photo.shape[1] // 2 * 2]
+    lying = np.ascontiguousarray(np.rot90(photo, 1))
+    source = tmp_path / "lying.mp4"
+    write_clip(source, [lying] * 6)
+    report = protect(source, tmp_path / "out", detector)
+    assert report.status == "done", report.reason
+    width = photo.shape[1]
+    boxes = [b for b in wider_faces("49--Greeting/49_Greeting_peoplegreeting_49_56.jpg") if b[3] >= 32]
+    faces = [(y, width - x - w, y + h, width - x) for x, y, w, h in boxes]  # as the clip shows them
+    assert len(faces) == 6
+    frames, _ = decoded(Path(report.output or ""))
+    for frame in frames:
+        assert all(changed_share(lying, frame, face) >= 0.7 for face in faces)

@@ -22,6 +22,7 @@ import av
 import numpy as np
 
 from unseen.detectors.centerface import MODEL_NAME, CenterFace
+from unseen.detectors.orient import PROBE_MODEL, Orientation, Probe, also_turned
 from unseen.faces import Detector, Faces
 from unseen.media.video import (
     CODECS,
@@ -64,6 +65,10 @@ VIDEO_CODECS = sorted(name for name, encoder in CODECS.items() if encoder in av.
 # One CenterFace pass at this threshold: at scale 1 it finds most faces under 16 px at 0.7% collateral on the
 # dev stills, and costs what video can afford per frame (the tracker then covers what it misses for a while).
 VIDEO_THRESHOLD = 0.12
+# Every this many frames (from the first), the orientation probe looks at the frame (detectors/orient.py):
+# about 3% of the detection's time. A video that shows on its side is searched turned upright as well, from
+# the frame where the frames seen so far hold more sure faces turned than upright.
+PROBE_EVERY = 30
 _QUEUE = 4  # frames waiting between two stages
 _POLL = 0.1  # seconds between checks that the other stages are still alive
 
@@ -103,6 +108,7 @@ def describe_video(video: VideoOptions, threshold: float | None) -> dict[str, ob
         "audio": "copied" if video.audio else "dropped",
         "detector": {"model": MODEL_NAME, "threshold": threshold or VIDEO_THRESHOLD},
         "full_resolution_every": video.full_every,
+        "orientation_probe": {"model": PROBE_MODEL, "every": PROBE_EVERY, "long_side": Probe().long_side},
         "reduced_resolution_pixels": LOW_RES_PIXELS,
         "tracker": asdict(video.tracker),
     }
@@ -240,6 +246,7 @@ class _Pipeline:
         self.stop = threading.Event()
         self.errors: list[BaseException] = []
         self.regions = Regions()  # what was obscured in each frame written, for the check on the output
+        self.orientation = Orientation(Probe())  # which way up the frames are, once rotation is applied
 
     def run(self) -> Tracker:
         with _bar(self.video, self.reader.frame_count or None, "") as bar:
@@ -339,7 +346,9 @@ class _Pipeline:
         assert item.detect is not None
         width, height = self.reader.width, self.reader.height
         upright_w, upright_h = (width, height) if item.turns % 2 == 0 else (height, width)
-        found = self.detector(item.detect)
+        if item.index % PROBE_EVERY == 0:
+            self.orientation.observe(item.detect)
+        found = also_turned(self.detector, item.detect, self.detector(item.detect), self.orientation.quarter_turns)
         found = found.scaled(upright_w / item.detect.shape[1], upright_h / item.detect.shape[0])
         return Faces(boxes_to_stored(found.boxes, item.turns, width, height), found.scores).clipped(width, height)
 

@@ -4,6 +4,7 @@ CenterFace finds upright faces. A photo that lies on its side (a camera held sid
 was lost or never written, a frame grabbed from a portrait video, a scan) hides most of its faces from it:
 on the dev images turned 90°, the balanced preset protected about half of the faces. A cheap probe looks at
 the image upright and turned both ways; when it is surer of faces turned, the image is searched turned too.
+Videos are probed every so many frames and searched turned once the frames seen so far say so.
 """
 
 from __future__ import annotations
@@ -29,20 +30,48 @@ class Upright:
         self.probe = probe
 
     def __call__(self, image: np.ndarray) -> Faces:
-        found = self.detector(image)
-        quarter_turns = self.quarter_turns(image)
-        if not quarter_turns:
-            return found
-        return nms(Faces.concat([found, Turned(self.detector, quarter_turns)(image)]))
+        return also_turned(self.detector, image, self.detector(image), self.quarter_turns(image))
 
     def quarter_turns(self, image: np.ndarray) -> int:
         """0 when the image looks upright; else the quarter turns (counter-clockwise) that set it upright."""
-        sure = {k: self._sure(np.ascontiguousarray(np.rot90(image, k))) for k in (1, 3)}
-        turn = max(sure, key=lambda k: sure[k])
-        return turn if sure[turn] and sure[turn] > self._sure(image) else 0
+        return best_turn(sure_faces(self.probe, image))
 
-    def _sure(self, image: np.ndarray) -> int:
-        return int((self.probe(image).scores >= SURE).sum())
+
+class Orientation:
+    """Which way up a video's frames are, from the probe's sure faces summed over the frames it has seen: a
+    video whose rotation tag was lost shows every frame on its side, and one frame may hold no face."""
+
+    def __init__(self, probe: Detector) -> None:
+        self.probe = probe
+        self.counts = dict.fromkeys((0, 1, 3), 0)
+
+    def observe(self, image: np.ndarray) -> None:
+        for turns, count in sure_faces(self.probe, image).items():
+            self.counts[turns] += count
+
+    @property
+    def quarter_turns(self) -> int:
+        return best_turn(self.counts)
+
+
+def also_turned(detector: Detector, image: np.ndarray, found: Faces, quarter_turns: int) -> Faces:
+    """`found` (the faces upright) and, when `quarter_turns` is not 0, those `detector` finds in the image
+    turned that way, merged."""
+    if not quarter_turns:
+        return found
+    return nms(Faces.concat([found, Turned(detector, quarter_turns)(image)]))
+
+
+def sure_faces(probe: Detector, image: np.ndarray) -> dict[int, int]:
+    """How many sure faces the probe finds in the image as it is (0) and turned a quarter each way (1, 3)."""
+    turned = {k: np.ascontiguousarray(np.rot90(image, k)) if k else image for k in (0, 1, 3)}
+    return {k: int((probe(im).scores >= SURE).sum()) for k, im in turned.items()}
+
+
+def best_turn(counts: dict[int, int]) -> int:
+    """The quarter turns with the most sure faces, when that is more than upright; else 0."""
+    turn = max((1, 3), key=lambda k: counts[k])
+    return turn if counts[turn] > counts[0] else 0
 
 
 class Probe:
