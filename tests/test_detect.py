@@ -13,7 +13,7 @@ from unseen.detectors.centerface import CenterFace, model_path
 from unseen.detectors.compose import AtLeast, Flipped, Passes, Turned
 from unseen.detectors.fusion import Fused, Fusion, features
 from unseen.detectors.merge import cluster, iou_matrix, nms
-from unseen.detectors.orient import Probe, Upright
+from unseen.detectors.orient import Orientation, Probe, Upright
 from unseen.detectors.presets import PRESETS, Pass, Quality, build_detector, describe
 from unseen.faces import Faces
 
@@ -163,6 +163,17 @@ def test_upright_leaves_an_upright_image_alone() -> None:
     faces = Upright(inner, TallFaces())(np.zeros((60, 40, 3), np.uint8))
     assert len(inner.seen) == 1
     np.testing.assert_allclose(faces.boxes, [[1, 1, 5, 5]])
+
+
+def test_a_video_orientation_is_summed_over_the_frames_seen() -> None:
+    orientation = Orientation(TallFaces())
+    assert orientation.quarter_turns == 0  # nothing seen yet: as it is
+    orientation.observe(np.zeros((60, 40, 3), np.uint8))  # tall as it is: two sure faces upright
+    assert orientation.quarter_turns == 0
+    for _ in range(2):  # wide frames: two sure faces each way turned, none as it is
+        orientation.observe(np.zeros((40, 60, 3), np.uint8))
+    assert orientation.counts == {0: 2, 1: 4, 3: 4}
+    assert orientation.quarter_turns in (1, 3)
 
 
 @pytest.mark.parametrize(("quarter_turns", "back"), [(0, 0), (1, 3), (3, 1)])
