@@ -49,7 +49,8 @@ def test_every_preset_finds_the_sample_face_and_only_it(sample: np.ndarray, qual
 
 def test_a_user_threshold_replaces_the_fusion(sample: np.ndarray) -> None:
     detector = build_detector(Quality.BALANCED, 0.3)
-    assert not isinstance(detector, Fused)
+    assert isinstance(detector, Upright)  # the orientation probe stays
+    assert isinstance(detector.detector, Passes)
     assert covers_face(detector(sample))
     assert all(p["threshold"] == 0.3 for p in describe(Quality.BALANCED, 0.3))
     assert all(p["fusion"] == "calibrated" for p in describe(Quality.BALANCED, None))

@@ -231,7 +231,7 @@ def _run(args: argparse.Namespace) -> int:
             "grow": args.grow,
             "quality": args.quality,
             "passes": describe(Quality(args.quality), args.threshold),
-            "orientation_probe": describe_orientation(Quality(args.quality), args.threshold),
+            "orientation_probe": describe_orientation(Quality(args.quality)),
             "format": fmt,
             "verify": _verify_settings(args),
             "video": describe_video(video, args.threshold),

@@ -127,13 +127,16 @@ PRESETS: dict[Quality, Preset] = {
 
 def build_detector(quality: Quality = Quality.BALANCED, threshold: float | None = None) -> Detector:
     """The preset's detector. A `threshold` given by the user replaces the calibrated fusion: every pass
-    keeps what scores at least that, and overlapping boxes are merged by non-maximum suppression."""
+    keeps what scores at least that, and overlapping boxes are merged by non-maximum suppression. The
+    orientation probe runs either way where the preset has it."""
     preset = PRESETS[quality]
+    detector: Detector
     if threshold is not None:
         passes = [p.detector(threshold) for p in preset.passes]
-        return passes[0] if len(passes) == 1 else Passes(passes)
-    fused = Fused([p.detector(FLOOR) for p in preset.passes], preset.fusion)
-    return Upright(fused, Probe()) if preset.upright else fused
+        detector = passes[0] if len(passes) == 1 else Passes(passes)
+    else:
+        detector = Fused([p.detector(FLOOR) for p in preset.passes], preset.fusion)
+    return Upright(detector, Probe()) if preset.upright else detector
 
 
 def describe(quality: Quality, threshold: float | None) -> list[dict[str, object]]:
@@ -143,9 +146,9 @@ def describe(quality: Quality, threshold: float | None) -> list[dict[str, object
     return [{**p.describe(), **keep} for p in preset.passes]
 
 
-def describe_orientation(quality: Quality, threshold: float | None) -> dict[str, object] | None:
-    """The orientation probe as it will run, for the report (none with a user's threshold, nor in fast)."""
-    if threshold is not None or not PRESETS[quality].upright:
+def describe_orientation(quality: Quality) -> dict[str, object] | None:
+    """The orientation probe as it will run, for the report (none in fast)."""
+    if not PRESETS[quality].upright:
         return None
     probe = Probe()
     return {"model": PROBE_MODEL, "long_side": probe.long_side, "sure_score": SURE, "turns": [90, 270]}
