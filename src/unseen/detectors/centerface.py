@@ -19,7 +19,8 @@ from unseen.faces import Faces
 
 MODEL_NAME = "centerface"
 # The same network quantized to int8 by tools/quantize_centerface.py: about 1.6× faster, a little less sure
-# of hard faces; `--quality fast` runs it for all its passes, balanced for its 1.5 pass (detectors/presets.py).
+# of hard faces; `--quality fast` runs it for all its passes, balanced for its 1.5 pass (detectors/presets.py),
+# and the orientation probe for its three small looks (detectors/orient.py).
 INT8_MODEL_NAME = "centerface_int8"
 _STRIDE = 4  # the heatmap has one cell per 4×4 input pixels
 _ALIGN = 32  # input sides must be multiples of 32
