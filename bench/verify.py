@@ -11,7 +11,8 @@ format and read back), then:
   (Gaussian, 15-pixel kernel, over the same regions);
 * the time each check adds per image, beside the time of the pipeline itself.
 
-Outputs go under bench/.work/verify/ (git-ignored). WIDER FACE is non-commercial research data: nothing made
+Outputs go under bench/.work/verify/out (git-ignored) and are deleted at the end unless --keep is given; the
+figures stay in bench/.work/verify/result.json. WIDER FACE is non-commercial research data: nothing made
 from it is committed. No numbers here are asserted anywhere.
 """
 
@@ -22,6 +23,7 @@ import io
 import json
 import os
 import platform
+import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -76,6 +78,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="WIDER subset folder (default: %(default)s)")
     p.add_argument("--limit", type=int, help="only the first N images")
     p.add_argument("--no-reid", action="store_true", help="skip the re-identification part")
+    p.add_argument("--keep", action="store_true", help="keep the outputs (bench/.work/verify/out) afterwards")
     return p.parse_args(argv)
 
 
@@ -232,11 +235,15 @@ def main(argv: list[str] | None = None) -> int:
     work = BENCH_DIR / ".work" / "verify"
     detector, check = build_detector(Quality.BALANCED), residual_detector()
     totals = Totals()
-    for i, name in enumerate(names, 1):
-        out = work / "out" / name
-        run_image(args.data / "images" / name, gt[name].boxes, out, totals, detector, check, not args.no_reid)
-        if i % 25 == 0:
-            print(f"{i}/{len(names)}", file=sys.stderr, flush=True)
+    try:
+        for i, name in enumerate(names, 1):
+            out = work / "out" / name
+            run_image(args.data / "images" / name, gt[name].boxes, out, totals, detector, check, not args.no_reid)
+            if i % 25 == 0:
+                print(f"{i}/{len(names)}", file=sys.stderr, flush=True)
+    finally:  # the outputs are drawn from WIDER FACE: they do not outlive the run unless asked for
+        if not args.keep:
+            shutil.rmtree(work / "out", ignore_errors=True)
     result = summary(totals)
     (work / "result.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
