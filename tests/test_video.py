@@ -18,7 +18,7 @@ from conftest import SAMPLE, SAMPLE_FACE, SHARED_DATA, changed_share, load_rgb, 
 from PIL import Image
 
 from unseen.faces import Detector, Faces
-from unseen.media.video import Colours, boxes_to_stored, paint_yuv420
+from unseen.media.video import Colours, paint_yuv420
 from unseen.paths import Job
 from unseen.pipeline import Options
 from unseen.report import FileReport
@@ -213,7 +213,7 @@ def test_boxes_found_upright_map_back_to_the_stored_frame(k: int):
     shown = np.rot90(stored, k)
     ys, xs = np.nonzero(shown)
     found = np.array([[xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]], np.float32)
-    assert boxes_to_stored(found, k, 100, 60).tolist() == [[30, 10, 45, 20]]
+    assert Faces(found, [1.0]).unturned(k, 100, 60).boxes.tolist() == [[30, 10, 45, 20]]
 
 
 def test_painting_a_face_region_leaves_the_rest_of_the_frame_bit_exact():

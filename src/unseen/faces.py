@@ -43,6 +43,21 @@ class Faces:
         """The same faces in a larger image in which this one's origin is at (dx, dy)."""
         return Faces(self.boxes + np.array([dx, dy, dx, dy], np.float32), self.scores)
 
+    def unturned(self, quarter_turns: int, width: int, height: int) -> Faces:
+        """The same faces in a width×height image, for faces found in it turned by np.rot90(image, quarter_turns)
+        (counter-clockwise): where each turned box's corners came from."""
+        x1, y1, x2, y2 = self.boxes.T
+        k = quarter_turns % 4
+        if k == 1:  # turned (x, y) is original (width - y, x)
+            corners = [width - y2, x1, width - y1, x2]
+        elif k == 2:
+            corners = [width - x2, height - y2, width - x1, height - y1]
+        elif k == 3:  # turned (x, y) is original (y, height - x)
+            corners = [y1, height - x2, y2, height - x1]
+        else:
+            return self
+        return Faces(np.stack(corners, axis=1), self.scores)
+
     def clipped(self, width: int, height: int) -> Faces:
         boxes = np.clip(self.boxes, 0, [width, height, width, height])
         keep = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])

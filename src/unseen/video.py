@@ -22,7 +22,7 @@ import av
 import numpy as np
 
 from unseen.detectors.centerface import MODEL_NAME, CenterFace
-from unseen.detectors.orient import PROBE_MODEL, Orientation, Probe, also_turned
+from unseen.detectors.orient import PROBE_LONG_SIDE, PROBE_MODEL, Orientation, Probe, also_turned
 from unseen.faces import Detector, Faces
 from unseen.media.video import (
     CODECS,
@@ -32,7 +32,6 @@ from unseen.media.video import (
     VideoReadError,
     VideoWriteError,
     VideoWriter,
-    boxes_to_stored,
     colours,
     display_matrix,
     is_animated_gif,
@@ -108,7 +107,7 @@ def describe_video(video: VideoOptions, threshold: float | None) -> dict[str, ob
         "audio": "copied" if video.audio else "dropped",
         "detector": {"model": MODEL_NAME, "threshold": threshold or VIDEO_THRESHOLD},
         "full_resolution_every": video.full_every,
-        "orientation_probe": {"model": PROBE_MODEL, "every": PROBE_EVERY, "long_side": Probe().long_side},
+        "orientation_probe": {"model": PROBE_MODEL, "every": PROBE_EVERY, "long_side": PROBE_LONG_SIDE},
         "reduced_resolution_pixels": LOW_RES_PIXELS,
         "tracker": asdict(video.tracker),
     }
@@ -350,7 +349,7 @@ class _Pipeline:
             self.orientation.observe(item.detect)
         found = also_turned(self.detector, item.detect, self.detector(item.detect), self.orientation.quarter_turns)
         found = found.scaled(upright_w / item.detect.shape[1], upright_h / item.detect.shape[0])
-        return Faces(boxes_to_stored(found.boxes, item.turns, width, height), found.scores).clipped(width, height)
+        return found.unturned(item.turns, width, height).clipped(width, height)
 
     def _write(self, progress: Callable[[int], object]) -> None:
         while (message := self._get(self.obscured)) is not _END:

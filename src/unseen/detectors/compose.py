@@ -51,15 +51,7 @@ class Turned:
     def __call__(self, image: np.ndarray) -> Faces:
         height, width = image.shape[:2]
         found = self.detector(np.ascontiguousarray(np.rot90(image, self.quarter_turns)))
-        x1, y1, x2, y2 = found.boxes.T
-        # Where the turned image's corners came from in the original, per number of quarter turns.
-        if self.quarter_turns == 1:  # turned (r, c) = original (c, W - 1 - r)
-            boxes = np.stack([width - y2, x1, width - y1, x2], axis=1)
-        elif self.quarter_turns == 2:
-            boxes = np.stack([width - x2, height - y2, width - x1, height - y1], axis=1)
-        else:  # turned (r, c) = original (H - 1 - c, r)
-            boxes = np.stack([y1, height - x2, y2, height - x1], axis=1)
-        return Faces(boxes.reshape(-1, 4), found.scores)
+        return found.unturned(self.quarter_turns, width, height)
 
 
 class AtLeast:

@@ -18,6 +18,8 @@ from unseen.faces import Detector, Faces
 
 SURE = 0.5  # a raw probe score this high is a face whose way up the probe can tell
 PROBE_MODEL = INT8_MODEL_NAME
+PROBE_LONG_SIDE = 512
+TURNS = (1, 3)  # the quarter turns (counter-clockwise) the probe looks at besides the image as it is
 
 
 class Upright:
@@ -43,7 +45,7 @@ class Orientation:
 
     def __init__(self, probe: Detector) -> None:
         self.probe = probe
-        self.counts = dict.fromkeys((0, 1, 3), 0)
+        self.counts = dict.fromkeys((0, *TURNS), 0)
 
     def observe(self, image: np.ndarray) -> None:
         for turns, count in sure_faces(self.probe, image).items():
@@ -64,13 +66,13 @@ def also_turned(detector: Detector, image: np.ndarray, found: Faces, quarter_tur
 
 def sure_faces(probe: Detector, image: np.ndarray) -> dict[int, int]:
     """How many sure faces the probe finds in the image as it is (0) and turned a quarter each way (1, 3)."""
-    turned = {k: np.ascontiguousarray(np.rot90(image, k)) if k else image for k in (0, 1, 3)}
+    turned = {k: np.ascontiguousarray(np.rot90(image, k)) if k else image for k in (0, *TURNS)}
     return {k: int((probe(im).scores >= SURE).sum()) for k, im in turned.items()}
 
 
 def best_turn(counts: dict[int, int]) -> int:
     """The quarter turns with the most sure faces, when that is more than upright; else 0."""
-    turn = max((1, 3), key=lambda k: counts[k])
+    turn = max(TURNS, key=lambda k: counts[k])
     return turn if counts[turn] > counts[0] else 0
 
 
@@ -78,7 +80,7 @@ class Probe:
     """CenterFace (the int8 model) on the image shrunk to `long_side` pixels at most: faces of about 30 px
     and more in a 1024-px photo, at a small fraction of a detection's cost."""
 
-    def __init__(self, long_side: int = 512) -> None:
+    def __init__(self, long_side: int = PROBE_LONG_SIDE) -> None:
         self.long_side = long_side
 
     def __call__(self, image: np.ndarray) -> Faces:

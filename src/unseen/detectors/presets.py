@@ -14,7 +14,7 @@ from enum import Enum
 from unseen.detectors.centerface import INT8_MODEL_NAME, MODEL_NAME, CenterFace
 from unseen.detectors.compose import AtLeast, Flipped, Passes, Turned
 from unseen.detectors.fusion import Fused, Fusion
-from unseen.detectors.orient import PROBE_MODEL, SURE, Probe, Upright
+from unseen.detectors.orient import PROBE_LONG_SIDE, PROBE_MODEL, SURE, TURNS, Probe, Upright
 from unseen.faces import Detector
 
 
@@ -150,5 +150,4 @@ def describe_orientation(quality: Quality) -> dict[str, object] | None:
     """The orientation probe as it will run, for the report (none in fast)."""
     if not PRESETS[quality].upright:
         return None
-    probe = Probe()
-    return {"model": PROBE_MODEL, "long_side": probe.long_side, "sure_score": SURE, "turns": [90, 270]}
+    return {"model": PROBE_MODEL, "long_side": PROBE_LONG_SIDE, "sure_score": SURE, "turns": [90 * k for k in TURNS]}

@@ -213,20 +213,6 @@ def upright_rgb(frame: av.VideoFrame, scale: float, align: int = 32) -> np.ndarr
     return np.ascontiguousarray(np.rot90(rgb, k))
 
 
-def boxes_to_stored(boxes: np.ndarray, k: int, width: int, height: int) -> np.ndarray:
-    """Boxes found on the upright frame (np.rot90 by k of a width×height frame) in the frame's own pixels."""
-    x1, y1, x2, y2 = boxes.T
-    if k == 1:  # shown turned a quarter counter-clockwise: shown (x, y) is stored (width - y, x)
-        out = [width - y2, x1, width - y1, x2]
-    elif k == 2:
-        out = [width - x2, height - y2, width - x1, height - y1]
-    elif k == 3:
-        out = [y1, height - x2, y2, height - x1]
-    else:
-        out = [x1, y1, x2, y2]
-    return np.stack(out, axis=1).astype(np.float32) if len(boxes) else boxes.reshape(0, 4)
-
-
 # --- working pixels ---------------------------------------------------------------------------------------
 
 
