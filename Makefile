@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint bench system-deps clean
+.PHONY: demo test quick lint bench system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,21 +13,29 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev,verify]'
 	touch $(STAMP)
 
-# exiftool checks the outputs' metadata in the tests (Debian: libimage-exiftool-perl).
+# exiftool checks the outputs' metadata in the tests (Debian: libimage-exiftool-perl); strace watches every
+# network system call of a run (tests/test_offline.py: nothing leaves the machine).
 system-deps:
-	@command -v exiftool >/dev/null || { $(SUDO) apt-get update -q && \
-		$(SUDO) apt-get install -y -q --no-install-recommends libimage-exiftool-perl; }
+	@{ command -v exiftool && command -v strace; } >/dev/null || { $(SUDO) apt-get update -q && \
+		$(SUDO) apt-get install -y -q --no-install-recommends libimage-exiftool-perl strace; }
 
 demo: $(STAMP)
-	$(BIN)/unseen sample/astronaut.png -o out --overwrite --report out/report.json
-	@echo "Anonymized copies are in out/ (report: out/report.json). Compare sample/astronaut.png with out/astronaut.png."
+	$(BIN)/unseen sample/astronaut.png -o out/safe --overwrite --report out/report.json
+	@echo "The anonymized copy is out/safe/astronaut.png (report: out/report.json, kept out of the folder to share)."
+	@echo "Compare sample/astronaut.png with out/safe/astronaut.png."
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench tools
 	$(BIN)/ruff format --check src tests bench tools
 
+# The whole suite, slow tests included, two test processes at a time (pytest-xdist; --dist loadfile keeps
+# each file's module-scoped fixtures in one process).
 test: $(STAMP) system-deps lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+# The tests not marked slow, for the edit-test loop.
+quick: $(STAMP) system-deps
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not slow"
 
 # The benchmarks print figures beside deface measured in the same run (about 25 min on 2 cores); never in CI.
 bench: $(STAMP)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,32 @@ SAMPLE = REPO / "sample" / "astronaut.png"
 SAMPLE_FACE = (185, 65, 265, 175)
 SHARED_DATA = REPO.parent / "shared" / "data"
 WIDER = SHARED_DATA / "wider_val_subset"
+
+
+EXIFTOOL = shutil.which("exiftool")
+
+
+def require_exiftool() -> str:
+    """exiftool, which checks the outputs' metadata: its absence fails the test rather than skipping what matters."""
+    if EXIFTOOL is None:
+        pytest.fail("exiftool is not installed: make system-deps installs it (Debian: libimage-exiftool-perl)")
+    return EXIFTOOL
+
+
+@pytest.fixture
+def exiftool_installed() -> str:
+    return require_exiftool()
+
+
+needs_exiftool = pytest.mark.usefixtures("exiftool_installed")
+
+
+def exiftool_json(*paths: Path) -> list[dict[str, object]]:
+    done = subprocess.run(
+        [require_exiftool(), "-j", "-a", "-G1", "-u", *map(str, paths)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
 
 
 def sha256(path: Path) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import struct
@@ -17,9 +18,11 @@ import pytest
 from conftest import SAMPLE, SAMPLE_FACE, changed_share, load_rgb, run_cli, sha256
 from PIL import Image
 
+from unseen import publish
 from unseen.obscure import WEAK_METHOD_WARNING
+from unseen.paths import display
 
-TMP_GLOB = "*.unseen-tmp"
+TMP_GLOB = "*" + publish.TMP_SUFFIX
 
 
 # ---------------------------------------------------------------- helpers
@@ -257,17 +260,18 @@ def test_out_that_is_a_file_is_a_usage_error(small_tree: Path, tmp_path: Path) -
     assert len(result.stderr.splitlines()) == 1
 
 
-def test_out_under_a_file_fails_each_file_in_one_line(small_tree: Path, tmp_path: Path) -> None:
-    blocker = tmp_path / "file"
+def test_out_under_a_file_is_a_usage_error_in_one_line(small_tree: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file\x1b[31m\n"  # its name, printed, must neither colour the terminal nor break the line
     blocker.write_bytes(b"x")
     result = unseen(small_tree, "-o", blocker / "sub", inputs=(small_tree, blocker))
-    assert result.returncode == 1
-    for name in ("a.png", "b.jpg", "c.png"):
-        assert len(lines_naming(result.stderr, f"{name}: cannot write")) == 1
+    assert result.returncode == 2
+    shown = display(blocker)
+    assert result.stderr == f"unseen: cannot write to output folder {shown}/sub: {shown} is not a folder\n"
+    assert shown.endswith("file\\x1b[31m\\n")
     assert not list(tmp_path.glob(f"**/{TMP_GLOB}"))
 
 
-def test_read_only_out_fails_each_file(small_tree: Path, tmp_path: Path) -> None:
+def test_read_only_out_is_a_usage_error(small_tree: Path, tmp_path: Path) -> None:
     skip_unless_permissions_bite(tmp_path)
     out = tmp_path / "out"
     out.mkdir()
@@ -276,9 +280,35 @@ def test_read_only_out_fails_each_file(small_tree: Path, tmp_path: Path) -> None
         result = unseen(small_tree, "-o", out, inputs=(small_tree,))
     finally:
         out.chmod(0o700)
-    assert result.returncode == 1
-    assert len(lines_naming(result.stderr, "cannot write")) == 3
+    assert result.returncode == 2
+    assert result.stderr == f"unseen: cannot write to output folder {display(out)}: permission denied\n"
     assert not list(files_under(out))
+
+
+def test_read_only_out_is_found_before_any_detection(
+    small_tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What a read-only output folder does, also when the tests run as root (whom the mode never stops): os.access,
+    which unseen asks, says no; the run must stop there, before a detector is even made."""
+    from unseen import cli
+
+    out = tmp_path / "out"
+    out.mkdir()
+    real = os.access
+
+    def access(path: object, mode: int, **kwargs: object) -> bool:
+        if Path(os.fspath(path)) == out and mode & os.W_OK:  # type: ignore[arg-type]
+            return False
+        return real(path, mode, **kwargs)  # type: ignore[arg-type]
+
+    def no_detection(*_args: object) -> None:
+        raise AssertionError("a detector was made for a run that cannot write")
+
+    monkeypatch.setattr(os, "access", access)
+    monkeypatch.setattr(cli, "build_detector", no_detection)
+    assert cli.main([str(small_tree), "-o", str(out)]) == 2
+    assert capsys.readouterr().err == f"unseen: cannot write to output folder {display(out)}: permission denied\n"
+    assert not list(out.iterdir())
 
 
 # ---------------------------------------------------------------- bad inputs
@@ -362,12 +392,87 @@ def test_empty_folder_says_so(tmp_path: Path) -> None:
     assert "no files found" in result.stderr
 
 
-def test_symlink_loop_terminates_and_processes_real_files(small_tree: Path, tmp_path: Path) -> None:
+def test_symlink_loop_terminates_in_one_line_and_processes_real_files(small_tree: Path, tmp_path: Path) -> None:
     os.symlink(small_tree, small_tree / "loop")
-    out = tmp_path / "out"
-    result = unseen(small_tree, "-o", out, inputs=(small_tree,))
-    assert result.returncode == 0, result.stderr
+    out, report = tmp_path / "out", tmp_path / "report.json"
+    result = unseen(small_tree, "-o", out, "--report", report, inputs=(small_tree,))
+    assert result.returncode == 1, result.stderr
     assert sorted(p.relative_to(out).as_posix() for p in files_under(out)) == ["a.png", "sub/b.jpg", "sub/deeper/c.png"]
+    assert lines_naming(result.stderr, "loop") == [f"unseen: {display(small_tree / 'loop')}: symbolic link loop"]
+    entries = {entry["input"]: entry for entry in json.loads(report.read_text(encoding="utf-8"))["files"]}
+    (loop,) = [entry for name, entry in entries.items() if name.endswith("loop")]
+    assert (loop["status"], loop["reason"], loop["output"]) == ("failed", "symbolic link loop", None)
+
+
+def test_linked_folder_is_processed_under_the_links_name(small_tree: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    small_png(elsewhere / "x.png")
+    os.symlink(elsewhere, small_tree / "sub" / "linked")
+    out = tmp_path / "out"
+    result = unseen(small_tree, "-o", out, inputs=(small_tree, elsewhere))
+    assert result.returncode == 0, result.stderr
+    assert decodes(out / "sub" / "linked" / "x.png")
+    assert len(list(files_under(out))) == 4
+    assert os.listdir(elsewhere) == ["x.png"]  # nothing written beside the linked original
+
+
+def test_named_pipe_is_refused_in_one_line_and_the_batch_goes_on(sample_copy: Path, tmp_path: Path) -> None:
+    """A named pipe opened for reading waits for a writer: once, one called x.mp4 hung the whole run."""
+    root = sample_copy.parent
+    os.mkfifo(root / "x.mp4")
+    before = sha256(sample_copy)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "unseen", str(root), "-o", str(out)]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=60)  # today's code never ends
+    assert result.returncode == 1, result.stderr
+    assert lines_naming(result.stderr, "x.mp4") == [
+        f"unseen: {display(root / 'x.mp4')}: not a regular file (a named pipe)"
+    ]
+    assert decodes(out / sample_copy.name) and sha256(sample_copy) == before
+    assert [p.name for p in files_under(out)] == [sample_copy.name]
+
+
+def test_file_names_cannot_forge_lines_or_reach_the_terminal(tmp_path: Path) -> None:
+    root, out, report = tmp_path / "in", tmp_path / "out", tmp_path / "report.json"
+    evil = "evil\n\x1b[31m\u2028.png"  # a valid photo whose output exists: its line names it twice
+    small_png(root / evil)
+    small_png(out / evil)
+    fake = "fake\r\x1b]0;title\x07.jpg"  # not an image at all
+    (root / fake).write_text("not a photo\n" * 20)
+    small_png(root / "ok.png")
+    result = unseen(root, "-o", out, "--report", report, inputs=(root,))
+    assert result.returncode == 1, result.stderr
+    assert not any(char in result.stderr for char in "\x1b\r\x07\u2028")
+    lines = result.stderr.splitlines()
+    assert len(lines) == 3, lines  # one per failed file, and the summary
+    shown = display(root / evil)
+    assert shown.endswith("evil\\n\\x1b[31m\\u2028.png")
+    assert lines_naming(result.stderr, shown) == [
+        f"unseen: {shown}: {display(out / evil)} exists (use --overwrite to replace it)"
+    ]
+    assert len(lines_naming(result.stderr, display(root / fake))) == 1
+    names = {entry["input"].rsplit("/", 1)[-1] for entry in json.loads(report.read_text(encoding="utf-8"))["files"]}
+    assert names == {display(evil), display(fake), "ok.png"}  # escaped in the report too
+
+
+def test_a_reason_with_control_characters_is_printed_inert(
+    small_tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Whatever a reason holds (a path a library put in its message, say), its line is one line, escaped."""
+    from unseen import cli, pipeline
+    from unseen.media.image import ImageReadError
+
+    real = pipeline.read_image
+
+    def hostile(path: Path, *args: object) -> object:
+        if path.name == "b.jpg":
+            raise ImageReadError("cannot read /x/\x1b[2Jy\rz\x07")  # its line breaks become spaces
+        return real(path, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "read_image", hostile)
+    assert cli.main([str(small_tree), "-o", str(tmp_path / "out"), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert err == f"unseen: {display(small_tree / 'sub' / 'b.jpg')}: cannot read /x/\\x1b[2Jy z\\x07\n"
 
 
 def test_non_utf8_file_name(tmp_path: Path) -> None:
@@ -495,7 +600,7 @@ def test_signal_mid_run_leaves_only_complete_outputs(tmp_path: Path, signum: int
     assert child.returncode == 130, stderr
     assert "interrupted" in stderr and "Traceback" not in stderr
     assert 0 < len(written) < 150
-    assert not [p for p in written if p.name.endswith(".unseen-tmp")]
+    assert not [p for p in written if p.name.endswith(publish.TMP_SUFFIX)]
     assert all(decodes(p) for p in written)
 
 

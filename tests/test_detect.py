@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from importlib import resources
 
 import numpy as np
 import pytest
@@ -14,7 +16,7 @@ from unseen.detectors.compose import AtLeast, Flipped, Passes, Turned
 from unseen.detectors.fusion import Fused, Fusion, features
 from unseen.detectors.merge import cluster, iou_matrix, nms
 from unseen.detectors.orient import Orientation, Probe, Upright
-from unseen.detectors.presets import PRESETS, Pass, Quality, build_detector, describe
+from unseen.detectors.presets import FUSIONS, PRESETS, Pass, Quality, build_detector, describe
 from unseen.faces import Faces
 
 
@@ -288,3 +290,13 @@ def test_nms_and_cluster_keep_a_box_of_no_area() -> None:
     boxes, evidence = cluster([faces])
     assert len(boxes) == 2
     np.testing.assert_allclose(evidence[:, 0], [0.9, 0.5])
+
+
+@pytest.mark.parametrize("quality", list(Quality))
+def test_each_preset_reads_a_fusion_that_fits_its_passes(quality: Quality) -> None:
+    """The fusions come from the file tools/calibrate_fusion.py writes, with what reproduces each of them."""
+    entry = json.loads(resources.files("unseen.detectors").joinpath(FUSIONS).read_text(encoding="utf-8"))[quality]
+    preset = PRESETS[quality]
+    assert preset.fusion.weights == tuple(entry["weights"]) and preset.fusion.threshold == entry["threshold"]
+    assert len(preset.fusion.weights) == 2 * len(preset.passes) + 5  # scores, found flags, 4 size terms, bias
+    assert entry["fitted"]["args"][0] == quality.value and entry["fitted"]["commit"]

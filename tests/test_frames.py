@@ -7,9 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SAMPLE, SAMPLE_FACE, changed_share, run_cli
+from conftest import SAMPLE, SAMPLE_FACE, changed_share, exiftool_json, needs_exiftool, run_cli
 from PIL import Image, ImageSequence
-from test_metadata import EXIFTOOL, exiftool_json, needs_exiftool
+
+from unseen.faces import Faces
+from unseen.paths import Job
+from unseen.pipeline import Options, process
 
 SHIFTS = [(0, 0), (3, 1), (6, 2), (9, 3)]  # the face moves a little from frame to frame
 DURATIONS = [80, 120, 100, 150]
@@ -60,9 +63,19 @@ def test_animated_webp_is_written_animated_with_every_frame_covered(tmp_path: Pa
         assert changed_share(_shifted(dx, dy), frame, _moved(SAMPLE_FACE, dx, dy)) >= 0.9
     done = json.loads(report.read_text())["files"][0]
     assert sorted({face["frame"] for face in done["faces"]}) == [0, 1, 2, 3]
-    assert done["verified"] and all("frame" in r for r in done["residuals"])
-    if EXIFTOOL is not None:
-        assert not _metadata(exiftool_json(written)[0])
+    assert done["verified"] and done["verdict"] == "clean"
+    assert not _metadata(exiftool_json(written)[0])
+
+
+def test_residuals_in_an_animation_name_their_frame(tmp_path: Path) -> None:
+    """A detector that finds nothing leaves each frame's face for the check: each residual names its frame."""
+    source = tmp_path / "in" / "anim.webp"
+    source.parent.mkdir()
+    frames = [Image.fromarray(_shifted(dx, dy)) for dx, dy in SHIFTS]
+    frames[0].save(source, save_all=True, append_images=frames[1:], duration=DURATIONS, loop=0, lossless=True)
+    report = process(Job(source, tmp_path / "out" / "anim.webp", "WEBP"), lambda _image: Faces(), Options())
+    assert report.status == "done" and report.verdict == "residuals"
+    assert sorted({r["frame"] for r in report.residuals}) == [0, 1, 2, 3], report.residuals
 
 
 @needs_exiftool

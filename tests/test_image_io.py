@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import errno
 import io
-import json
 import os
 import shutil
 import struct
@@ -19,15 +18,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SAMPLE, SAMPLE_FACE, changed_share, load_rgb, run_cli, sha256
+from conftest import SAMPLE, SAMPLE_FACE, changed_share, exiftool_json, load_rgb, needs_exiftool, run_cli, sha256
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageCms
 
 from unseen.media.image import Decoded, ImageReadError, read_image, write_image
-
-EXIFTOOL = shutil.which("exiftool")
-needs_exiftool = pytest.mark.skipif(EXIFTOOL is None, reason="exiftool is not installed (make system-deps)")
 
 # How a viewer shows stored pixels S for each EXIF orientation, from the spec's words ("the 0th row is the
 # visual ..., the 0th column the visual ..."), not from Pillow, whose transpose the code under test uses.
@@ -57,13 +53,6 @@ def save_oriented(pixels: np.ndarray, path: Path, orientation: int) -> None:
     exif = Image.Exif()
     exif[0x0112] = orientation
     Image.fromarray(np.ascontiguousarray(pixels)).save(path, quality=95, exif=exif)
-
-
-def exiftool_json(*paths: Path) -> list[dict[str, object]]:
-    assert EXIFTOOL is not None
-    done = subprocess.run([EXIFTOOL, "-j", "-a", "-G1", "-u", *map(str, paths)], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
 
 
 def opened(path: Path) -> Image.Image:

@@ -11,20 +11,16 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import struct
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE, run_cli, sha256
+from conftest import SAMPLE, exiftool_json, needs_exiftool, require_exiftool, run_cli, sha256
 from PIL import Image, ImageCms, PngImagePlugin
 
 from unseen.media import metadata
-
-EXIFTOOL = shutil.which("exiftool")
-needs_exiftool = pytest.mark.skipif(EXIFTOOL is None, reason="exiftool is not installed (make system-deps)")
 
 SECRET = "SECRET"  # every text value planted in the inputs contains this
 EXIFTOOL_TAGS = [
@@ -78,13 +74,6 @@ SUFFIX_FORMAT = {".jpg": "JPEG", ".png": "PNG", ".webp": "WEBP", ".tif": "TIFF"}
 NATIVE = {"in_jpeg": "JPEG", "in_png": "PNG", "in_webp": "WEBP", "in_tiff": "TIFF", "in_gif": "PNG"}  # GIF: PNG
 
 
-def exiftool_json(*paths: Path) -> list[dict[str, object]]:
-    assert EXIFTOOL is not None
-    done = subprocess.run([EXIFTOOL, "-j", "-a", "-G1", "-u", *map(str, paths)], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
-
-
 def _plant(folder: Path) -> list[Path]:
     """The five dirty inputs: Pillow writes what exiftool cannot (maker notes, PNG chunks), exiftool the rest."""
     folder.mkdir()
@@ -102,9 +91,8 @@ def _plant(folder: Path) -> list[Path]:
     picture.save(folder / "in_tiff.tif", **common)
     picture.save(folder / "in_gif.gif", comment=b"GIFCOMMENT-SECRET")
     inputs = sorted(folder.iterdir())
-    if EXIFTOOL is not None:
-        args = ["-q", "-q", "-overwrite_original", f"-ThumbnailImage<={thumb}", *EXIFTOOL_TAGS]
-        subprocess.run([EXIFTOOL, *args, *map(str, inputs)], check=True, capture_output=True)
+    args = ["-q", "-q", "-overwrite_original", f"-ThumbnailImage<={thumb}", *EXIFTOOL_TAGS]
+    subprocess.run([require_exiftool(), *args, *map(str, inputs)], check=True, capture_output=True)
     return inputs
 
 
@@ -156,7 +144,7 @@ def test_crafted_inputs_carry_everything_planted(planted: list[Path]) -> None:
 def embedded_images(*paths: Path) -> bytes:
     """Every thumbnail, preview or other embedded image exiftool can extract, concatenated."""
     images = ["-ThumbnailImage", "-PreviewImage", "-JpgFromRaw", "-OtherImage"]
-    done = subprocess.run([str(EXIFTOOL), "-b", *images, *map(str, paths)], capture_output=True)
+    done = subprocess.run([require_exiftool(), "-b", *images, *map(str, paths)], capture_output=True)
     assert done.returncode in (0, 1), done.stderr  # 1: none of the files had one
     return done.stdout
 

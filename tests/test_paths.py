@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 
-from unseen.paths import VIDEO, Job, UsageError, default_output, display, plan
+from unseen.paths import VIDEO, Job, UsageError, default_output, display, plan, printable
 
 
 def touch(path: Path, data: bytes = b"x") -> Path:
@@ -107,12 +108,117 @@ def test_broken_symlink_fails(tmp_path: Path) -> None:
     assert job.problem == "broken symbolic link"
 
 
-def test_symlink_loop_terminates_and_keeps_real_files(tree: Path, tmp_path: Path) -> None:
+def test_symlink_loop_terminates_keeps_real_files_and_names_each_loop(tree: Path, tmp_path: Path) -> None:
     os.symlink(tree, tree / "loop")
     os.symlink(tree, tree / "sub" / "back")
+    os.symlink("..", tree / "sub" / "up")
     jobs = plan([tree], tmp_path / "out", None)
-    assert len(jobs) == 5
-    assert all("loop" not in job.source.parts and "back" not in job.source.parts for job in jobs)
+    assert len(targets(jobs)) == 5
+    assert all("loop" not in source.parts and "back" not in source.parts for source in targets(jobs))
+    loop = "symbolic link loop"
+    assert problems(jobs) == {tree / "loop": loop, tree / "sub" / "back": loop, tree / "sub" / "up": loop}
+
+
+def test_linked_folder_is_walked_under_the_links_name(tree: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    touch(elsewhere / "x.png")
+    touch(elsewhere / "deep" / "y.jpg")
+    os.symlink(elsewhere, tree / "sub" / "linked")
+    out = tmp_path / "out"
+    found = targets(plan([tree], out, None))
+    assert found[tree / "sub" / "linked" / "x.png"] == out / "sub" / "linked" / "x.png"
+    assert found[tree / "sub" / "linked" / "deep" / "y.jpg"] == out / "sub" / "linked" / "deep" / "y.jpg"
+    assert len(found) == 7
+
+
+def test_link_back_through_a_linked_folder_is_a_loop(tree: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    touch(elsewhere / "x.png")
+    os.symlink(elsewhere, tree / "linked")
+    os.symlink(tree, elsewhere / "home")  # in/linked/home is in/ again, though elsewhere/ does not hold in/
+    jobs = plan([tree], tmp_path / "out", None)
+    assert problems(jobs) == {tree / "linked" / "home": "symbolic link loop"}
+    assert tree / "linked" / "x.png" in targets(jobs)
+
+
+def test_folder_reached_twice_is_walked_once_at_its_own_place(tree: Path, tmp_path: Path) -> None:
+    os.symlink(tree / "sub" / "deeper", tree / "a_link")  # sorts before sub/: still, sub/deeper is walked there
+    elsewhere = tmp_path / "elsewhere"
+    touch(elsewhere / "x.png")
+    os.symlink(elsewhere, tree / "first")
+    os.symlink(elsewhere, tree / "second")
+    jobs = plan([tree], tmp_path / "out", None)
+    assert tree / "sub" / "deeper" / "d.tiff" in targets(jobs)
+    assert tree / "first" / "x.png" in targets(jobs)
+    assert problems(jobs) == {
+        tree / "a_link": f"folder already included as {display(tree / 'sub' / 'deeper')}",
+        tree / "second": f"folder already included as {display(tree / 'first')}",
+    }
+
+
+def test_output_into_a_linked_folder_is_refused_like_one_into_an_input_folder(tree: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    touch(elsewhere / "x.jpg")
+    os.symlink(elsewhere, tree / "linked")
+    out = tmp_path / "out"
+    out.mkdir()
+    os.symlink(elsewhere, out / "linked")  # out/linked/x.png would be written into elsewhere/
+    jobs = plan([tree], out, "PNG")
+    assert "inside an input folder" in problems(jobs)[tree / "linked" / "x.jpg"]
+
+
+def test_link_into_the_output_folder_takes_no_input_from_it(tree: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    touch(out / "earlier" / "a.png")  # what an earlier run wrote
+    os.symlink(out / "earlier", tree / "linked")
+    jobs = plan([tree], out, None)
+    assert problems(jobs) == {tree / "linked": "symbolic link into the output folder"}
+    assert not [job for job in jobs if "linked" in job.source.parts and job.source != tree / "linked"]
+
+
+def test_output_folder_inside_a_linked_folder_is_a_usage_error(tree: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    touch(elsewhere / "x.png")
+    os.symlink(elsewhere, tree / "linked")
+    with pytest.raises(UsageError, match="inside input folder"):
+        plan([tree], elsewhere / "out", None)
+
+
+def test_link_to_a_folder_above_the_input_is_a_loop(tree: Path, tmp_path: Path) -> None:
+    os.symlink(tmp_path, tree / "sub" / "top")  # it holds in/ and everything beside it: never walked
+    (job,) = [job for job in plan([tree], tmp_path / "out", None) if job.problem is not None]
+    assert (job.source, job.problem) == (tree / "sub" / "top", "symbolic link loop")
+
+
+@pytest.mark.parametrize("where", ["folder", "explicit", "link"])
+def test_named_pipe_is_refused_and_never_opened(tmp_path: Path, where: str) -> None:
+    root = tmp_path / "in"
+    root.mkdir()
+    pipe = root / ("x.mp4" if where != "link" else "pipe")
+    os.mkfifo(pipe)
+    if where == "link":
+        os.symlink(pipe, root / "x.png")
+    inputs = [pipe] if where == "explicit" else [root]
+    jobs = [job for job in plan(inputs, tmp_path / "out", None) if not job.skipped]  # `pipe` has no suffix
+    assert [(job.source.name, job.problem) for job in jobs] == [
+        ("x.png" if where == "link" else "x.mp4", "not a regular file (a named pipe)")
+    ]
+
+
+def test_socket_is_refused(tmp_path: Path) -> None:
+    import socket
+
+    root = tmp_path / "in"
+    root.mkdir()
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(root / "s.png"))
+        (job,) = plan([root], tmp_path / "out", None)
+    assert job.problem == "not a regular file (a socket)"
+
+
+def test_device_named_on_the_command_line_is_refused(tmp_path: Path) -> None:
+    (job,) = plan([Path(os.devnull)], tmp_path / "out", None)
+    assert job.problem == "not a regular file (a character device)"
 
 
 def test_out_inside_input_folder_is_a_usage_error(tree: Path) -> None:
@@ -225,3 +331,77 @@ def test_non_utf8_names_are_planned_and_displayable(tmp_path: Path) -> None:
     assert os.fsencode(job.target) == os.path.join(os.fsencode(tmp_path / "out"), b"caf\xe9.png")
     assert display(job.source).endswith("caf\\xe9.png")
     display(job.source).encode("utf-8")  # printable and JSON-safe
+
+
+def test_display_escapes_control_characters(tmp_path: Path) -> None:
+    name = "a\nb\rc\x1b[31md\x07\x7f\x85\u2028e\\f.png"
+    shown = display(tmp_path / name)
+    assert shown.endswith("a\\nb\\rc\\x1b[31md\\x07\\x7f\\x85\\u2028e\\f.png")
+    assert shown.isprintable() and len(shown.splitlines()) == 1
+
+
+def test_printable_escapes_a_whole_message() -> None:
+    assert printable("cannot write x\ny\x1b[2J: boom") == "cannot write x\\ny\\x1b[2J: boom"
+    assert printable(os.fsdecode(b"caf\xe9")) == "caf\\xe9"
+    assert printable("lone \ud800") == "lone \\ud800"
+
+
+# ---------------------------------------------------------------- the output folder can be written
+
+
+def refuse_writes_to(monkeypatch: pytest.MonkeyPatch, *refused: Path) -> None:
+    """os.access says no for these folders, as it does for a user without write permission (root is never
+    refused by the mode bits, so the tests, run as root, simulate it)."""
+    real = os.access
+
+    def access(path: object, mode: int, **kwargs: object) -> bool:
+        if Path(os.fspath(path)) in refused and mode & os.W_OK:  # type: ignore[arg-type]
+            return False
+        return real(path, mode, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "access", access)
+
+
+def test_read_only_output_folder_is_a_usage_error(tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    refuse_writes_to(monkeypatch, out)
+    with pytest.raises(
+        UsageError, match=f"^cannot write to output folder {re.escape(display(out))}: permission denied$"
+    ):
+        plan([tree], out, None)
+
+
+def test_output_folder_to_be_made_is_judged_by_the_folder_above(
+    tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    refuse_writes_to(monkeypatch, locked)
+    with pytest.raises(UsageError, match=r"cannot write to output folder .*/new/deeper: permission denied$"):
+        plan([tree], locked / "new" / "deeper", None)
+    assert len(plan([tree], tmp_path / "new" / "deeper", None)) == 5  # a folder above that can be written
+
+
+def test_default_output_folder_must_be_writable(tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    refuse_writes_to(monkeypatch, tmp_path)
+    with pytest.raises(UsageError, match=r"/in_unseen: permission denied$"):  # in_unseen/ would be made in tmp_path
+        plan([tree], None, None)
+
+
+def test_default_output_of_a_file_needs_its_folder_writable(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    refuse_writes_to(monkeypatch, tree / "sub")
+    with pytest.raises(UsageError, match=f"{re.escape(display(tree / 'sub'))}: permission denied$"):
+        plan([tree / "sub" / "c.webp"], None, None)  # c_unseen.webp would be written beside it
+    assert len(plan([tree / "a.png"], None, None)) == 1
+
+
+def test_output_under_a_file_is_a_usage_error(tree: Path, tmp_path: Path) -> None:
+    blocker = touch(tmp_path / "file")
+    with pytest.raises(UsageError, match=f"{re.escape(display(blocker))} is not a folder$"):
+        plan([tree], blocker / "sub", None)
+
+
+def test_missing_input_is_not_a_reason_to_refuse_the_run(tmp_path: Path) -> None:
+    (job,) = plan([tmp_path / "gone" / "deeper" / "a.png"], None, None)
+    assert job.problem == "no such file or folder"

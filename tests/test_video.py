@@ -14,7 +14,17 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from conftest import SAMPLE, SAMPLE_FACE, SHARED_DATA, changed_share, load_rgb, require_wider, run_cli, wider_faces
+from conftest import (
+    SAMPLE,
+    SAMPLE_FACE,
+    SHARED_DATA,
+    changed_share,
+    load_rgb,
+    require_exiftool,
+    require_wider,
+    run_cli,
+    wider_faces,
+)
 from PIL import Image
 
 from unseen.faces import Detector, Faces
@@ -25,7 +35,6 @@ from unseen.report import FileReport
 from unseen.video import VideoOptions, process_video, video_detector
 
 WIDTH, HEIGHT = 320, 240
-EXIFTOOL = shutil.which("exiftool")
 # What the crafted inputs say about who filmed where: none of it may reach an output.
 SECRETS = ["Alice", "48.8566", "iPhone", "2019:03:04", "2019-03-04", "Acme"]
 
@@ -146,8 +155,7 @@ def audio_packets(path: Path) -> list[bytes]:
 
 
 def exiftool(path: Path) -> str:
-    assert EXIFTOOL, "exiftool is needed for the metadata tests (make system-deps)"
-    command = [EXIFTOOL, "-a", "-u", "-G1", "-ee", str(path)]
+    command = [require_exiftool(), "-a", "-u", "-G1", "-ee", str(path)]
     return subprocess.run(command, capture_output=True, text=True, errors="replace", check=True).stdout
 
 

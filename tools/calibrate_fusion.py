@@ -1,15 +1,19 @@
-"""Fit a preset's score fusion on the dev set and print the `Fusion(...)` to paste into detectors/presets.py.
+"""Fit a preset's score fusion on the dev set; with --write, store it in src/unseen/detectors/fusions.json.
 
 Run by a maintainer, never at run time, with unseen's own venv:
 
-    .venv/bin/python tools/calibrate_fusion.py balanced --collateral 1.0 --size-penalty 0.25
+    .venv/bin/python tools/calibrate_fusion.py balanced --collateral 1.25 --size-penalty 0.33 --write
+
+The presets read the fusions from that file: a refit is reproduced by running the tool again with the
+arguments stored beside each entry ("fitted"), with the commit it ran at and its recall estimates.
 
 1. Every pass of the preset runs over the dev images at the raw floor (cached in --cache, one file per pass).
 2. Per image, overlapping candidates of all passes are grouped (detectors/merge.py: cluster).
 3. A group is labelled a face when its mask alone, drawn as obscure.py draws it, covers ≥70% of an annotated
    face box (the benchmark's rule for "protected"); a logistic model of the group's evidence is fitted.
 4. The keep threshold is the one at which the kept masks cover --collateral % of the pixels farther than one
-   face size from every annotated face (the benchmark's collateral), with --size-penalty as given.
+   face size from every annotated face (the benchmark's collateral), with --size-penalty as given; or
+   --threshold, where bench/protect.py showed the tool's single-mask estimate to be off.
 
 Recall per face height is printed for the fit and for a two-fold cross-validation by image (fitted on half
 the images, applied to the other half): the latter is the honest figure. Both are estimates from single
@@ -20,7 +24,9 @@ numbers leave this tool, never images or anything drawn from them.
 from __future__ import annotations
 
 import argparse
+import json
 import pickle
+import subprocess
 import sys
 from pathlib import Path
 
@@ -33,7 +39,9 @@ from unseen.detectors.presets import FLOOR, PRESETS, Pass, Quality
 from unseen.faces import Faces
 from unseen.obscure import CONFIDENT, head_boxes, region_mask
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "wider_val_subset"
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO.parent / "shared" / "data" / "wider_val_subset"
+FUSIONS = REPO / "src" / "unseen" / "detectors" / "fusions.json"
 BUCKETS = ((0, 10), (10, 16), (16, 32), (32, 64), (64, 10**9))
 CONFIDENT_SCORE = 1.0  # scores that draw each group's confident and unconfident mask
 UNSURE_SCORE = 0.0
@@ -165,6 +173,8 @@ def main() -> None:
     parser.add_argument("quality", choices=[q.value for q in Quality])
     parser.add_argument("--collateral", type=float, default=1.0, help="target collateral, in %% (default 1.0)")
     parser.add_argument("--size-penalty", type=float, default=0.25)
+    parser.add_argument("--threshold", type=float, help="keep threshold to use instead of the one --collateral gives")
+    parser.add_argument("--write", action="store_true", help=f"store the fusion in {FUSIONS.relative_to(REPO)}")
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/unseen-calibration"))
     args = parser.parse_args()
@@ -184,13 +194,41 @@ def main() -> None:
     w = fit(names)
     full = probabilities(w, g, names)
     threshold = threshold_for(g, names, truth, full, args.size_penalty, args.collateral)
+    if args.threshold is not None:
+        print(f"keep threshold {args.threshold} as given (the tool's: {threshold:.3f})")
+        threshold = args.threshold
     fusion = Fusion(tuple(round(float(v), 4) for v in w), args.size_penalty, round(threshold, 3))
     print("                 all   <10 10–16 16–32 32–64  ≥64  collateral %")
+    estimates = {}
     for label, p in (("fit", full), ("2-fold CV", held_out)):
         cv_threshold = threshold_for(g, names, truth, p, args.size_penalty, args.collateral)
         row = outcome(g, names, truth, p, Fusion((), args.size_penalty, cv_threshold))
+        estimates[label] = [round(float(v), 1) for v in row[:-1]] + [round(float(row[-1]), 2)]
         print(f"{label:12s}" + "".join(f"{v:6.1f}" for v in row[:-1]) + f"  {row[-1]:.2f}")
-    print(f"fusion=Fusion(weights={fusion.weights}, size_penalty={fusion.size_penalty}, threshold={fusion.threshold}),")
+    print(f"fusion=Fusion(weights={fusion.weights}, size_penalty={fusion.size_penalty}, threshold={fusion.threshold})")
+    if args.write:
+        write(args, fusion, estimates, len(names))
+
+
+def write(args: argparse.Namespace, fusion: Fusion, estimates: dict[str, list[float]], images: int) -> None:
+    """Store the fusion with what reproduces it: the tool's arguments, the commit, the dev set's size."""
+    given = [args.quality, "--size-penalty", str(args.size_penalty), "--collateral", str(args.collateral)]
+    given += ["--threshold", str(args.threshold)] if args.threshold is not None else []
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO)
+    data = json.loads(FUSIONS.read_text(encoding="utf-8"))
+    data[args.quality] = {
+        "weights": list(fusion.weights),
+        "size_penalty": fusion.size_penalty,
+        "threshold": fusion.threshold,
+        "fitted": {"args": given, "commit": commit.stdout.strip(), "dev_images": images},
+        "estimates": {
+            "columns": ["all", "<10", "10-16", "16-32", "32-64", ">=64", "collateral %"],
+            "fit": estimates["fit"],
+            "two_fold_cv": estimates["2-fold CV"],
+        },
+    }
+    FUSIONS.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"written to {FUSIONS.relative_to(REPO)}")
 
 
 if __name__ == "__main__":

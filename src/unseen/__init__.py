@@ -4,10 +4,14 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-import numpy as np
+from unseen.privacy import quiet_libraries
 
-from unseen.faces import Detector, Faces
-from unseen.obscure import DEFAULT_GROW, Method
+quiet_libraries()  # before anything imports ONNX Runtime: its telemetry is on by default
+
+import numpy as np  # noqa: E402
+
+from unseen.faces import Detector, Faces  # noqa: E402
+from unseen.obscure import DEFAULT_GROW, Method  # noqa: E402
 
 
 def detect(image: np.ndarray, quality: str = "balanced", threshold: float | None = None) -> Faces:

@@ -1,8 +1,8 @@
 import sys
 
 try:
-    from unseen.cli import main
+    from unseen.cli import command
 except KeyboardInterrupt:  # Ctrl-C while the libraries load: nothing was written yet
     sys.exit(130)
 
-sys.exit(main())
+command()

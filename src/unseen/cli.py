@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import suppress
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import NoReturn
 
-from unseen import __version__
+from unseen import __version__, privacy, publish, stop
+from unseen.batch import Batch
 from unseen.detectors.centerface import MODEL_NAME, model_sha256
 from unseen.detectors.presets import PRESETS, Quality, build_detector, describe, describe_orientation
 from unseen.faces import Detector
 from unseen.media.image import DEFAULT_MAX_PIXELS
 from unseen.obscure import DEFAULT_GROW, WEAK_METHOD_WARNING, Method
-from unseen.paths import Job, UsageError, display, plan
+from unseen.paths import Job, UsageError, default_output, display, plan, printable
 from unseen.pipeline import Options, process
 from unseen.report import FileReport, RunReport
 from unseen.verify import residual
@@ -42,14 +41,13 @@ from unseen.video import (
 # When several apply, the highest wins: 3 (--strict refused an output) over 1 (a file failed otherwise).
 # 2 (usage) is returned before any file is processed.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_RESIDUALS, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-PHOTO_WORKERS = 2  # photos in flight at once: one decoded or encoded while another is searched
 FORMAT_NAMES = {"jpeg": "JPEG", "jpg": "JPEG", "png": "PNG", "webp": "WEBP", "tiff": "TIFF", "tif": "TIFF"}
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # One line, not argparse's usage block: the user asked for something that cannot be done.
-        self.exit(EXIT_USAGE, f"unseen: {message} (see unseen --help)\n")
+        self.exit(EXIT_USAGE, f"unseen: {printable(message)} (see unseen --help)\n")  # it may quote an argument
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -105,6 +103,12 @@ def _parser() -> argparse.ArgumentParser:
         help=f"search every N-th frame at full resolution, the others reduced (default {DEFAULT_FULL_EVERY}; 1: all)",
     )
     p.add_argument("--report", type=Path, metavar="FILE.json", help="write a JSON report of what was done")
+    p.add_argument(
+        "--report-full-paths",
+        action="store_true",
+        help="give full paths in the report (default: paths from the folders and files given, which keeps the "
+        "folders above them, often a user name or an event, out of a report that is shared)",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace existing output files (never an input)")
     p.add_argument(
         "--max-pixels",
@@ -158,18 +162,36 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def command() -> NoReturn:
+    """The `unseen` program: `main`, then an exit that neither a late signal nor a native library can spoil.
+
+    Every output is published or removed and every stream closed when `main` returns. Python's finalization
+    would then put the default action back on Ctrl-C (a second one would kill the process) and tear down
+    ONNX Runtime's and FFmpeg's threads, which once crashed the process (SIGSEGV) after an interrupted video:
+    the exit status would no longer say what was done. So the stop signals are ignored and the process ends
+    at once, its output flushed.
+    """
+    code = main()
+    stop.ignore()
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; every problem a user can cause ends as one line on stderr and an exit code."""
     _printable_stderr()
-    restore = _interrupt_on_sigterm()
+    privacy.no_core_dumps()  # a core dump would hold the originals' pixels
+    restore = stop.install()
     try:
         args = _parser().parse_args(argv)
         return _run(args)
     except UsageError as error:
-        print(f"unseen: {error}", file=sys.stderr)
+        print(f"unseen: {printable(str(error))}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("unseen: interrupted; files not finished were not written", file=sys.stderr)
+    except KeyboardInterrupt:  # before any file was started
+        print("unseen: interrupted; nothing was written", file=sys.stderr)
         return EXIT_INTERRUPTED
     except SystemExit as done:  # --help, --version and argument errors: argparse's exit, as a return value
         return done.code if isinstance(done.code, int) else EXIT_USAGE
@@ -182,19 +204,6 @@ def _printable_stderr() -> None:
     reconfigure = getattr(sys.stderr, "reconfigure", None)
     if reconfigure is not None:
         reconfigure(errors="backslashreplace")
-
-
-def _interrupt_on_sigterm() -> Callable[[], object]:
-    """SIGTERM stops a run as Ctrl-C does, so no temporary file is left behind; returns what undoes this."""
-    try:
-        previous = signal.signal(signal.SIGTERM, _stop)
-    except ValueError:  # not the main thread: signals are not ours to handle
-        return lambda: None
-    return lambda: previous is not None and signal.signal(signal.SIGTERM, previous)
-
-
-def _stop(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -238,11 +247,54 @@ def _run(args: argparse.Namespace) -> int:
         },
         started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
-    started = time.perf_counter()
-    for result in _with_progress(jobs, args.quiet, work):
-        report.files.append(result)
+    _remove_leftovers(args, jobs)
+    started, published = time.perf_counter(), len(publish.published())
+    batch = Batch(jobs, work, alone=_is_video)
+    try:
+        for _ in _with_progress(batch, len(jobs), args.quiet):
+            pass
+        report.files = batch.reports
+    except KeyboardInterrupt:
+        stop.request()  # also when the interruption came from a worker: nothing more is published
+        report.interrupted = True
+        report.files = batch.drain()  # with the photos in flight: published before the signal, or not at all
     report.seconds = round(time.perf_counter() - started, 3)
+    if report.interrupted:
+        return _interrupted(report, args, len(publish.published()) - published)
     return _finish(report, args)
+
+
+def _remove_leftovers(args: argparse.Namespace, jobs: list[Job]) -> None:
+    """Temporary files a killed run left in the output folders go first (only unseen's own, unlocked ones)."""
+    roots = [args.output] if args.output is not None else [default_output(g) for g in args.paths if g.is_dir()]
+    removed = sum(publish.sweep(root) for root in roots if root.is_dir())
+    if removed and not args.quiet:
+        plural = "s" if removed > 1 else ""
+        print(f"unseen: removed {removed} unfinished file{plural} left by an interrupted run", file=sys.stderr)
+
+
+def _interrupted(report: RunReport, args: argparse.Namespace, written: int) -> int:
+    """Say exactly what an interrupted run wrote; its report (when asked for) lists those files."""
+    what = f"{written} file{'' if written == 1 else 's'} written and checked before it stopped"
+    if args.report is not None:
+        try:
+            _report_as_asked(report, args).write(args.report, args.overwrite)
+            what += f" (listed in {display(args.report)})"
+        except OSError as error:
+            what += f"; cannot write report {display(args.report)}: {error.strerror or error}"
+    print(f"unseen: interrupted; {what}; nothing else was written", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
+def _report_as_asked(report: RunReport, args: argparse.Namespace) -> RunReport:
+    if args.report_full_paths:
+        return report
+    outputs = [args.output] if args.output is not None else [default_output(g) for g in args.paths if g.is_dir()]
+    return report.with_relative_paths([(display(p), _shown_name(p)) for p in [*args.paths, *outputs]])
+
+
+def _shown_name(path: Path) -> str:
+    return display(path.name or path.resolve().name)
 
 
 def _worker(
@@ -263,28 +315,6 @@ def _worker(
 
 def _is_video(job: Job) -> bool:
     return job.problem is None and is_video(job.source)
-
-
-def _overlapped(jobs: list[Job], work: Callable[[Job], FileReport]) -> Iterator[FileReport]:
-    """Results in the jobs' order, with PHOTO_WORKERS photos in flight so that one is decoded and encoded while
-    another is searched (ONNX Runtime, Pillow and OpenCV release the GIL). Videos run alone on this thread:
-    they overlap their own stages, and Ctrl-C must stop them at once."""
-    with ThreadPoolExecutor(PHOTO_WORKERS, thread_name_prefix="unseen-photo") as pool:
-        pending: deque[Future[FileReport]] = deque()
-        try:
-            for job in jobs:
-                if _is_video(job):
-                    while pending:
-                        yield pending.popleft().result()
-                    yield work(job)
-                    continue
-                pending.append(pool.submit(work, job))
-                if len(pending) > PHOTO_WORKERS:
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
-        finally:  # interrupted: photos not started are not started; those in flight finish or leave nothing
-            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _models(quality: Quality) -> list[dict[str, str]]:
@@ -336,18 +366,25 @@ def _check_report(path: Path, inputs: list[Path], jobs: list[Job], overwrite: bo
         raise UsageError(f"report {display(path)} exists (use --overwrite to replace it)")
 
 
-def _with_progress(jobs: list[Job], quiet: bool, work: Callable[[Job], FileReport]) -> Iterable[FileReport]:
+def _with_progress(results: Iterable[FileReport], total: int, quiet: bool) -> Iterator[FileReport]:
     from tqdm import tqdm
 
     show = not quiet and sys.stderr.isatty()
-    with tqdm(total=len(jobs), unit="file", disable=not show, file=sys.stderr, leave=False) as bar:
-        for result in _overlapped(jobs, work):
+    with tqdm(total=total, unit="file", disable=not show, file=sys.stderr, leave=False) as bar:
+        for result in results:
             if result.status == "failed" or result.flagged:
-                reason = " ".join(str(result.reason).splitlines())
-                warning = "warning: " if result.status == "done" else ""
-                tqdm.write(f"unseen: {warning}{result.input}: {reason}", file=sys.stderr)
+                tqdm.write(_problem_line(result), file=sys.stderr)
             bar.update()
             yield result
+
+
+def _problem_line(result: FileReport) -> str:
+    """A file's one line, whatever it is called and whatever its reason says: the reason's own line breaks become
+    spaces, and every control character left (a path that a message names, a library's text) is escaped, so that
+    no name can forge a line or send the terminal an escape sequence."""
+    reason = " ".join(str(result.reason).splitlines())
+    warning = "warning: " if result.status == "done" else ""
+    return printable(f"unseen: {warning}{result.input}: {reason}")
 
 
 def _finish(report: RunReport, args: argparse.Namespace) -> int:
@@ -356,7 +393,7 @@ def _finish(report: RunReport, args: argparse.Namespace) -> int:
         code = EXIT_RESIDUALS
     if args.report is not None:
         try:
-            report.write(args.report)
+            _report_as_asked(report, args).write(args.report, args.overwrite)
         except OSError as error:
             print(f"unseen: cannot write report {display(args.report)}: {error.strerror or error}", file=sys.stderr)
             code = EXIT_FAILED

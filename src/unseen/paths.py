@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import errno
 import os
+import re
+import stat
+from collections import deque
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from unseen import publish
 from unseen.media.image import WRITE_FORMATS
 
 SUFFIX_FORMATS = {
@@ -25,8 +29,23 @@ NATIVE_SUFFIXES = {
 }
 VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".264", ".h264", ".mts", ".m2ts", ".ts", ".3gp"}
 VIDEO = "VIDEO"  # a job's fmt for a video: it keeps its container where it can (see media/video.py)
-TMP_SUFFIX = ".unseen-tmp"
 DEFAULT_TAG = "_unseen"  # without -o: photo.jpg -> photo_unseen.jpg and folder -> folder_unseen, beside them
+# What must never reach stderr or a report as it is, from a file name or a message: C0 controls, DEL and C1
+# controls (a newline forges a line, ESC starts a terminal escape sequence), and the line and paragraph
+# separators, at which str.splitlines (and so anything reading the lines back) breaks a line too.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED_CONTROLS = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+# What a file that is not a regular one is, for its line: none is ever opened (a named pipe blocks until
+# something writes to it, and would hang the batch).
+_KINDS = (
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISDIR, "a folder"),
+)
+
+Identity = tuple[int, int]  # (st_dev, st_ino): the file or folder a path leads to, whatever the path
 
 
 class UsageError(Exception):
@@ -49,8 +68,28 @@ class Job:
 
 
 def display(path: Path | str) -> str:
-    """A path as text that prints anywhere, also when its name is not valid UTF-8."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
+    """A path as text that prints anywhere, also when its name is not valid UTF-8, and that can neither start
+    a new line nor send the terminal an escape sequence (see `printable`)."""
+    return printable(os.fspath(path))
+
+
+def printable(text: str) -> str:
+    """Text, such as a message that names a file, with its control characters escaped (`\\n`, `\\x1b`) and the
+    undecodable bytes of a file name (Python's surrogate escapes) shown as `\\xNN`: one line, inert on a terminal.
+    Backslashes are left as they are, so that a name holding one reads as typed: it may look like an escape,
+    but can never be one."""
+    try:
+        text = os.fsencode(text).decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a lone surrogate that no file name brought: shown as its code point
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return _CONTROL.sub(_escape, text)
+
+
+def _escape(found: re.Match[str]) -> str:
+    char = found.group()
+    if char in _NAMED_CONTROLS:
+        return _NAMED_CONTROLS[char]
+    return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
 
 
 def default_output(given: Path) -> Path:
@@ -64,10 +103,14 @@ def default_output(given: Path) -> Path:
 def plan(inputs: list[Path], out: Path | None, fmt: str | None) -> list[Job]:
     """One job per file found, in a stable order, with its output path."""
     folders = _check_roots(inputs, out)
+    _check_writable(inputs, out)
+    outputs = [root.resolve() for root in _output_roots(inputs, out)]
     jobs: list[Job] = []
     for given in inputs:
         if given.is_dir():
-            jobs.extend(_folder_jobs(given, out if out is not None else default_output(given), fmt))
+            walk = _Walk(given, out if out is not None else default_output(given), fmt, outputs)
+            jobs.extend(walk.run())
+            folders.extend(walk.linked)  # a folder reached through a link is an input folder too
         elif given.exists() or given.is_symlink():
             target = (out / given.name) if out is not None else default_output(given)
             jobs.append(_file_job(given, target, fmt, explicit=True))
@@ -76,13 +119,17 @@ def plan(inputs: list[Path], out: Path | None, fmt: str | None) -> list[Job]:
     return _guard(jobs, folders)
 
 
+def _output_roots(inputs: list[Path], out: Path | None) -> list[Path]:
+    """The output folders: -o, or each input folder's NAME_unseen."""
+    return [out] if out is not None else [default_output(given) for given in inputs if given.is_dir()]
+
+
 def _check_roots(inputs: list[Path], out: Path | None) -> list[Path]:
     """The input folders, resolved, once it is sure that no output folder lies in one of them."""
     if out is not None and out.exists() and not out.is_dir():
         raise UsageError(f"output {display(out)} exists and is not a folder")
     folders = [(given, given.resolve()) for given in inputs if given.is_dir()]
-    roots = [out] if out is not None else [default_output(given) for given, _ in folders]
-    for root in roots:
+    for root in _output_roots(inputs, out):
         resolved = root.resolve()
         for given, folder in folders:
             if resolved.is_relative_to(folder):
@@ -92,31 +139,127 @@ def _check_roots(inputs: list[Path], out: Path | None) -> list[Path]:
     return [folder for _, folder in folders]
 
 
-def _folder_jobs(folder: Path, root: Path, fmt: str | None) -> list[Job]:
-    jobs: list[Job] = []
-    errors: list[OSError] = []
-    # Symlinked folders are not followed: a link loop can never make the walk endless.
-    for here, dirs, files in os.walk(folder, onerror=errors.append, followlinks=False):
-        dirs.sort()
-        for name in sorted(files):
-            if name.endswith(TMP_SUFFIX):
+def _check_writable(inputs: list[Path], out: Path | None) -> None:
+    """Every output folder can be made and written to: else nothing is done, rather than each file detected in
+    full and then refused its write. A folder that does not exist yet is judged by the nearest one above it."""
+    files = [given for given in inputs if not given.is_dir() and (given.exists() or given.is_symlink())]
+    parents = [] if out is not None else [given.parent for given in files]  # a_unseen.jpg goes beside a.jpg
+    for root in [*_output_roots(inputs, out), *parents]:
+        problem = _unwritable(root)
+        if problem is not None:
+            raise UsageError(f"cannot write to output folder {display(root)}: {problem}")
+
+
+def _unwritable(root: Path) -> str | None:
+    """Why nothing can be written under `root`, or None. os.access passes root wherever the file system is
+    writable: what else stops root still fails each file's write, in its own line."""
+    existing = root.absolute()
+    while not os.path.exists(existing) and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{display(existing)} is not a folder"
+    if os.access(existing, os.W_OK | os.X_OK):
+        return None
+    return "read-only file system" if _read_only(existing) else "permission denied"
+
+
+def _read_only(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # no statvfs (Windows): the usual reason is given
+        return False
+
+
+class _Walk:
+    """The files of one input folder, folders behind symbolic links included: the folder's own tree first, then
+    each linked folder in the order found, so that a folder reached both directly and through a link is taken
+    at its own place. No folder is walked twice (a loop of links would make the walk endless), and none in or
+    above an output folder (its inputs would be outputs, or the outputs inputs)."""
+
+    def __init__(self, folder: Path, root: Path, fmt: str | None, outputs: list[Path]) -> None:
+        self.folder, self.root, self.fmt, self.outputs = folder, root, fmt, outputs
+        self.linked: list[Path] = []  # the folders that links led to, resolved
+        self._jobs: list[Job] = []
+        self._links: deque[Path] = deque()  # symbolic links to folders, found and not yet followed
+        self._first: dict[Identity, Path] = {}  # each folder walked: the path it was walked at
+        self._walked: dict[Path, Identity] = {}  # the same, the other way: a link's ancestors are looked up here
+
+    def run(self) -> list[Job]:
+        self._tree(self.folder)
+        while self._links:
+            link = self._links.popleft()
+            problem = self._link_problem(link)
+            if problem is None:
+                self.linked.append(link.resolve())  # for the guard: no output may land in it
+                self._tree(link)
+            else:
+                self._jobs.append(Job(link, link, self.fmt, problem=problem))
+        return self._jobs
+
+    def _tree(self, top: Path) -> None:
+        """The files under `top`, walked where it is real; the links to folders in it are kept for later."""
+        errors: list[OSError] = []
+        for here, dirs, files in os.walk(top, onerror=errors.append, followlinks=False):
+            folder = Path(here)
+            problem = self._enter(folder)
+            if problem is not None:
+                dirs.clear()
+                self._jobs.append(Job(folder, folder, self.fmt, problem=problem))
                 continue
-            source = Path(here) / name
-            jobs.append(_file_job(source, root / source.relative_to(folder), fmt, explicit=False))
-    for error in errors:
-        where = Path(error.filename) if error.filename else folder
-        jobs.append(Job(where, where, fmt, problem=f"cannot list folder: {error.strerror or error}"))
-    return jobs
+            dirs.sort()
+            self._links.extend(folder / name for name in dirs if (folder / name).is_symlink())
+            dirs[:] = [name for name in dirs if not (folder / name).is_symlink()]
+            for name in sorted(files):
+                if name.endswith(publish.TMP_SUFFIX):  # a file being written, or left by a killed run
+                    continue
+                source = folder / name
+                self._jobs.append(_file_job(source, self.root / source.relative_to(self.folder), self.fmt, False))
+        for error in errors:
+            where = Path(error.filename) if error.filename else top
+            self._jobs.append(Job(where, where, self.fmt, problem=f"cannot list folder: {error.strerror or error}"))
+
+    def _enter(self, folder: Path) -> str | None:
+        """Note a folder about to be walked; why it must not be, when it was already (a bind mount, a link)."""
+        identity = _identity(folder)
+        if identity is None:  # gone or unreadable: listing it says why
+            return None
+        first = self._first.get(identity)
+        if first is not None:
+            return f"folder already included as {display(first)}"
+        self._first[identity], self._walked[folder] = folder, identity
+        return None
+
+    def _link_problem(self, link: Path) -> str | None:
+        """Why a symbolic link to a folder is not followed, or None."""
+        try:
+            target = link.resolve(strict=True)
+        except (OSError, RuntimeError):  # changed since it was listed
+            return "symbolic link to a folder that cannot be reached"
+        ancestors = {self._walked[parent] for parent in link.parents if parent in self._walked}
+        # It leads to a folder that holds it: by where it lies, or by the links the walk came through.
+        if link.parent.resolve().is_relative_to(target) or _identity(link) in ancestors:
+            return "symbolic link loop"
+        for output in self.outputs:
+            if target.is_relative_to(output):
+                return "symbolic link into the output folder"
+            if output.is_relative_to(target):
+                raise UsageError(
+                    f"output folder {display(output)} is inside input folder {display(link)} "
+                    f"(a symbolic link to {display(target)})"
+                )
+        return None
 
 
 def _file_job(source: Path, target: Path, fmt: str | None, explicit: bool) -> Job:
     suffix = source.suffix.lower()
-    if suffix in VIDEO_SUFFIXES:
-        return Job(source, target, VIDEO)  # --format is for photos: a video stays a video
-    if suffix not in SUFFIX_FORMATS and not explicit:
+    video = suffix in VIDEO_SUFFIXES
+    if not video and suffix not in SUFFIX_FORMATS and not explicit:
         return Job(source, target, fmt, problem="not an image", skipped=True)
-    if source.is_symlink() and not source.exists():
-        return Job(source, target, fmt, problem=_dangling(source))
+    problem = _not_a_file(source)
+    if problem is not None:
+        return Job(source, target, VIDEO if video else fmt, problem=problem)
+    if video:
+        return Job(source, target, VIDEO)  # --format is for photos: a video stays a video
     chosen = fmt or SUFFIX_FORMATS.get(suffix)
     if chosen is not None and suffix not in NATIVE_SUFFIXES[chosen]:
         target = target.with_suffix(WRITE_FORMATS[chosen])
@@ -151,13 +294,28 @@ def _target_problem(
     return None
 
 
-def _identity(path: Path) -> tuple[int, int] | None:
+def _identity(path: Path) -> Identity | None:
     """The file a path names (device, inode), through links; None when there is none."""
     try:
-        stat = path.stat()
+        found = path.stat()
     except (OSError, ValueError):
         return None
-    return (stat.st_dev, stat.st_ino)
+    return (found.st_dev, found.st_ino)
+
+
+def _not_a_file(source: Path) -> str | None:
+    """Why a file must not be opened: a link to nothing, or not a regular file (a named pipe, which would block
+    the batch until something wrote to it, a socket, a device). Stat only: nothing is opened here."""
+    try:
+        mode = source.stat().st_mode
+    except (OSError, ValueError) as error:
+        if source.is_symlink() and getattr(error, "errno", None) in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
+            return _dangling(source)
+        return None  # unreadable and the like: reading it says why, in its own line
+    if stat.S_ISREG(mode):
+        return None
+    kind = next((name for test, name in _KINDS if test(mode)), "a special file")
+    return f"not a regular file ({kind})"
 
 
 def _dangling(link: Path) -> str:

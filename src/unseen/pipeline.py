@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from unseen import publish
 from unseen.faces import Detector, Faces
 from unseen.media.frames import write_frames
 from unseen.media.image import (
@@ -75,7 +76,7 @@ def process(job: Job, detector: Detector, options: Options, verifier: Verifier |
             check = _checker(run, options, checked, framed=False) if options.verify else None
             write_image(decoded, pixels, target, fmt, options.overwrite, check)
             found = faces.to_list()
-    except _Failed as failure:
+    except (_Failed, publish.Interrupted) as failure:
         report.reason = str(failure)
     except OSError as error:
         report.reason = _write_problem(target, error)
@@ -92,8 +93,8 @@ def process(job: Job, detector: Detector, options: Options, verifier: Verifier |
 
 
 def _write_problem(target: Path, error: OSError) -> str:
-    if isinstance(error, FileExistsError) and error.errno is None:  # raised by write_image: the name is taken
-        return _exists(target)
+    if isinstance(error, publish.NameTaken):
+        return _exists(error.path)
     return f"cannot write {display(target)}: {error.strerror or _first_line(error)}"
 
 

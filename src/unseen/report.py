@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Literal
+
+from unseen import publish
 
 Status = Literal["done", "failed", "skipped"]
 # What the checks on the output say: clean, residuals (a face left visible or still re-identifiable),
@@ -53,6 +54,7 @@ class RunReport:
     files: list[FileReport] = field(default_factory=list)
     seconds: float = 0.0
     models: list[dict[str, str]] = field(default_factory=list)  # every model file the run may use, with its sha256
+    interrupted: bool = False  # stopped by a signal: `files` lists the files finished before it
 
     def count(self, status: Status) -> int:
         return sum(1 for f in self.files if f.status == status)
@@ -90,15 +92,34 @@ class RunReport:
         data["summary"] = self.summary()
         return json.dumps(data, indent=2, ensure_ascii=False)
 
-    def write(self, path: Path) -> None:
-        """Atomically, like every output: a reader never sees half a report."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".unseen-tmp", dir=path.parent)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(self.to_json() + "\n")
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.replace(tmp, path)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+    def write(self, path: Path, overwrite: bool = True) -> None:
+        """Published like every output (unseen.publish): a reader never sees half a report."""
+        text = (self.to_json() + "\n").encode("utf-8")
+        with publish.temporary(path) as tmp:
+            with tmp.stream() as stream:
+                stream.write(text)
+            tmp.publish(overwrite, interruptible=False)
+
+    def with_relative_paths(self, roots: list[tuple[str, str]]) -> RunReport:
+        """A copy whose paths start at the folders and files named on the command line (and the output
+        folders), not at the file system's root: a report is shared, and the folders above what was given
+        (a home folder, a user name, a folder named for the event) are nobody's business. `roots` pairs
+        each given path, as displayed, with the name it is shown under."""
+        copy = replace(self, files=[replace(f) for f in self.files])
+        ordered = sorted(roots, key=lambda pair: len(pair[0]), reverse=True)  # the deepest root first
+        for entry in copy.files:
+            entry.input = _relative(entry.input, ordered)
+            entry.output = None if entry.output is None else _relative(entry.output, ordered)
+            if entry.reason is not None:
+                for root, shown in ordered:
+                    entry.reason = entry.reason.replace(root + os.sep, shown + os.sep)
+        return copy
+
+
+def _relative(path: str, roots: list[tuple[str, str]]) -> str:
+    for root, shown in roots:
+        if path == root:
+            return shown
+        if path.startswith(root + os.sep):
+            return shown + os.sep + path[len(root) + 1 :]
+    return os.path.basename(path)

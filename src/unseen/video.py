@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import av
 import numpy as np
 
+from unseen import publish
 from unseen.detectors.centerface import MODEL_NAME, CenterFace
 from unseen.detectors.orient import PROBE_LONG_SIDE, PROBE_MODEL, Orientation, Probe, also_turned
 from unseen.faces import Detector, Faces
@@ -161,7 +162,9 @@ def process_video(
     checked: list[VideoVerification] = []
     try:
         target, size, tracks = _run(job, detector, options, video, _checker(options, video, verifier, checked))
-    except (_Failed, VideoReadError, VideoWriteError, FileExistsError) as failure:
+    except publish.NameTaken as taken:
+        report.reason = f"{display(taken.path)} exists (use --overwrite to replace it)"
+    except (_Failed, VideoReadError, VideoWriteError, publish.Interrupted) as failure:
         report.reason = str(failure)
     except OSError as error:
         report.reason = f"cannot write {display(job.target)}: {error.strerror or _first_line(error)}"

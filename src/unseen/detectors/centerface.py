@@ -12,10 +12,12 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import onnxruntime as ort
 
 from unseen.detectors.merge import nms
 from unseen.faces import Faces
+from unseen.privacy import onnxruntime_module
+
+ort = onnxruntime_module()  # telemetry off before the first session
 
 MODEL_NAME = "centerface"
 # The same network quantized to int8 by tools/quantize_centerface.py: about 1.6× faster, a little less sure
@@ -40,6 +42,7 @@ def model_sha256(name: str = MODEL_NAME) -> str:
     return hashlib.sha256(model_path(name).read_bytes()).hexdigest()
 
 
+_LOCAL_PROVIDERS = ("CUDAExecutionProvider", "CoreMLExecutionProvider", "DmlExecutionProvider", "CPUExecutionProvider")
 _sessions: dict[str, ort.InferenceSession] = {}
 _sessions_lock = threading.Lock()
 
@@ -59,8 +62,9 @@ def _new_session(name: str) -> ort.InferenceSession:
     # cores too. Measured on 2 cores (80 dev images, balanced): spinning made the batch 1.2-1.5× slower.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3  # warnings about the graph are not the user's concern
-    # Accelerators first where this onnxruntime build has them; the CPU always works.
-    providers = [p for p in ort.get_available_providers() if p != "TensorrtExecutionProvider"]
+    # Local accelerators first where this onnxruntime build has them; the CPU always works. Never a provider
+    # that runs elsewhere (the PyPI wheel lists AzureExecutionProvider, which calls out to a service).
+    providers = [p for p in ort.get_available_providers() if p in _LOCAL_PROVIDERS]
     return ort.InferenceSession(str(model_path(name)), options, providers=providers)
 
 

@@ -1,15 +1,17 @@
 """The detector behind each --quality preset, chosen from measurements on the dev set (see README).
 
 Every preset runs a few CenterFace passes at a low raw threshold and keeps what a calibrated fusion of their
-scores says is a face (detectors/fusion.py); the weights and keep rules below are written by
+scores says is a face (detectors/fusion.py); the weights and keep rules (fusions.json) are written by
 tools/calibrate_fusion.py, for a collateral of about 0.7% (fast), 1% (balanced) and 1.5% (thorough) of the
 pixels away from faces on the dev set.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from enum import Enum
+from importlib import resources
 
 from unseen.detectors.centerface import INT8_MODEL_NAME, MODEL_NAME, CenterFace
 from unseen.detectors.compose import AtLeast, Flipped, Passes, Turned
@@ -66,6 +68,15 @@ class Preset:
         return {p.model for p in self.passes} | ({PROBE_MODEL} if self.upright else set())
 
 
+FUSIONS = "fusions.json"  # in this package: each preset's fitted fusion, written by tools/calibrate_fusion.py
+
+
+def fitted(quality: Quality) -> Fusion:
+    """The preset's fusion as the calibration tool wrote it."""
+    entry = json.loads(resources.files(__package__).joinpath(FUSIONS).read_text(encoding="utf-8"))[quality.value]
+    return Fusion(tuple(float(w) for w in entry["weights"]), float(entry["size_penalty"]), float(entry["threshold"]))
+
+
 # Passes find candidates down to this raw score; the fusion decides which are faces.
 FLOOR = 0.05
 
@@ -85,41 +96,26 @@ FLOOR = 0.05
 # found large ones at 1% collateral (all faces 96.5 -> 96.1%), so balanced runs without them. Small boxes from
 # turned passes were mostly false alarms, hence the 32-px floor; upside down (180°) found nothing more of 32 px
 # and more.
-# Each fusion: tools/calibrate_fusion.py QUALITY --size-penalty P --collateral C, with (P, C) = fast (0.15, 1.3),
-# balanced (0.33, 1.25), thorough (0.33, 2.25); C is the tool's single-mask estimate, which counts overlapping
-# masks twice: the benchmark measures about 0.97%, 0.96% and, for thorough, 1.59%, so thorough's threshold
-# was then raised from the tool's -3.983 to -3.965, where bench/protect.py measures 1.42%.
+# Each fusion is read from fusions.json beside this file, which tools/calibrate_fusion.py --write writes with the
+# arguments and commit it was fitted with and its fit and two-fold cross-validated recall estimates. The
+# tool's --collateral is its single-mask estimate, which counts overlapping masks twice: bench/protect.py
+# measures about 0.97% (fast), 0.96% (balanced) and, for thorough at the tool's own threshold, 1.59%, so
+# thorough is fitted with --threshold -3.965 (the tool chose -3.983), where the benchmark measures 1.42%.
 _INT8 = INT8_MODEL_NAME
 _SIDEWAYS = (Pass(0.5, turn=90, min_height=32), Pass(0.5, turn=270, min_height=32))
 PRESETS: dict[Quality, Preset] = {
     Quality.FAST: Preset(
         passes=(Pass(0.75, model=_INT8), Pass(0.375, model=_INT8)),
-        fusion=Fusion(
-            weights=(3.3519, -0.3365, -0.2787, 0.428, -0.8028, 0.0185, 1.1613, 0.1493, 0.6415),
-            size_penalty=0.15,
-            threshold=-2.481,
-        ),
+        fusion=fitted(Quality.FAST),
     ),
     Quality.BALANCED: Preset(
         passes=(Pass(0.5), Pass(1.0), Pass(1.5, model=_INT8)),
-        fusion=Fusion(
-            weights=(3.3284, 1.9417, 5.1978, 0.4805, 0.0593, -0.4585, -0.2248, 0.0211, 0.0135, 0.0813, -2.1229),
-            size_penalty=0.33,
-            threshold=-3.833,
-        ),
+        fusion=fitted(Quality.BALANCED),
         upright=True,
     ),
     Quality.THOROUGH: Preset(
         passes=(Pass(0.5), Pass(1.0), Pass(1.0, flip=True), Pass(1.5), Pass(1.5, flip=True), *_SIDEWAYS),
-        fusion=Fusion(
-            weights=(
-                *(2.4966, -0.1758, 0.9037, 3.2241, 3.1868, 0.5949, 0.9492),  # score of each pass
-                *(0.3953, 0.12, 0.0776, -0.3537, -0.3878, 0.2275, 0.0055),  # found by each pass
-                *(-0.1857, 0.027, 0.008, 0.0845, -2.3375),  # log2 height, its square, best × log2 h, count, bias
-            ),
-            size_penalty=0.33,
-            threshold=-3.965,
-        ),
+        fusion=fitted(Quality.THOROUGH),
         upright=True,
     ),
 }

@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageSequence
 
+from unseen import publish
 from unseen.media.image import (
     READ_FORMATS,
     Decoded,
     ImageReadError,
     encoder_options,
     frame_pixels,
-    save_atomically,
     to_image,
 )
 
@@ -22,8 +22,10 @@ from unseen.media.image import (
 def read_frames(image: Image.Image, max_pixels: int) -> Decoded:
     """Every frame of an open multi-frame image; `max_pixels` bounds the sum over the frames.
 
-    Each frame's size is known before it is decoded, so a file of many frames is refused before the frames
-    past the limit cost any memory.
+    read_image has judged the whole file from its header already (media/budget.py: the canvas × the frame count
+    of an animation, the sum over the pages of a TIFF, against --max-pixels and the file's size). The sum is
+    kept here too, from each frame's size before it is decoded, so that a count the header got wrong costs no
+    frame past the limit.
     """
     frames: list[np.ndarray] = []
     durations: list[int] = []
@@ -67,4 +69,4 @@ def write_frames(
     if fmt == "WEBP":
         durations = list(decoded.durations) or [0] * len(images)
         options |= {"duration": durations, "loop": decoded.loop, "lossless": False}
-    save_atomically(path, overwrite, check, lambda stream: images[0].save(stream, format=fmt, **options))
+    publish.save(path, overwrite, check, lambda stream: images[0].save(stream, format=fmt, **options))

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
-import secrets
 import struct
 import threading
 import warnings
@@ -12,19 +10,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageCms, ImageOps, UnidentifiedImageError
 
-from unseen.media import quiet
+from unseen import publish
+from unseen.media import budget, quiet
 
-DEFAULT_MAX_PIXELS = 250_000_000  # a 250-megapixel image takes about 1 GB decoded
+# 750 MB decoded; one such photo's whole run peaks at about 7 GB (media/budget.py, photo_memory).
+DEFAULT_MAX_PIXELS = 250_000_000
 # Formats unseen reads, and what each is written as by default.
 READ_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WEBP", "TIFF": "TIFF", "BMP": "PNG", "GIF": "PNG"}
 WRITE_FORMATS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "TIFF": ".tif"}
 SEQUENCE_FORMATS = ("WEBP", "TIFF")  # read and written with all their frames (media/frames.py)
-TMP_SUFFIX = ".unseen-tmp"  # the same as paths.TMP_SUFFIX, which skips such files when walking a folder
 # What Image.open may try: only these decoders ever see the bytes (MPO comes through the JPEG plugin).
 _OPENERS = [name for name in READ_FORMATS if name != "MPO"]
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif", ".mpo"}
@@ -69,14 +67,19 @@ class Decoded:
 
 
 def read_image(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
-    if path.stat().st_size == 0:
+    size = path.stat().st_size
+    if size == 0:
         raise ImageReadError("empty file (0 bytes)")
     quiet.silence()
     try:
         with _pixel_limit(max_pixels), Image.open(path, formats=_OPENERS) as image:
-            return _decode(image, max_pixels)
+            # Opening read the header only: what decoding would cost is judged before a pixel is decoded.
+            budget.check(budget.image_claim(image, path), size, max_pixels)
+            return _decode(image, max_pixels, path)
     except ImageReadError:
         raise
+    except budget.OverBudget as error:
+        raise ImageReadError(str(error)) from None
     except UnidentifiedImageError:
         raise ImageReadError(_unidentified(path)) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -120,7 +123,7 @@ def _pixel_limit(max_pixels: int) -> Iterator[None]:
                 _limit_saved = None
 
 
-def _decode(image: Image.Image, max_pixels: int) -> Decoded:
+def _decode(image: Image.Image, max_pixels: int, path: Path) -> Decoded:
     if image.format not in READ_FORMATS:
         raise ImageReadError(f"{image.format} images are not supported")
     width, height = image.size
@@ -133,14 +136,66 @@ def _decode(image: Image.Image, max_pixels: int) -> Decoded:
         from unseen.media.frames import read_frames  # it builds on this module
 
         return read_frames(image, max_pixels)
+    if image.format in ("JPEG", "MPO"):
+        _check_jpeg_data(path)
     image.load()
     pixels, gray = frame_pixels(image)
     return Decoded(pixels=pixels, format=READ_FORMATS[image.format], gray=gray)
 
 
+def _check_jpeg_data(path: Path) -> None:
+    """Refuse a JPEG whose coded data stops before the picture is complete.
+
+    A file cut short and closed with an end marker (as repair tools leave it), or whose data meets a marker too
+    early, decodes in libjpeg without an error: it warns and fills the rest of the picture with the last colour
+    or grey, and Pillow does not pass the warning on. A file cut without an end marker is refused by Pillow
+    already. FFmpeg's decoder, told to stop at the first error, does say so: it runs here at 1/8 scale (its entropy
+    decoding is whole, its pictures 64 times smaller), about a third of Pillow's decoding time (25 megapixels:
+    0.03 s). Data after the end marker is not read. Codings FFmpeg lacks (arithmetic, hierarchical) are left to
+    libjpeg.
+    """
+    import av  # only photos that are JPEGs need it
+
+    data = path.read_bytes()
+    if _jpeg_frame_type(data) in _NOT_FOR_FFMPEG:
+        return
+    context = av.CodecContext.create("mjpeg", "r")
+    context.options = {"err_detect": "explode", "lowres": "3"}
+    try:
+        context.decode(av.Packet(data))
+        context.decode(None)
+    except av.FFmpegError:
+        raise ImageReadError(
+            "corrupt or truncated image (its coded data stops or breaks before the picture is complete)"
+        ) from None
+
+
+# Lossless, hierarchical and arithmetic-coded frames. Cameras write baseline or progressive Huffman-coded frames
+# (0xC0 to 0xC2); a file whose frame marker cannot be found is checked all the same.
+_NOT_FOR_FFMPEG = (0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF)
+
+
+def _jpeg_frame_type(data: bytes) -> int | None:
+    """The start-of-frame marker (0xC0 to 0xCF) of a JPEG, found by skipping from segment to segment."""
+    at = 2
+    while at + 4 <= len(data) and data[at] == 0xFF:
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+        elif marker == 0x01 or 0xD0 <= marker <= 0xD7:  # markers without a length, as libjpeg reads them
+            at += 2
+        elif 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # not DHT, JPG or DAC
+            return marker
+        else:
+            at += 2 + int.from_bytes(data[at + 2 : at + 4], "big")
+    return None
+
+
 def frame_pixels(image: Image.Image) -> tuple[np.ndarray, bool]:
     """One loaded frame as shown (orientation applied, sRGB) RGB or RGBA uint8, and whether it is grayscale."""
-    shown = ImageOps.exif_transpose(image) or image
+    # exif_transpose copies a picture it does not turn: a 250-megapixel photo's 1 GB is not copied for nothing.
+    turned = image.getexif().get(ExifTags.Base.Orientation, 1) != 1
+    shown = (ImageOps.exif_transpose(image) or image) if turned else image
     gray = shown.mode in ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
     return _to_rgb_array(_to_srgb(shown)), gray
 
@@ -166,7 +221,29 @@ def _to_rgb_array(image: Image.Image) -> np.ndarray:
         return np.repeat(gray8[..., None], 3, axis=2)
     # "transparency" is a palette's tRNS, or the one colour a gray or RGB PNG marks as transparent.
     has_alpha = image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info
-    return np.asarray(image.convert("RGBA" if has_alpha else "RGB"))
+    mode = "RGBA" if has_alpha else "RGB"
+    # convert() copies an image already in the mode: read as it is, the peak is the picture and its array once.
+    return _array(image if image.mode == mode else image.convert(mode))
+
+
+_BAND_PIXELS = 1 << 22  # 4 megapixels: 12 to 16 MB a band
+
+
+def _array(image: Image.Image) -> np.ndarray:
+    """np.asarray(image) of an RGB or RGBA image, read-only as that is, band by band into one array.
+
+    np.asarray goes through Pillow's tobytes, which holds the picture's bytes twice (its chunks, then their
+    join): 1.5 GB for a moment on a 250-megapixel photo, beside the 1 GB picture.
+    """
+    width, height = image.size
+    if width * height <= _BAND_PIXELS:
+        return np.asarray(image)
+    pixels = np.empty((height, width, len(image.getbands())), np.uint8)
+    rows = max(1, _BAND_PIXELS // width)
+    for top in range(0, height, rows):
+        pixels[top : top + rows] = np.asarray(image.crop((0, top, width, min(height, top + rows))))
+    pixels.flags.writeable = False
+    return pixels
 
 
 def write_image(
@@ -184,7 +261,7 @@ def write_image(
     published and the temporary file is removed.
     """
     image = to_image(pixels, fmt, decoded.gray)
-    save_atomically(path, overwrite, check, lambda stream: image.save(stream, format=fmt, **encoder_options(fmt)))
+    publish.save(path, overwrite, check, lambda stream: image.save(stream, format=fmt, **encoder_options(fmt)))
 
 
 def to_image(pixels: np.ndarray, fmt: str, gray: bool) -> Image.Image:
@@ -194,52 +271,6 @@ def to_image(pixels: np.ndarray, fmt: str, gray: bool) -> Image.Image:
 
 def encoder_options(fmt: str) -> dict[str, object]:
     return dict(_ENCODER_OPTIONS[fmt])
-
-
-def save_atomically(
-    path: Path, overwrite: bool, check: Callable[[Path], None] | None, save: Callable[[BinaryIO], None]
-) -> None:
-    """`save` into a temporary file beside `path`, `check` it, then publish it under `path` (see write_image)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = _create_temp(path)
-    try:
-        with os.fdopen(handle, "w+b") as stream:  # read too: a multi-page TIFF is appended to
-            save(stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        if check is not None:
-            check(tmp)
-        _publish(tmp, path, overwrite)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _create_temp(path: Path) -> tuple[int, Path]:
-    """A new, empty file beside `path`, made with the umask's permissions (mkstemp's are owner-only).
-
-    Its name keeps only the start of the final name, so that a long final name still leaves room.
-    """
-    stem = os.fsencode(path.name)[:64].decode("utf-8", "ignore")
-    while True:
-        tmp = path.with_name(f".{stem}.{secrets.token_hex(4)}{TMP_SUFFIX}")
-        try:
-            return os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), tmp
-        except FileExistsError:
-            continue
-
-
-def _publish(tmp: Path, path: Path, overwrite: bool) -> None:
-    if overwrite:
-        os.replace(tmp, path)
-        return
-    try:
-        os.link(tmp, path)  # fails if the name exists, even when another process made it a moment ago
-    except FileExistsError:
-        raise FileExistsError(f"{path} exists (use --overwrite to replace it)") from None
-    except OSError:
-        if path.exists():  # a file system without hard links: the check is as late as it can be
-            raise FileExistsError(f"{path} exists (use --overwrite to replace it)") from None
-        os.replace(tmp, path)
 
 
 def _clear_transparent(pixels: np.ndarray, fmt: str) -> np.ndarray:

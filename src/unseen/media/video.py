@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import secrets
 import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,7 +23,8 @@ import numpy as np
 from av.sidedata.sidedata import Type as SideDataType
 from PIL import Image
 
-from unseen.media.image import _publish
+from unseen import publish
+from unseen.media import budget
 
 # --codec names and the encoder behind each.
 CODECS = {"h264": "libx264", "hevc": "libx265", "vp9": "libvpx-vp9", "av1": "libsvtav1", "gif": "gif"}
@@ -54,7 +54,14 @@ ALLOWLIST = {
     "timestamps": "every frame keeps its presentation time",
 }
 _MP4_FAMILY = {"mp4", "mov", "3gp"}
-TMP_SUFFIX = ".unseen-tmp"  # as paths.TMP_SUFFIX: a folder walk skips such files
+# FFmpeg opens only local files: a name such as "http:host:80.mp4" or "tcp:127.0.0.1:8766.mp4" would otherwise be
+# taken for a URL. Every path reaches it as a "file:" URL of the absolute path, and only the file protocol may
+# be used, also by a demuxer that opens further files.
+LOCAL_ONLY = {"protocol_whitelist": "file"}
+# The demuxers that may read an input (FFmpeg checks the probed format against this before reading its
+# header): the containers of MUXERS. Never a playlist or concat list (hls, concat, dash), which would open other
+# files, nor an image sequence.
+DEMUXERS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpegts,h264,hevc,gif"
 _PRESETS = {"libx264": "veryfast", "libx265": "veryfast", "libsvtav1": "10"}
 
 
@@ -98,11 +105,20 @@ class VideoReader:
     """Demuxes the first video stream and, when kept, the audio streams; nothing else is read."""
 
     def __init__(self, path: Path, keep_audio: bool, max_pixels: int) -> None:
+        # A GIF is judged before FFmpeg opens it: its probe decodes the first frame onto the whole canvas.
+        try:
+            gif = budget.read_gif(path)
+        except OSError as error:
+            raise VideoReadError(f"cannot read: {error.strerror or error}") from None
+        if gif is not None:
+            _check_budget(gif.width, gif.height, gif.frames, path, max_pixels, "GIF")
         try:
             # Tags that are not UTF-8 (old cameras write Latin-1) must not stop the video: none is copied anyway.
-            self.container = av.open(str(path), metadata_errors="replace")
+            self.container = av.open(
+                local_url(path), metadata_errors="replace", options=dict(LOCAL_ONLY, format_whitelist=DEMUXERS)
+            )
         except av.FFmpegError as error:
-            raise VideoReadError(f"not a video unseen can read ({_reason(error)})") from None
+            raise VideoReadError(_unreadable(path, error)) from None
         # A cover picture is stored as a one-frame video stream: it is never written, and never taken for
         # the video (any other video stream is not written either).
         moving = [s for s in self.container.streams.video if not s.disposition & av.stream.Disposition.attached_pic]
@@ -117,9 +133,13 @@ class VideoReader:
         # An audio stream that cannot be decoded either could not be written: it is left out.
         self.audio = [s for s in self.container.streams.audio if s.codec_context is not None] if keep_audio else []
         self.width, self.height = self.stream.codec_context.width, self.stream.codec_context.height
-        if self.width * self.height > max_pixels:
+        try:
+            frames = gif.frames if gif is not None else max(self.stream.frames, 0)
+            kind = "GIF" if gif is not None else self.stream.codec_context.name
+            _check_budget(self.width, self.height, frames, path, max_pixels, kind)
+        except VideoReadError:
             self.container.close()
-            raise VideoReadError(f"frames are {self.width}×{self.height}, over the --max-pixels limit")
+            raise
         self.format_name = self.container.format.name
 
     @property
@@ -171,13 +191,25 @@ class VideoReader:
         self.container.close()
 
 
-def is_animated_gif(path: Path) -> bool:
-    """A GIF with more than one frame (read as a video); a still GIF stays a photo."""
+def _check_budget(width: int, height: int, frames: int, path: Path, max_pixels: int, kind: str) -> None:
+    """Refuse, before a frame is decoded, frames too large to hold or more frames than the file can code."""
     try:
-        with Image.open(path, formats=["GIF"]) as image:
-            return bool(getattr(image, "is_animated", False))  # reads up to the second frame, no further
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        budget.check_video(width, height, frames, path.stat().st_size, max_pixels, kind)
+    except budget.OverBudget as error:
+        raise VideoReadError(str(error)) from None
+
+
+def is_animated_gif(path: Path) -> bool:
+    """A GIF with more than one frame (read as a video); a still GIF stays a photo.
+
+    Its blocks are counted, not decoded (media/budget.py): Pillow would size each frame it passes, and warn on
+    stderr about a large canvas.
+    """
+    try:
+        gif = budget.read_gif(path)
+    except (OSError, ValueError, struct.error):
         return False  # the photo path reports what is wrong with it
+    return gif is not None and gif.frames > 1
 
 
 def rotation(frame: av.VideoFrame) -> int:
@@ -316,11 +348,11 @@ class VideoWriter:
         self.target, self.muxer, self.encoder = target, muxer, CODECS[codec]
         self.crf, self.overwrite = crf, overwrite
         self.working_format = "rgb24" if self.encoder == "gif" else "yuv420p"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = _create_temp(target)
+        self.temporary = publish.Temporary(target)
+        self.tmp = self.temporary.path
         # bitexact: no encoder or muxer version tags, deterministic stream ids.
         options = {"fflags": "+bitexact"} | ({"movflags": "+faststart"} if muxer in _MP4_FAMILY else {})
-        self.container = av.open(str(self.tmp), "w", format=muxer, options=options)
+        self.container = av.open(local_url(self.tmp), "w", format=muxer, options=options)
         self.video: av.VideoStream | None = None
         self.audio: dict[int, tuple[av.audio.stream.AudioStream, bool]] = {}
         self.colours: Colours | None = None
@@ -428,31 +460,37 @@ class VideoWriter:
             self.container.close()
         except av.FFmpegError as error:
             raise VideoWriteError(f"cannot finish the video ({_reason(error)})") from None
-        with self.tmp.open("rb+") as handle:
-            os.fsync(handle.fileno())
         if check is not None:
             check(self.tmp)
-        _publish(self.tmp, self.target, self.overwrite)
-        self.tmp.unlink(missing_ok=True)
-        return self.target
+        published = self.temporary.publish(self.overwrite)
+        self.temporary.discard()
+        return published
 
     def abort(self) -> None:
         # A half-written file may not close cleanly; it is removed either way.
         with contextlib.suppress(av.FFmpegError, OSError, ValueError):
             self.container.close()
-        self.tmp.unlink(missing_ok=True)
+        self.temporary.discard()
 
 
-def _create_temp(path: Path) -> Path:
-    """A new, empty file beside `path` (with the umask's permissions, as a plain file gets), for the muxer."""
-    stem = os.fsencode(path.name)[:64].decode("utf-8", "ignore")  # room left in the name for the rest
-    while True:
-        tmp = path.with_name(f".{stem}.{secrets.token_hex(4)}{TMP_SUFFIX}")
-        try:
-            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-            return tmp
-        except FileExistsError:
-            continue
+# How a list of other files begins (FFmpeg's concat list, HLS and DASH playlists): never read, whatever its name.
+_PLAYLISTS = (b"ffconcat", b"#EXTM3U", b"<?xml", b"<MPD")
+
+
+def _unreadable(path: Path, error: BaseException) -> str:
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(64).lstrip()
+    except OSError:
+        head = b""
+    if head.startswith(_PLAYLISTS):
+        return "a playlist or list of other files, not a video: refused (unseen opens no file it was not given)"
+    return f"not a video unseen can read ({_reason(error)})"
+
+
+def local_url(path: Path) -> str:
+    """A path as FFmpeg must get it: a "file:" URL of the absolute path, never a name it could parse as a URL."""
+    return "file:" + os.path.abspath(path)
 
 
 def _palette_frame(rgb: np.ndarray) -> av.VideoFrame:

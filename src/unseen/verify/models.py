@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
+from unseen import publish
+
 SHAPE_MODEL = "shape_predictor_5_face_landmarks.dat"
 EMBEDDING_MODEL = "dlib_face_recognition_resnet_model_v1.dat"
 # sha256 of each unpacked model: a cached copy that differs (truncated, tampered with) is unpacked again.
@@ -62,17 +64,12 @@ def _unpack(name: str, folder: Path) -> Path:
     source = resources.files("unseen.models").joinpath(f"reid/{name}.bz2")
     if not source.is_file():
         raise ModelError(f"the shipped model {name}.bz2 is missing; reinstall unseen")
-    handle, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".unseen-tmp", dir=folder)
-    try:
-        with source.open("rb") as packed, bz2.open(packed) as stream, os.fdopen(handle, "wb") as out:
+    with publish.temporary(folder / name) as tmp:
+        with source.open("rb") as packed, bz2.open(packed) as stream, tmp.stream() as out:
             shutil.copyfileobj(stream, out, 1 << 20)
-        if _sha256(Path(tmp)) != SHA256[name]:
+        if _sha256(tmp.path) != SHA256[name]:
             raise ModelError(f"the shipped model {name}.bz2 does not unpack to the expected file; reinstall unseen")
-        target = folder / name
-        os.replace(tmp, target)
-        return target
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+        return tmp.publish(overwrite=True, interruptible=False)
 
 
 def _sha256(path: Path) -> str:

@@ -1,0 +1,194 @@
+"""Publishing a file: the one way unseen gives anything a final name.
+
+Every output (photo, video, report) is written under a temporary name beside its final one, made owner-only
+(0600) while it is incomplete and unchecked, checked, then given the permissions a new file would get (the
+umask's) and its final name, by a hard link that never replaces a file (or a rename with `overwrite`). Each
+temporary file is locked while its writer lives, so that a later run can tell the leftover of a killed run
+(unlocked) from a file another run is writing (locked) and remove only the former. Once the run is
+interrupted (unseen.stop), nothing more is published.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import secrets
+import stat
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import BinaryIO
+
+from unseen import stop
+
+TMP_SUFFIX = ".unseen-tmp"
+_STEM_BYTES = 64  # of the final name kept in the temporary one: a long final name still leaves room
+# .<start of the final name>.<8 hex digits>.unseen-tmp: only names of this shape are ever removed as leftovers.
+_TMP_NAME = re.compile(r"^\..+\.[0-9a-f]{8}" + re.escape(TMP_SUFFIX) + r"$", re.DOTALL)
+
+
+class NameTaken(FileExistsError):
+    """The final name exists and `overwrite` was not given."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{path} exists (use --overwrite to replace it)")
+        self.path = path
+
+
+class Interrupted(Exception):
+    """The run was interrupted before this file was published: it was not."""
+
+
+class Temporary:
+    """An exclusive, locked, owner-only file beside `final`; closed and removed by `discard` unless published."""
+
+    def __init__(self, final: Path) -> None:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        remove_leftovers(final.parent, final.name)
+        stem = os.fsencode(final.name)[:_STEM_BYTES].decode("utf-8", "ignore")
+        while True:
+            path = final.with_name(f".{stem}.{secrets.token_hex(4)}{TMP_SUFFIX}")
+            try:
+                flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOFOLLOW", 0)
+                self.fd = os.open(path, flags, 0o600)
+                break
+            except FileExistsError:
+                continue
+        fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a new file: nobody else can hold it
+        self.path, self.final = path, final
+
+    def stream(self) -> BinaryIO:
+        """A binary stream on the file (read and write: a multi-page TIFF is appended to); it does not close the
+        file's descriptor, which holds the lock until `discard`."""
+        return os.fdopen(os.dup(self.fd), "w+b")
+
+    def publish(self, overwrite: bool, interruptible: bool = True) -> Path:
+        """Give the complete, checked file its final name; raises NameTaken, or Interrupted once the run is
+        stopped (unless not `interruptible`: the report of an interrupted run), publishing nothing."""
+        os.fsync(self.fd)
+        os.fchmod(self.fd, 0o666 & ~_umask())
+        with stop.deferred():  # a signal now waits until the file is published or not, so the count is exact
+            if interruptible and stop.requested():
+                raise Interrupted("interrupted before it was written")
+            _link(self.path, self.final, overwrite)
+            if interruptible:
+                _published.append(self.final)
+        return self.final
+
+    def discard(self) -> None:
+        with suppress(OSError):
+            self.path.unlink()
+        with suppress(OSError):
+            os.close(self.fd)
+
+
+@contextmanager
+def temporary(final: Path) -> Iterator[Temporary]:
+    """A Temporary for `final`, removed on the way out whatever happens (published or not)."""
+    tmp = Temporary(final)
+    try:
+        yield tmp
+    finally:
+        tmp.discard()
+
+
+def save(final: Path, overwrite: bool, check: Callable[[Path], None] | None, write: Callable[[BinaryIO], None]) -> Path:
+    """`write` the file, `check` it (if it raises, nothing is published), publish it under `final`."""
+    with temporary(final) as tmp:
+        with tmp.stream() as stream:
+            write(stream)
+            stream.flush()
+        if check is not None:
+            check(tmp.path)
+        return tmp.publish(overwrite)
+
+
+def _link(tmp: Path, final: Path, overwrite: bool) -> None:
+    if overwrite:
+        os.replace(tmp, final)
+        return
+    try:
+        os.link(tmp, final)  # fails if the name exists, even when another process made it a moment ago
+    except FileExistsError:
+        raise NameTaken(final) from None
+    except OSError:
+        if final.exists():  # a file system without hard links: the check is as late as it can be
+            raise NameTaken(final) from None
+        os.replace(tmp, final)
+
+
+_umask_lock = threading.Lock()
+_umask_value: int | None = None
+
+
+def _umask() -> int:
+    """The process's umask, read once (reading it means setting it, so never while another thread might)."""
+    global _umask_value
+    with _umask_lock:
+        if _umask_value is None:
+            _umask_value = os.umask(0o077)
+            os.umask(_umask_value)
+        return _umask_value
+
+
+_published: list[Path] = []
+
+
+def published() -> list[Path]:
+    """Every file this process published, in order (what an interrupted run says it wrote)."""
+    return list(_published)
+
+
+def is_temporary(name: str) -> bool:
+    return _TMP_NAME.match(name) is not None
+
+
+def remove_leftovers(folder: Path, final_name: str | None = None) -> int:
+    """Remove unseen's temporary files that a killed run left in `folder` (only those for `final_name`, when
+    given): only names of unseen's shape, only regular files of this user, and only when no living writer
+    holds their lock. Returns how many were removed."""
+    prefix = None if final_name is None else "." + os.fsencode(final_name)[:_STEM_BYTES].decode("utf-8", "ignore")
+    removed = 0
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return 0
+    for name in names:
+        if not is_temporary(name) or (prefix is not None and not name.startswith(prefix + ".")):
+            continue
+        removed += _remove_if_abandoned(folder / name)
+    return removed
+
+
+def sweep(root: Path) -> int:
+    """remove_leftovers in `root` and every folder under it (links to folders are not followed)."""
+    removed = 0
+    for here, _dirs, _files in os.walk(root, followlinks=False):
+        removed += remove_leftovers(Path(here))
+    return removed
+
+
+def _remove_if_abandoned(path: Path) -> int:
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return 0  # a link, gone, or not ours to read
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
+            return 0
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return 0  # its writer is alive
+        same = os.stat(path, follow_symlinks=False)
+        if (same.st_dev, same.st_ino) != (info.st_dev, info.st_ino):
+            return 0
+        path.unlink()
+        return 1
+    except OSError:
+        return 0
+    finally:
+        os.close(fd)
