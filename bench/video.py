@@ -235,7 +235,7 @@ def unseen_child(argv: list[str]) -> int:
     sys.path.insert(0, str(REPO_ROOT / "src"))
     from unseen.faces import Faces
     from unseen.paths import Job
-    from unseen.pipeline import Options
+    from unseen.photo import Options
     from unseen.video import DEFAULT_FULL_EVERY, VideoOptions, process_video
 
     clip, out_dir, *rest = argv

@@ -30,8 +30,8 @@ import video as bench_video
 from protect import DEFAULT_DATA, git_commit, machine_info
 
 from unseen.paths import Job
-from unseen.pipeline import Options
-from unseen.verify import video as check_module
+from unseen.photo import Options
+from unseen.verify import video_check as check_module
 from unseen.video import VideoOptions, process_video, video_detector
 
 

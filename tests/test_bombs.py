@@ -28,8 +28,9 @@ from conftest import SAMPLE
 from PIL import Image
 
 from unseen.media import budget
-from unseen.media.image import DEFAULT_MAX_PIXELS, ImageReadError, read_image
-from unseen.media.video import VideoReader
+from unseen.media.image import DEFAULT_MAX_PIXELS, read_image
+from unseen.media.pixels import ImageReadError
+from unseen.media.videofile import VideoReader
 
 # A refused file may cost no more than this peak RSS in the child. Python with NumPy, Pillow, PyAV, OpenCV and
 # ONNX Runtime imported and the face model loaded is about 185 MB before any file is read (a 64×48 PNG done
@@ -397,6 +398,7 @@ def test_video_frames_are_bounded_before_decoding() -> None:
     budget.check_video(1920, 1080, 300, 31_889, DEFAULT_MAX_PIXELS, "h264")  # a still, flat clip by x264
 
 
+@pytest.mark.slow  # several seconds: make test runs it, make quick does not
 def test_a_still_flat_clip_as_x264_writes_it_is_not_taken_for_a_bomb(tmp_path: Path) -> None:
     path = tmp_path / "flat.mp4"
     with av.open(str(path), "w") as out:
@@ -438,6 +440,7 @@ def test_reading_a_photo_holds_it_about_twice(tmp_path: Path) -> None:
     assert (peaks[1] - peaks[0]) * 2**20 <= budget.read_memory(pixels), peaks
 
 
+@pytest.mark.slow  # several seconds: make test runs it, make quick does not
 def test_a_photo_stays_within_the_stated_memory(tmp_path: Path) -> None:
     """One photo's whole run peaks under budget.photo_memory. The largest photo the default limit allows (250
     megapixels) takes 2.5 minutes on 2 cores; it was measured once (7.00 GB against 7.1 GiB stated, 2026-12-01):

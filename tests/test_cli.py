@@ -19,8 +19,8 @@ from conftest import SAMPLE, SAMPLE_FACE, changed_share, load_rgb, run_cli, sha2
 from PIL import Image
 
 from unseen import publish
+from unseen.names import display
 from unseen.obscure import WEAK_METHOD_WARNING
-from unseen.paths import display
 
 TMP_GLOB = "*" + publish.TMP_SUFFIX
 
@@ -459,17 +459,17 @@ def test_a_reason_with_control_characters_is_printed_inert(
     small_tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Whatever a reason holds (a path a library put in its message, say), its line is one line, escaped."""
-    from unseen import cli, pipeline
-    from unseen.media.image import ImageReadError
+    from unseen import cli, photo
+    from unseen.media.pixels import ImageReadError
 
-    real = pipeline.read_image
+    real = photo.read_image
 
     def hostile(path: Path, *args: object) -> object:
         if path.name == "b.jpg":
             raise ImageReadError("cannot read /x/\x1b[2Jy\rz\x07")  # its line breaks become spaces
         return real(path, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(pipeline, "read_image", hostile)
+    monkeypatch.setattr(photo, "read_image", hostile)
     assert cli.main([str(small_tree), "-o", str(tmp_path / "out"), "-q"]) == 1
     err = capsys.readouterr().err
     assert err == f"unseen: {display(small_tree / 'sub' / 'b.jpg')}: cannot read /x/\\x1b[2Jy z\\x07\n"
@@ -654,9 +654,9 @@ def test_permission_errors_simulated_fail_one_file_each(
     small_tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """What chmod 000 inputs and a read-only output folder do, also when the tests run as root."""
-    from unseen import cli, pipeline
+    from unseen import cli, photo
 
-    real_read, real_write = pipeline.read_image, pipeline.write_image
+    real_read, real_write = photo.read_image, photo.write_image
 
     def read(path: Path, *args: object) -> object:
         if path.name == "a.png":
@@ -668,8 +668,8 @@ def test_permission_errors_simulated_fail_one_file_each(
             raise PermissionError(13, "Permission denied", str(path))
         real_write(decoded, pixels, path, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(pipeline, "read_image", read)
-    monkeypatch.setattr(pipeline, "write_image", write)
+    monkeypatch.setattr(photo, "read_image", read)
+    monkeypatch.setattr(photo, "write_image", write)
     out = tmp_path / "out"
     assert cli.main([str(small_tree), "-o", str(out)]) == 1
     err = capsys.readouterr().err
@@ -682,16 +682,16 @@ def test_permission_errors_simulated_fail_one_file_each(
 def test_unexpected_error_in_one_file_costs_only_that_file(
     small_tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from unseen import cli, pipeline
+    from unseen import cli, photo
 
-    real = pipeline.read_image
+    real = photo.read_image
 
     def flaky(path: Path, *args: object) -> object:  # files are done two at a time: pick one by name
         if path.name == "b.jpg":
             raise RuntimeError("boom\nsecond line")
         return real(path, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(pipeline, "read_image", flaky)
+    monkeypatch.setattr(photo, "read_image", flaky)
     out = tmp_path / "out"
     assert cli.main([str(small_tree), "-o", str(out)]) == 1
     err = capsys.readouterr().err

@@ -12,7 +12,7 @@ from conftest import REPO, SAMPLE, SAMPLE_FACE, load_rgb, require_wider, sha256
 
 from unseen.detectors import centerface
 from unseen.detectors.centerface import CenterFace, model_path
-from unseen.detectors.compose import AtLeast, Flipped, Passes, Turned
+from unseen.detectors.compose import AtLeast, Flipped, Merged, Turned
 from unseen.detectors.fusion import Fused, Fusion, features
 from unseen.detectors.merge import cluster, iou_matrix, nms
 from unseen.detectors.orient import Orientation, Probe, Upright
@@ -52,7 +52,7 @@ def test_every_preset_finds_the_sample_face_and_only_it(sample: np.ndarray, qual
 def test_a_user_threshold_replaces_the_fusion(sample: np.ndarray) -> None:
     detector = build_detector(Quality.BALANCED, 0.3)
     assert isinstance(detector, Upright)  # the orientation probe stays
-    assert isinstance(detector.detector, Passes)
+    assert isinstance(detector.detector, Merged)
     assert covers_face(detector(sample))
     assert all(p["threshold"] == 0.3 for p in describe(Quality.BALANCED, 0.3))
     assert all(p["fusion"] == "calibrated" for p in describe(Quality.BALANCED, None))
@@ -192,6 +192,7 @@ def test_every_pass_has_its_own_cache_key() -> None:
     assert len({p.key() for p in passes}) == len(passes)
 
 
+@pytest.mark.slow  # several seconds: make test runs it, make quick does not
 def test_tiling_finds_a_face_in_a_huge_canvas(sample: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
     x1, y1, x2, y2 = SAMPLE_FACE
     pad = 60
@@ -221,7 +222,7 @@ def test_tiling_finds_a_face_in_a_huge_canvas(sample: np.ndarray, monkeypatch: p
 def test_passes_merge_overlapping_boxes_by_nms() -> None:
     a = Fixed([[0, 0, 10, 10]], [0.9])
     b = Fixed([[1, 1, 11, 11], [50, 50, 60, 60]], [0.5, 0.4])
-    faces = Passes([a, b])(np.zeros((100, 100, 3), np.uint8))
+    faces = Merged([a, b])(np.zeros((100, 100, 3), np.uint8))
     assert len(faces) == 2
     np.testing.assert_allclose(sorted(faces.scores), [0.4, 0.9])
 

@@ -12,7 +12,7 @@ from PIL import Image, ImageSequence
 
 from unseen.faces import Faces
 from unseen.paths import Job
-from unseen.pipeline import Options, process
+from unseen.photo import Options, process
 
 SHIFTS = [(0, 0), (3, 1), (6, 2), (9, 3)]  # the face moves a little from frame to frame
 DURATIONS = [80, 120, 100, 150]

@@ -49,11 +49,13 @@ from test_image_io import (
 )
 from test_video import write_clip
 
-from unseen import cli, pipeline, publish
+from unseen import cli, photo, publish
 from unseen.detectors import centerface
-from unseen.media.image import DEFAULT_MAX_PIXELS, ImageReadError, read_image
-from unseen.media.video import VideoReader, VideoReadError, VideoWriter, upright_rgb, working_pixels
-from unseen.paths import display
+from unseen.media.colour import working_pixels
+from unseen.media.image import DEFAULT_MAX_PIXELS, read_image
+from unseen.media.pixels import ImageReadError
+from unseen.media.videofile import VideoReader, VideoReadError, VideoWriter, upright_rgb
+from unseen.names import display
 
 TMP_SUFFIX = publish.TMP_SUFFIX
 FULL_DISK = (40, 24)  # a photo of this size meets a full disk when it is written; a video named full_disk too
@@ -62,7 +64,7 @@ FULL_DISK = (40, 24)  # a photo of this size meets a full disk when it is writte
 @contextmanager
 def simulated() -> Iterator[None]:
     """Inputs named unreadable* cannot be read, and outputs of FULL_DISK photos and full_disk* videos fill the disk."""
-    read_image, save, mux = pipeline.read_image, Image.Image.save, VideoWriter._mux
+    read_image, save, mux = photo.read_image, Image.Image.save, VideoWriter._mux
 
     def unreadable(path: Path, *args: Any) -> Any:
         if path.name.startswith("unreadable"):
@@ -80,11 +82,11 @@ def simulated() -> Iterator[None]:
             raise av.error.OSError(errno.ENOSPC, "No space left on device")
         mux(self, packets)
 
-    pipeline.read_image, Image.Image.save, VideoWriter._mux = unreadable, full_disk, full_disk_video
+    photo.read_image, Image.Image.save, VideoWriter._mux = unreadable, full_disk, full_disk_video
     try:
         yield
     finally:
-        pipeline.read_image, Image.Image.save, VideoWriter._mux = read_image, save, mux
+        photo.read_image, Image.Image.save, VideoWriter._mux = read_image, save, mux
 
 
 # `unseen ARGS` in a child process, as a user runs it, with the same simulations.
@@ -290,6 +292,7 @@ def test_each_hostile_input_alone(tmp_path: Path, capfd: pytest.CaptureFixture[s
         check_output(item, out)
 
 
+@pytest.mark.slow  # several seconds: make test runs it, make quick does not
 def test_whole_corpus_in_one_run(tmp_path: Path) -> None:
     corpus, out, report = tmp_path / "corpus", tmp_path / "out", tmp_path / "report.json"
     corpus.mkdir()
@@ -408,6 +411,7 @@ def test_damaged_photos_fail_as_unreadable_never_otherwise(
 
 @FUZZ
 @given(name=st.sampled_from(sorted(FUZZED_VIDEOS)), cut=CUTS, flips=FLIPS)
+@pytest.mark.slow
 def test_damaged_videos_fail_as_unreadable_never_otherwise(
     tmp_path: Path, name: str, cut: float, flips: list[tuple[float, int]]
 ) -> None:

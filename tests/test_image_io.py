@@ -23,7 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageCms
 
-from unseen.media.image import Decoded, ImageReadError, read_image, write_image
+from unseen.errors import NameTaken
+from unseen.media.image import read_image, write_image
+from unseen.media.pixels import Decoded, ImageReadError
 
 # How a viewer shows stored pixels S for each EXIF orientation, from the spec's words ("the 0th row is the
 # visual ..., the 0th column the visual ..."), not from Pillow, whose transpose the code under test uses.
@@ -401,7 +403,7 @@ def test_write_failing_midway_leaves_nothing(tmp_path: Path, monkeypatch: pytest
 def test_write_never_replaces_unasked_and_replaces_when_asked(tmp_path: Path) -> None:
     target = tmp_path / "photo.png"
     target.write_bytes(b"mine")
-    with pytest.raises(FileExistsError, match="--overwrite"):
+    with pytest.raises(NameTaken, match="--overwrite"):
         write_image(decoded(pattern()), pattern(), target, "PNG")
     assert target.read_bytes() == b"mine" and list(tmp_path.iterdir()) == [target]
     write_image(decoded(pattern()), pattern(), target, "PNG", overwrite=True)

@@ -19,6 +19,7 @@ from conftest import SAMPLE
 from test_video import scene, write_clip
 
 from unseen import publish, stop
+from unseen.errors import Interrupted
 from unseen.report import FileReport, RunReport
 
 UNSEEN = [sys.executable, "-m", "unseen"]
@@ -160,7 +161,7 @@ def test_nothing_is_published_once_stopped(tmp_path: Path) -> None:
     stop.reset()
     try:
         stop.request()
-        with pytest.raises(publish.Interrupted):
+        with pytest.raises(Interrupted):
             publish.save(tmp_path / "a.txt", False, None, lambda stream: stream.write(b"x"))
         assert list(tmp_path.iterdir()) == []
     finally:

@@ -19,7 +19,8 @@ import pytest
 from conftest import REPO, SAMPLE
 from test_video import scene, write_clip
 
-from unseen.media.video import DEMUXERS, local_url
+from unseen.formats import DEMUXERS
+from unseen.media.videofile import local_url
 
 
 @pytest.fixture(scope="module")

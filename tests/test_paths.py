@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from unseen.paths import VIDEO, Job, UsageError, default_output, display, plan, printable
+from unseen.errors import UsageError
+from unseen.names import display, printable
+from unseen.paths import VIDEO, Job, default_output, plan
 
 
 def touch(path: Path, data: bytes = b"x") -> Path:

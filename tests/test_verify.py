@@ -16,9 +16,9 @@ from unseen.faces import Faces
 from unseen.media.image import read_image
 from unseen.obscure import Method, obscure, region_mask
 from unseen.paths import Job
-from unseen.pipeline import Options, process
+from unseen.photo import Options, process
 from unseen.report import FileReport
-from unseen.verify import models, reid
+from unseen.verify import reid, reid_models
 from unseen.verify.reid import MISSING_EXTRA, SAME_PERSON, ReidResult, reidentify
 from unseen.verify.residual import covered_share, residual_detector, residuals
 
@@ -247,13 +247,13 @@ def test_models_unpack_into_the_cache_and_a_bad_copy_is_replaced(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    with models.unpacked(models.SHAPE_MODEL) as path:
+    with reid_models.unpacked(reid_models.SHAPE_MODEL) as path:
         assert path.parent == tmp_path / "cache" / "unseen" / "reid"
-        assert models._sha256(path) == models.SHA256[models.SHAPE_MODEL]
+        assert reid_models._sha256(path) == reid_models.SHA256[reid_models.SHAPE_MODEL]
     path.write_bytes(b"truncated")
-    with models.unpacked(models.SHAPE_MODEL) as again:
-        assert again == path and models._sha256(path) == models.SHA256[models.SHAPE_MODEL]
-    assert [p.name for p in path.parent.iterdir()] == [models.SHAPE_MODEL]  # no temporary file left
+    with reid_models.unpacked(reid_models.SHAPE_MODEL) as again:
+        assert again == path and reid_models._sha256(path) == reid_models.SHA256[reid_models.SHAPE_MODEL]
+    assert [p.name for p in path.parent.iterdir()] == [reid_models.SHAPE_MODEL]  # no temporary file left
 
 
 def test_models_fall_back_to_a_temporary_copy_when_the_cache_cannot_be_written(
@@ -262,6 +262,6 @@ def test_models_fall_back_to_a_temporary_copy_when_the_cache_cannot_be_written(
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
-    with models.unpacked(models.SHAPE_MODEL) as path:
+    with reid_models.unpacked(reid_models.SHAPE_MODEL) as path:
         assert path.is_file() and not path.is_relative_to(blocker)
     assert not path.exists()  # removed once loaded

@@ -14,13 +14,13 @@ from test_video import scene, write_clip
 
 from unseen import cli
 from unseen.faces import Detector, Faces
-from unseen.media.video import VideoWriteError
+from unseen.media.videofile import VideoWriteError
 from unseen.paths import Job
-from unseen.pipeline import Options
+from unseen.photo import Options
 from unseen.report import FileReport
 from unseen.track import TrackerSettings
 from unseen.verify.residual import residual_detector
-from unseen.verify.video import CHECK_EVERY, Regions, check_video, sampled
+from unseen.verify.video_check import CHECK_EVERY, Regions, check_video, sampled
 from unseen.video import VideoOptions, process_video, video_detector
 
 
@@ -158,7 +158,7 @@ def test_no_verify_leaves_the_video_unchecked(tmp_path: Path) -> None:
 
 
 def test_a_given_verifiers_detector_is_used(tmp_path: Path) -> None:
-    from unseen.verify.check import Verifier
+    from unseen.verify.photo_check import Verifier
 
     source, _ = clip(tmp_path, 6)
     looked: list[int] = []

@@ -28,9 +28,9 @@ from conftest import (
 from PIL import Image
 
 from unseen.faces import Detector, Faces
-from unseen.media.video import Colours, paint_yuv420
+from unseen.media.colour import Colours, paint_yuv420
 from unseen.paths import Job
-from unseen.pipeline import Options
+from unseen.photo import Options
 from unseen.report import FileReport
 from unseen.video import VideoOptions, process_video, video_detector
 

@@ -30,6 +30,7 @@ class Batch:
         """Each job's report, in the jobs' order; each is in `reports` before it is yielded, so that an interruption
         (a KeyboardInterrupt anywhere in the caller's loop) loses none."""
         for job in self.jobs:
+            stop.check()  # Ctrl-C: no other file is started
             if self.alone(job):
                 yield from self._finish_pending(0)
                 yield self._record(self.work(job))
@@ -41,15 +42,12 @@ class Batch:
 
     def _finish_pending(self, keep: int) -> Iterator[FileReport]:
         while len(self._pending) > keep:
-            report = self._pending[0].result()  # waits, interruptibly: the future stays pending for `drain`
-            with stop.deferred():
-                self._pending.popleft()
-                self._record(report)
-            yield report
+            report = self._pending[0].result()  # the future stays pending until done, for `drain`
+            self._pending.popleft()
+            yield self._record(report)
 
     def _record(self, report: FileReport) -> FileReport:
-        with stop.deferred():
-            self.reports.append(report)
+        self.reports.append(report)
         return report
 
     def drain(self) -> list[FileReport]:

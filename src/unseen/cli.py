@@ -12,21 +12,23 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import NoReturn
 
-from unseen import __version__, privacy, publish, stop
+from unseen import __version__, formats, privacy, publish, stop
 from unseen.batch import Batch
 from unseen.detectors.centerface import MODEL_NAME, model_sha256
 from unseen.detectors.presets import PRESETS, Quality, build_detector, describe, describe_orientation
+from unseen.errors import Interrupted, UsageError
 from unseen.faces import Detector
 from unseen.media.image import DEFAULT_MAX_PIXELS
+from unseen.names import display, printable
 from unseen.obscure import DEFAULT_GROW, WEAK_METHOD_WARNING, Method
-from unseen.paths import Job, UsageError, default_output, display, plan, printable
-from unseen.pipeline import Options, process
+from unseen.paths import Job, default_output, plan
+from unseen.photo import Options, process
 from unseen.report import FileReport, RunReport
 from unseen.verify import residual
-from unseen.verify.check import Verifier
-from unseen.verify.models import ModelError
+from unseen.verify.photo_check import Verifier
 from unseen.verify.reid import MIN_HEIGHT, ReidUnavailable, ensure_available
-from unseen.verify.video import CHECK_EVERY
+from unseen.verify.reid_models import ModelError
+from unseen.verify.video_check import CHECK_EVERY
 from unseen.video import (
     DEFAULT_CRF,
     DEFAULT_FULL_EVERY,
@@ -41,7 +43,8 @@ from unseen.video import (
 # When several apply, the highest wins: 3 (--strict refused an output) over 1 (a file failed otherwise).
 # 2 (usage) is returned before any file is processed.
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_RESIDUALS, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-FORMAT_NAMES = {"jpeg": "JPEG", "jpg": "JPEG", "png": "PNG", "webp": "WEBP", "tiff": "TIFF", "tif": "TIFF"}
+# --format takes a writable format's name or its output suffix: jpeg or jpg, png, webp, tiff or tif.
+FORMAT_NAMES = {key: name for name in formats.WRITABLE for key in (name.lower(), formats.write_suffix(name)[1:])}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -253,8 +256,9 @@ def _run(args: argparse.Namespace) -> int:
     try:
         for _ in _with_progress(batch, len(jobs), args.quiet):
             pass
+        stop.check()  # a signal during the last file: that file was not published
         report.files = batch.reports
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Interrupted):
         stop.request()  # also when the interruption came from a worker: nothing more is published
         report.interrupted = True
         report.files = batch.drain()  # with the photos in flight: published before the signal, or not at all
@@ -372,7 +376,7 @@ def _with_progress(results: Iterable[FileReport], total: int, quiet: bool) -> It
     show = not quiet and sys.stderr.isatty()
     with tqdm(total=total, unit="file", disable=not show, file=sys.stderr, leave=False) as bar:
         for result in results:
-            if result.status == "failed" or result.flagged:
+            if (result.status == "failed" or result.flagged) and not stop.requested():  # the stop has its own line
                 tqdm.write(_problem_line(result), file=sys.stderr)
             bar.update()
             yield result

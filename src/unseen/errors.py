@@ -53,7 +53,7 @@ class Interrupted(FileError):
 def reason(error: BaseException) -> str:
     """The one line a file's failure is told in, whatever was raised."""
     if isinstance(error, UnseenError):
-        return first_line(error)
+        return str(error).strip() or type(error).__name__  # ours: one line already (the command escapes it)
     if isinstance(error, MemoryError):
         return "not enough memory to do this file (try a lower --max-pixels)"
     if isinstance(error, OSError) and error.strerror:

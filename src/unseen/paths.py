@@ -4,37 +4,17 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import stat
 from collections import deque
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from unseen import publish
-from unseen.media.image import WRITE_FORMATS
+from unseen import formats, publish
+from unseen.errors import UsageError
+from unseen.names import display
 
-SUFFIX_FORMATS = {
-    **dict.fromkeys([".jpg", ".jpeg", ".jpe", ".jfif", ".mpo"], "JPEG"),
-    ".png": "PNG",
-    ".webp": "WEBP",
-    **dict.fromkeys([".tif", ".tiff"], "TIFF"),
-    **dict.fromkeys([".bmp", ".gif"], "PNG"),  # written as PNG: no metadata-free writer is worth keeping for them
-}
-# The suffixes an output keeps as they are; any other gets its format's own (photo.gif -> photo.png).
-NATIVE_SUFFIXES = {
-    "JPEG": {".jpg", ".jpeg", ".jpe", ".jfif"},
-    "PNG": {".png"},
-    "WEBP": {".webp"},
-    "TIFF": {".tif", ".tiff"},
-}
-VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".264", ".h264", ".mts", ".m2ts", ".ts", ".3gp"}
-VIDEO = "VIDEO"  # a job's fmt for a video: it keeps its container where it can (see media/video.py)
+VIDEO = "VIDEO"  # a job's fmt for a video: it keeps its container where it can (see media/videofile.py)
 DEFAULT_TAG = "_unseen"  # without -o: photo.jpg -> photo_unseen.jpg and folder -> folder_unseen, beside them
-# What must never reach stderr or a report as it is, from a file name or a message: C0 controls, DEL and C1
-# controls (a newline forges a line, ESC starts a terminal escape sequence), and the line and paragraph
-# separators, at which str.splitlines (and so anything reading the lines back) breaks a line too.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_NAMED_CONTROLS = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 # What a file that is not a regular one is, for its line: none is ever opened (a named pipe blocks until
 # something writes to it, and would hang the batch).
 _KINDS = (
@@ -46,10 +26,6 @@ _KINDS = (
 )
 
 Identity = tuple[int, int]  # (st_dev, st_ino): the file or folder a path leads to, whatever the path
-
-
-class UsageError(Exception):
-    """The command line asks for something unseen will not do; exit 2."""
 
 
 @dataclass(frozen=True)
@@ -64,32 +40,7 @@ class Job:
         """Every name this job may write: one, or one per format when the format is known only once read."""
         if self.fmt is not None:
             return [self.target]
-        return [self.target.with_name(self.target.name + suffix) for suffix in WRITE_FORMATS.values()]
-
-
-def display(path: Path | str) -> str:
-    """A path as text that prints anywhere, also when its name is not valid UTF-8, and that can neither start
-    a new line nor send the terminal an escape sequence (see `printable`)."""
-    return printable(os.fspath(path))
-
-
-def printable(text: str) -> str:
-    """Text, such as a message that names a file, with its control characters escaped (`\\n`, `\\x1b`) and the
-    undecodable bytes of a file name (Python's surrogate escapes) shown as `\\xNN`: one line, inert on a terminal.
-    Backslashes are left as they are, so that a name holding one reads as typed: it may look like an escape,
-    but can never be one."""
-    try:
-        text = os.fsencode(text).decode("utf-8", "backslashreplace")
-    except UnicodeEncodeError:  # a lone surrogate that no file name brought: shown as its code point
-        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
-    return _CONTROL.sub(_escape, text)
-
-
-def _escape(found: re.Match[str]) -> str:
-    char = found.group()
-    if char in _NAMED_CONTROLS:
-        return _NAMED_CONTROLS[char]
-    return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+        return [self.target.with_name(self.target.name + formats.write_suffix(name)) for name in formats.WRITABLE]
 
 
 def default_output(given: Path) -> Path:
@@ -252,17 +203,18 @@ class _Walk:
 
 def _file_job(source: Path, target: Path, fmt: str | None, explicit: bool) -> Job:
     suffix = source.suffix.lower()
-    video = suffix in VIDEO_SUFFIXES
-    if not video and suffix not in SUFFIX_FORMATS and not explicit:
+    video = formats.is_video_suffix(suffix)
+    read_as = formats.photo_for_suffix(suffix)
+    if not video and read_as is None and not explicit:
         return Job(source, target, fmt, problem="not an image", skipped=True)
     problem = _not_a_file(source)
     if problem is not None:
         return Job(source, target, VIDEO if video else fmt, problem=problem)
     if video:
         return Job(source, target, VIDEO)  # --format is for photos: a video stays a video
-    chosen = fmt or SUFFIX_FORMATS.get(suffix)
-    if chosen is not None and suffix not in NATIVE_SUFFIXES[chosen]:
-        target = target.with_suffix(WRITE_FORMATS[chosen])
+    chosen = fmt or (read_as.writes_as if read_as is not None else None)
+    if chosen is not None and suffix not in formats.photo(chosen).suffixes:  # photo.gif -> photo.png
+        target = target.with_suffix(formats.write_suffix(chosen))
     return Job(source, target, chosen)
 
 

@@ -22,23 +22,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 from unseen import stop
+from unseen.errors import NameTaken
+from unseen.names import display
 
 TMP_SUFFIX = ".unseen-tmp"
 _STEM_BYTES = 64  # of the final name kept in the temporary one: a long final name still leaves room
 # .<start of the final name>.<8 hex digits>.unseen-tmp: only names of this shape are ever removed as leftovers.
 _TMP_NAME = re.compile(r"^\..+\.[0-9a-f]{8}" + re.escape(TMP_SUFFIX) + r"$", re.DOTALL)
-
-
-class NameTaken(FileExistsError):
-    """The final name exists and `overwrite` was not given."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(f"{path} exists (use --overwrite to replace it)")
-        self.path = path
-
-
-class Interrupted(Exception):
-    """The run was interrupted before this file was published: it was not."""
 
 
 class Temporary:
@@ -69,12 +59,11 @@ class Temporary:
         stopped (unless not `interruptible`: the report of an interrupted run), publishing nothing."""
         os.fsync(self.fd)
         os.fchmod(self.fd, 0o666 & ~_umask())
-        with stop.deferred():  # a signal now waits until the file is published or not, so the count is exact
-            if interruptible and stop.requested():
-                raise Interrupted("interrupted before it was written")
-            _link(self.path, self.final, overwrite)
-            if interruptible:
-                _published.append(self.final)
+        if interruptible:
+            stop.check()
+        _link(self.path, self.final, overwrite)
+        if interruptible:
+            _published.append(self.final)
         return self.final
 
     def discard(self) -> None:
@@ -112,25 +101,23 @@ def _link(tmp: Path, final: Path, overwrite: bool) -> None:
     try:
         os.link(tmp, final)  # fails if the name exists, even when another process made it a moment ago
     except FileExistsError:
-        raise NameTaken(final) from None
+        raise NameTaken(display(final)) from None
     except OSError:
         if final.exists():  # a file system without hard links: the check is as late as it can be
-            raise NameTaken(final) from None
+            raise NameTaken(display(final)) from None
         os.replace(tmp, final)
 
 
 _umask_lock = threading.Lock()
-_umask_value: int | None = None
 
 
 def _umask() -> int:
-    """The process's umask, read once (reading it means setting it, so never while another thread might)."""
-    global _umask_value
+    """The process's umask now. Reading it means setting it: for that instant a file another thread creates
+    gets the stricter 0o077, never a looser mode."""
     with _umask_lock:
-        if _umask_value is None:
-            _umask_value = os.umask(0o077)
-            os.umask(_umask_value)
-        return _umask_value
+        value = os.umask(0o077)
+        os.umask(value)
+        return value
 
 
 _published: list[Path] = []

@@ -1,22 +1,23 @@
 """Stopping a run: Ctrl-C, SIGTERM and SIGHUP stop it cleanly, however often they come.
 
-The first signal sets the stop flag (after which nothing more is published: unseen.publish) and raises
-KeyboardInterrupt in the main thread, which ends the run and removes what was not finished. Later signals
-only set the flag again: a second Ctrl-C, or `timeout`'s second signal, must not abort the process from inside
-a native library (which once left a core dump holding the originals) or skip the clean-up. While the main
-thread publishes a file, the interruption waits (`deferred`), so that what the run says it wrote is exact.
+A signal only sets the stop flag; the run looks at it where stopping is safe (between files, between a
+video's frames, between a photo's stages) and ends there with errors.Interrupted, and nothing is published
+once it is set (unseen.publish). No exception is ever raised from inside a native library's call (FFmpeg's
+I/O callbacks run Python's signal handlers): that once crashed the process, and an abort inside ONNX
+Runtime left a core dump holding the originals. A second signal changes nothing.
 """
 
 from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
+
+from unseen.errors import Interrupted
 
 SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 _flag = threading.Event()
-_state = {"depth": 0, "pending": False, "raised": False}  # touched by the main thread only
 
 
 def requested() -> bool:
@@ -28,37 +29,19 @@ def request() -> None:
     _flag.set()
 
 
+def check() -> None:
+    """Raise Interrupted if the run is stopped: called where stopping leaves nothing half done."""
+    if _flag.is_set():
+        raise Interrupted("interrupted before it was written")
+
+
 def reset() -> None:
     """A new run in this process (the Python API, the tests): nothing is stopped."""
     _flag.clear()
-    _state.update(depth=0, pending=False, raised=False)
-
-
-@contextmanager
-def deferred() -> Iterator[None]:
-    """In the main thread, a signal inside this block is acted on when it ends, not in the middle of it."""
-    main = threading.current_thread() is threading.main_thread()
-    if main:
-        _state["depth"] += 1
-    try:
-        yield
-    finally:
-        if main:
-            _state["depth"] -= 1
-            if _state["depth"] == 0 and _state["pending"]:
-                _state["pending"] = False
-                raise KeyboardInterrupt
 
 
 def _handle(_signum: int, _frame: object) -> None:
     request()
-    if _state["raised"]:
-        return  # already stopping: a second signal changes nothing
-    _state["raised"] = True
-    if _state["depth"]:
-        _state["pending"] = True  # raised when the publishing block ends
-        return
-    raise KeyboardInterrupt
 
 
 def ignore() -> None:

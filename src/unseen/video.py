@@ -12,7 +12,6 @@ import math
 import queue
 import sys
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,35 +20,34 @@ from typing import TYPE_CHECKING
 import av
 import numpy as np
 
-from unseen import publish
+from unseen import formats, stop
 from unseen.detectors.centerface import MODEL_NAME, CenterFace
 from unseen.detectors.orient import PROBE_LONG_SIDE, PROBE_MODEL, Orientation, Probe, also_turned
+from unseen.errors import NameTaken, reason
 from unseen.faces import Detector, Faces
-from unseen.media.video import (
+from unseen.media.colour import Colours, colours, paint_yuv420, working_pixels
+from unseen.media.videofile import (
     CODECS,
-    Colours,
-    Decoded,
+    Demuxed,
     VideoReader,
-    VideoReadError,
     VideoWriteError,
     VideoWriter,
-    colours,
     display_matrix,
     is_animated_gif,
     output_plan,
-    paint_yuv420,
     rotation,
     upright_rgb,
-    working_pixels,
 )
+from unseen.names import display
 from unseen.obscure import head_boxes, obscure
-from unseen.paths import VIDEO_SUFFIXES, Job, display
-from unseen.pipeline import Options
+from unseen.paths import Job
+from unseen.photo import Options
 from unseen.report import FileReport
+from unseen.runner import Checked, Done, Record, checker, run_file
 from unseen.track import Tracker, TrackerSettings
-from unseen.verify.check import Verifier
+from unseen.verify.photo_check import Verifier
 from unseen.verify.residual import residual_detector
-from unseen.verify.video import Regions, VideoVerification, check_video
+from unseen.verify.video_check import Regions, check_video
 
 if TYPE_CHECKING:
     from tqdm import tqdm
@@ -92,7 +90,10 @@ class VideoOptions:
 def is_video(path: Path) -> bool:
     """Whether a file goes through the video path: a video suffix, or a GIF with more than one frame."""
     suffix = path.suffix.lower()
-    return suffix in VIDEO_SUFFIXES or (suffix == ".gif" and is_animated_gif(path))
+    container = formats.video_for_suffix(suffix)
+    if container is None:
+        return False
+    return not container.animated_only or is_animated_gif(path)
 
 
 def video_detector(threshold: float | None = None) -> Detector:
@@ -132,10 +133,6 @@ class _Item:
     start: tuple[Colours, list[int] | None] | None = None  # the first frame's colours and display matrix
 
 
-class _Failed(Exception):
-    """This video cannot be done; the message says why in one line."""
-
-
 _END = object()
 # What the writer calls on the finished temporary file, with the regions obscured in each frame.
 _Check = Callable[[Path, Regions], None]
@@ -153,57 +150,32 @@ def process_video(
     With `options.verify`, the written file is decoded and checked before it is published under its final
     name (with `verifier`'s detector, when given, reused across files).
     """
-    started = time.perf_counter()
     video = video or VideoOptions()
-    report = FileReport(input=display(job.source), output=None, status="failed")
-    if job.problem is not None:
-        report.status, report.reason = ("skipped" if job.skipped else "failed"), job.problem
-        return report
-    checked: list[VideoVerification] = []
-    try:
-        target, size, tracks = _run(job, detector, options, video, _checker(options, video, verifier, checked))
-    except publish.NameTaken as taken:
-        report.reason = f"{display(taken.path)} exists (use --overwrite to replace it)"
-    except (_Failed, VideoReadError, VideoWriteError, publish.Interrupted) as failure:
-        report.reason = str(failure)
-    except OSError as error:
-        report.reason = f"cannot write {display(job.target)}: {error.strerror or _first_line(error)}"
-    except Exception as error:  # a bug must cost this one file, never the batch or a half-written output
-        report.reason = f"unexpected error ({type(error).__name__}: {_first_line(error)}); please report it"
-    else:
-        report.status, report.output = "done", display(target)
-        report.width, report.height = size
-        report.faces = tracks
-    if checked:
-        _record(report, checked[0])
-    report.seconds = round(time.perf_counter() - started, 3)
-    return report
+
+    def work(record: Record) -> Done:
+        check = _checker(options, video, verifier, record)
+        target, (width, height), tracks = _run(job, detector, options, video, check)
+        return Done(target, width, height, tracks)
+
+    return run_file(job, work)
 
 
-def _checker(
-    options: Options, video: VideoOptions, verifier: Verifier | None, checked: list[VideoVerification]
-) -> _Check | None:
+def _checker(options: Options, video: VideoOptions, verifier: Verifier | None, record: Record) -> _Check | None:
     """The residual check on the finished temporary file (None with --no-verify); under --strict it refuses
-    an output with a residual. What it found goes to `checked`, so that a refused file's report has it too."""
+    an output with a residual."""
     if not options.verify:
         return None
     detector = verifier.detector if verifier is not None else residual_detector()
 
     def check(written: Path, regions: Regions) -> None:
-        with _bar(video, len(regions), "checking") as bar:
-            found = check_video(written, regions, detector, options.grow, bar.update)
-        checked.append(found)
-        if options.strict and not found.clean:
-            raise _Failed(f"{found.problem()}; output not written (--strict)")
+        def run(path: Path) -> Checked:
+            with _bar(video, len(regions), "checking") as bar:
+                found = check_video(path, regions, detector, options.grow, bar.update)
+            return Checked(found.to_list(), None, None if found.clean else found.problem())
+
+        checker(run, options.strict, record)(written)
 
     return check
-
-
-def _record(report: FileReport, found: VideoVerification) -> None:
-    report.verified = True
-    report.residuals = found.to_list()
-    if report.reason is None and not found.clean:
-        report.reason = found.problem()  # a done file's reason says why the check flagged it
 
 
 def _bar(video: VideoOptions, total: int | None, what: str) -> tqdm:
@@ -216,12 +188,12 @@ def _bar(video: VideoOptions, total: int | None, what: str) -> tqdm:
 
 def _run(
     job: Job, detector: Detector, options: Options, video: VideoOptions, check: _Check | None
-) -> tuple[object, tuple[int, int], list[dict[str, object]]]:
+) -> tuple[Path, tuple[int, int], list[dict[str, object]]]:
     # The planned name may carry a photo format's suffix (a GIF is planned as PNG): a video keeps its own.
     planned = job.target.with_suffix(job.source.suffix)
     target, muxer, codec = output_plan(planned, job.source.suffix, video.codec)
     if target.exists() and not options.overwrite:
-        raise _Failed(f"{display(target)} exists (use --overwrite to replace it)")
+        raise NameTaken(display(target))
     reader = VideoReader(job.source, video.audio, options.max_pixels)
     try:
         writer = VideoWriter(target, muxer, codec, video.crf, options.overwrite)
@@ -266,6 +238,7 @@ class _Pipeline:
                     thread.join()
         if self.errors:
             raise self.errors[0]
+        stop.check()  # stopped while waiting on the other stages: what was written is not the whole video
         return tracker
 
     def _guard(self, work: Callable, *args: object) -> None:
@@ -278,7 +251,7 @@ class _Pipeline:
             self.stop.set()
 
     def _put(self, where: queue.Queue, item: object) -> None:
-        while not self.stop.is_set():
+        while not self.stop.is_set() and not stop.requested():
             try:
                 where.put(item, timeout=_POLL)
                 return
@@ -291,7 +264,7 @@ class _Pipeline:
             try:
                 return where.get(timeout=_POLL)
             except queue.Empty:
-                if self.stop.is_set():
+                if self.stop.is_set() or stop.requested():
                     raise _Stopped from None
 
     # --- the three stages ---------------------------------------------------------------------------------
@@ -305,7 +278,7 @@ class _Pipeline:
             self._put(self.decoded, item)
         self._put(self.decoded, _END)
 
-    def _prepare(self, decoded: Decoded, last_pts: int | None, step: int) -> _Item:
+    def _prepare(self, decoded: Demuxed, last_pts: int | None, step: int) -> _Item:
         frame = decoded.frame
         if frame is None:
             return _Item(decoded.index, None, audio=decoded.audio)
@@ -325,6 +298,7 @@ class _Pipeline:
         try:
             while (item := self._get(self.decoded)) is not _END:
                 assert isinstance(item, _Item)
+                stop.check()  # Ctrl-C: between two frames, where stopping leaves nothing half done
                 if item.pixels is None:  # the audio after the last frame: it goes out last
                     held[-1] = item
                     continue
@@ -360,7 +334,7 @@ class _Pipeline:
             try:
                 self._write_one(item, faces)
             except av.FFmpegError as error:
-                raise VideoWriteError(f"encoding failed at frame {item.index + 1}: {_first_line(error)}") from None
+                raise VideoWriteError(f"encoding failed at frame {item.index + 1}: {reason(error)}") from None
             if item.pixels is not None:
                 progress(1)
 
@@ -396,13 +370,6 @@ class _Stopped(Exception):
 
 def _painter(faces: Faces, options: Options) -> Callable[[np.ndarray], np.ndarray]:
     return lambda rgb: obscure(rgb, faces, options.method, options.strength, options.grow)
-
-
-def _first_line(error: BaseException) -> str:
-    if isinstance(error, OSError) and error.strerror:
-        return error.strerror  # "No space left on device", not "[Errno 28] ... '/path'"
-    lines = str(error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__
 
 
 def _size(pixels: np.ndarray, fmt: str) -> tuple[int, int]:

@@ -68,7 +68,7 @@ def _new_session(name: str) -> ort.InferenceSession:
     return ort.InferenceSession(str(model_path(name)), options, providers=providers)
 
 
-def _decode(heatmap: np.ndarray, size: np.ndarray, offset: np.ndarray, threshold: float) -> Faces:
+def _faces_from_maps(heatmap: np.ndarray, size: np.ndarray, offset: np.ndarray, threshold: float) -> Faces:
     """Boxes from the model's heatmap, log-size and centre-offset maps, in input pixels."""
     rows, cols = np.nonzero(heatmap[0, 0] > threshold)
     scores = heatmap[0, 0, rows, cols]
@@ -113,7 +113,7 @@ class CenterFace:
     def _run(self, blob_image: np.ndarray) -> Faces:
         blob = blob_image.transpose(2, 0, 1)[None].astype(np.float32)
         heatmap, size, offset, _landmarks = _session(self.model).run(None, {"input.1": blob})
-        return _decode(heatmap, size, offset, self.threshold)
+        return _faces_from_maps(heatmap, size, offset, self.threshold)
 
     def _tiles(self, resized: np.ndarray) -> list[Faces]:
         in_h, in_w = resized.shape[:2]

@@ -10,7 +10,7 @@ from unseen.detectors.merge import nms
 from unseen.faces import Detector, Faces
 
 
-class Passes:
+class Merged:
     """Runs every detector on the image and merges what they found."""
 
     def __init__(self, detectors: Sequence[Detector], nms_iou: float = 0.3) -> None:

@@ -14,7 +14,7 @@ from enum import Enum
 from importlib import resources
 
 from unseen.detectors.centerface import INT8_MODEL_NAME, MODEL_NAME, CenterFace
-from unseen.detectors.compose import AtLeast, Flipped, Passes, Turned
+from unseen.detectors.compose import AtLeast, Flipped, Merged, Turned
 from unseen.detectors.fusion import Fused, Fusion
 from unseen.detectors.orient import PROBE_LONG_SIDE, PROBE_MODEL, SURE, TURNS, Probe, Upright
 from unseen.faces import Detector
@@ -129,7 +129,7 @@ def build_detector(quality: Quality = Quality.BALANCED, threshold: float | None 
     detector: Detector
     if threshold is not None:
         passes = [p.detector(threshold) for p in preset.passes]
-        detector = passes[0] if len(passes) == 1 else Passes(passes)
+        detector = passes[0] if len(passes) == 1 else Merged(passes)
     else:
         detector = Fused([p.detector(FLOOR) for p in preset.passes], preset.fusion)
     return Upright(detector, Probe()) if preset.upright else detector

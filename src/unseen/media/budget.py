@@ -25,6 +25,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from unseen.errors import InputError
+
 # Under this many pixels (2048×2048) the bytes rule never refuses: such a photo costs a few seconds and little
 # beyond the fixed part of a run (photo_memory below: 2.1 GiB), whatever the file holds.
 FLOOR_PIXELS = 1 << 22
@@ -64,7 +66,7 @@ _PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # by colour type
 _WEBP_KINDS = {b"VP8 ": "lossy WebP", b"VP8L": "lossless WebP"}  # by first chunk ("VP8X": extended, either)
 
 
-class OverBudget(Exception):
+class OverBudget(InputError):
     """Decoding the file would cost more than it may; the message says why, in one line."""
 
 

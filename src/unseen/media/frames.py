@@ -8,15 +8,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageSequence
 
-from unseen import publish
-from unseen.media.image import (
-    READ_FORMATS,
-    Decoded,
-    ImageReadError,
-    encoder_options,
-    frame_pixels,
-    to_image,
-)
+from unseen import formats, publish
+from unseen.media.pixels import Decoded, ImageReadError, frame_pixels, to_image
 
 
 def read_frames(image: Image.Image, max_pixels: int) -> Decoded:
@@ -43,7 +36,7 @@ def read_frames(image: Image.Image, max_pixels: int) -> Decoded:
         durations.append(max(int(frame.info.get("duration") or 0), 0))
     return Decoded(
         pixels=frames[0],
-        format=READ_FORMATS[image.format or ""],
+        format=formats.photo(image.format or "").writes_as,
         gray=all(grays),
         frames=tuple(frames),
         durations=tuple(durations),
@@ -65,7 +58,7 @@ def write_frames(
     Only pixels, the frame durations and the loop count are passed to the encoder: no EXIF, XMP or ICC profile.
     """
     images = [to_image(pixels, fmt, decoded.gray) for pixels in frames]
-    options = encoder_options(fmt) | {"save_all": True, "append_images": images[1:]}
+    options = dict(formats.photo(fmt).encoder or {}) | {"save_all": True, "append_images": images[1:]}
     if fmt == "WEBP":
         durations = list(decoded.durations) or [0] * len(images)
         options |= {"duration": durations, "loop": decoded.loop, "lossless": False}

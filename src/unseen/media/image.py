@@ -2,31 +2,26 @@
 
 from __future__ import annotations
 
-import io
 import struct
 import threading
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
-from PIL import ExifTags, Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
-from unseen import publish
+from unseen import formats, publish
 from unseen.media import budget, quiet
+from unseen.media.frames import read_frames
+from unseen.media.pixels import Decoded, ImageReadError, frame_pixels, to_image
 
 # 750 MB decoded; one such photo's whole run peaks at about 7 GB (media/budget.py, photo_memory).
 DEFAULT_MAX_PIXELS = 250_000_000
-# Formats unseen reads, and what each is written as by default.
-READ_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WEBP", "TIFF": "TIFF", "BMP": "PNG", "GIF": "PNG"}
-WRITE_FORMATS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "TIFF": ".tif"}
-SEQUENCE_FORMATS = ("WEBP", "TIFF")  # read and written with all their frames (media/frames.py)
-# What Image.open may try: only these decoders ever see the bytes (MPO comes through the JPEG plugin).
-_OPENERS = [name for name in READ_FORMATS if name != "MPO"]
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif", ".mpo"}
-_SRGB = ImageCms.createProfile("sRGB")
+# What Image.open may try: only the registry's decoders ever see the bytes (MPO comes through the JPEG plugin).
+_OPENERS = [f.name for f in formats.PHOTOS if f.name != "MPO"]
 # What Pillow raises on a damaged file: those it documents, and those fuzzing found escaping its GIF and TIFF
 # frame parsers (IndexError, TypeError, struct.error) when a frame header is cut or garbled.
 _DAMAGED = (
@@ -40,30 +35,6 @@ _DAMAGED = (
     TypeError,
     struct.error,
 )
-
-
-class ImageReadError(Exception):
-    """The file is not a supported image that can be read safely; the message says why, in one line."""
-
-
-@dataclass(frozen=True)
-class Decoded:
-    """Pixels as shown (orientation applied, sRGB): H×W×3 RGB or H×W×4 RGBA, uint8.
-
-    An animated WebP or a multi-page TIFF also has every frame in `frames` (`pixels` is the first).
-    """
-
-    pixels: np.ndarray
-    format: str  # the format it should be written in by default
-    gray: bool  # whether to write it back as grayscale
-    frames: tuple[np.ndarray, ...] = ()  # every frame, when there are several; else empty
-    durations: tuple[int, ...] = ()  # each frame's duration in milliseconds (animated WebP)
-    loop: int = 0  # how many times an animation plays (0: forever)
-    animated: bool = False  # the frames are one scene in time (an animation), not unrelated pages
-
-    @property
-    def has_alpha(self) -> bool:
-        return self.pixels.shape[2] == 4
 
 
 def read_image(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
@@ -124,23 +95,21 @@ def _pixel_limit(max_pixels: int) -> Iterator[None]:
 
 
 def _decode(image: Image.Image, max_pixels: int, path: Path) -> Decoded:
-    if image.format not in READ_FORMATS:
+    if image.format not in _OPENERS and image.format != "MPO":
         raise ImageReadError(f"{image.format} images are not supported")
     width, height = image.size
     if width * height > max_pixels:
         raise ImageReadError(f"image is {width}×{height}, over the {_pixel_count(max_pixels)} limit (--max-pixels)")
     # MPO holds a depth map or preview after the main picture: those frames are never read or written.
     if getattr(image, "n_frames", 1) > 1 and image.format != "MPO":
-        if image.format not in SEQUENCE_FORMATS:
+        if not formats.photo(image.format).frames:
             raise ImageReadError("animated or multi-page images are not supported yet")
-        from unseen.media.frames import read_frames  # it builds on this module
-
         return read_frames(image, max_pixels)
     if image.format in ("JPEG", "MPO"):
         _check_jpeg_data(path)
     image.load()
     pixels, gray = frame_pixels(image)
-    return Decoded(pixels=pixels, format=READ_FORMATS[image.format], gray=gray)
+    return Decoded(pixels=pixels, format=formats.photo(image.format).writes_as, gray=gray)
 
 
 def _check_jpeg_data(path: Path) -> None:
@@ -191,61 +160,6 @@ def _jpeg_frame_type(data: bytes) -> int | None:
     return None
 
 
-def frame_pixels(image: Image.Image) -> tuple[np.ndarray, bool]:
-    """One loaded frame as shown (orientation applied, sRGB) RGB or RGBA uint8, and whether it is grayscale."""
-    # exif_transpose copies a picture it does not turn: a 250-megapixel photo's 1 GB is not copied for nothing.
-    turned = image.getexif().get(ExifTags.Base.Orientation, 1) != 1
-    shown = (ImageOps.exif_transpose(image) or image) if turned else image
-    gray = shown.mode in ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
-    return _to_rgb_array(_to_srgb(shown)), gray
-
-
-def _to_srgb(image: Image.Image) -> Image.Image:
-    """Colour-manage into sRGB so the ICC profile need not be kept; without one, pixels stay as they are."""
-    icc = image.info.get("icc_profile")
-    if not icc or image.mode not in ("RGB", "RGBA", "CMYK"):
-        return image
-    try:
-        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        mode = "RGBA" if image.mode == "RGBA" else "RGB"
-        return ImageCms.profileToProfile(image, source, _SRGB, outputMode=mode) or image
-    except (ImageCms.PyCMSError, OSError, ValueError):
-        return image  # a broken profile: the plain conversion below is the best that is left
-
-
-def _to_rgb_array(image: Image.Image) -> np.ndarray:
-    if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
-        # Pillow's own conversion clips 16-bit values to 255; scale them instead.
-        wide = np.asarray(image, dtype=np.float64)
-        gray8 = np.clip(np.rint(wide / 257.0), 0, 255).astype(np.uint8)
-        return np.repeat(gray8[..., None], 3, axis=2)
-    # "transparency" is a palette's tRNS, or the one colour a gray or RGB PNG marks as transparent.
-    has_alpha = image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info
-    mode = "RGBA" if has_alpha else "RGB"
-    # convert() copies an image already in the mode: read as it is, the peak is the picture and its array once.
-    return _array(image if image.mode == mode else image.convert(mode))
-
-
-_BAND_PIXELS = 1 << 22  # 4 megapixels: 12 to 16 MB a band
-
-
-def _array(image: Image.Image) -> np.ndarray:
-    """np.asarray(image) of an RGB or RGBA image, read-only as that is, band by band into one array.
-
-    np.asarray goes through Pillow's tobytes, which holds the picture's bytes twice (its chunks, then their
-    join): 1.5 GB for a moment on a 250-megapixel photo, beside the 1 GB picture.
-    """
-    width, height = image.size
-    if width * height <= _BAND_PIXELS:
-        return np.asarray(image)
-    pixels = np.empty((height, width, len(image.getbands())), np.uint8)
-    rows = max(1, _BAND_PIXELS // width)
-    for top in range(0, height, rows):
-        pixels[top : top + rows] = np.asarray(image.crop((0, top, width, min(height, top + rows))))
-    pixels.flags.writeable = False
-    return pixels
-
-
 def write_image(
     decoded: Decoded,
     pixels: np.ndarray,
@@ -260,46 +174,13 @@ def write_image(
     given, is called with the complete temporary file before it is published: if it raises, nothing is
     published and the temporary file is removed.
     """
-    image = to_image(pixels, fmt, decoded.gray)
-    publish.save(path, overwrite, check, lambda stream: image.save(stream, format=fmt, **encoder_options(fmt)))
 
+    # The encoder's copy of the picture is made inside the write, so that it is freed before the check reads the
+    # output back: 4 bytes a pixel less at the peak.
+    def write(stream: BinaryIO) -> None:
+        to_image(pixels, fmt, decoded.gray).save(stream, format=fmt, **(formats.photo(fmt).encoder or {}))
 
-def to_image(pixels: np.ndarray, fmt: str, gray: bool) -> Image.Image:
-    """The Pillow image the encoder of `fmt` is given: pixels only, nothing under full transparency."""
-    return _for_format(Image.fromarray(_clear_transparent(pixels, fmt)), fmt, gray)
-
-
-def encoder_options(fmt: str) -> dict[str, object]:
-    return dict(_ENCODER_OPTIONS[fmt])
-
-
-def _clear_transparent(pixels: np.ndarray, fmt: str) -> np.ndarray:
-    """What hides under full transparency (an erased person, say) must not travel with the file.
-
-    With alpha kept, fully transparent pixels are made black; for JPEG, which has no alpha, the image is
-    laid on white, as a viewer shows it, rather than revealing the colours under the transparent parts.
-    """
-    if pixels.shape[2] != 4:
-        return pixels
-    alpha = pixels[..., 3:].astype(np.float32) / 255.0
-    if fmt == "JPEG":
-        return np.rint(pixels[..., :3] * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
-    return np.where(pixels[..., 3:] == 0, 0, pixels).astype(np.uint8)
-
-
-def _for_format(image: Image.Image, fmt: str, gray: bool) -> Image.Image:
-    alpha = image.mode == "RGBA"
-    if gray and fmt != "WEBP":  # WebP has no grayscale
-        return image.convert("LA" if alpha else "L")
-    return image.convert("RGBA" if alpha else "RGB")
-
-
-_ENCODER_OPTIONS: dict[str, dict[str, object]] = {
-    "JPEG": {"quality": 95, "subsampling": "4:2:0"},
-    "PNG": {"compress_level": 6},
-    "WEBP": {"quality": 92, "method": 4},
-    "TIFF": {"compression": "tiff_lzw"},
-}
+    publish.save(path, overwrite, check, write)
 
 
 def _pixel_count(pixels: int) -> str:

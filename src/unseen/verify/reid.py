@@ -26,8 +26,9 @@ from typing import Any
 
 import numpy as np
 
+from unseen.errors import UsageError
 from unseen.faces import Faces
-from unseen.verify.models import EMBEDDING_MODEL, SHAPE_MODEL, unpacked
+from unseen.verify.reid_models import EMBEDDING_MODEL, SHAPE_MODEL, unpacked
 
 MIN_HEIGHT = 48  # dlib's embedding needs this much face; below it, distances say little
 SAME_PERSON = 0.6  # dlib's threshold: closer embeddings are taken for the same person
@@ -38,7 +39,7 @@ _DLIB_LOCK = threading.Lock()
 MISSING_EXTRA = "the re-identification check needs the verify extra: pip install 'unseen[verify]'"
 
 
-class ReidUnavailable(Exception):
+class ReidUnavailable(UsageError):
     """dlib is not installed; the message says how to get it, in one line."""
 
 

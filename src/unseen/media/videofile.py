@@ -23,27 +23,13 @@ import numpy as np
 from av.sidedata.sidedata import Type as SideDataType
 from PIL import Image
 
-from unseen import publish
+from unseen import formats, publish
+from unseen.errors import InputError, OutputError
 from unseen.media import budget
+from unseen.media.colour import Colours
 
 # --codec names and the encoder behind each.
 CODECS = {"h264": "libx264", "hevc": "libx265", "vp9": "libvpx-vp9", "av1": "libsvtav1", "gif": "gif"}
-# The muxer for each input suffix; an input whose container cannot hold the chosen codec is written as MP4.
-MUXERS = {
-    ".mp4": "mp4",
-    ".m4v": "mp4",
-    ".mov": "mov",
-    ".3gp": "3gp",
-    ".mkv": "matroska",
-    ".webm": "webm",
-    ".avi": "avi",
-    ".mts": "mpegts",
-    ".m2ts": "mpegts",
-    ".ts": "mpegts",
-    ".264": "h264",
-    ".h264": "h264",
-    ".gif": "gif",
-}
 KEPT_AUDIO_TAGS = ("language",)  # says nothing about who filmed, and players need it to pick a track
 ALLOWLIST = {
     "video stream": "encoded afresh from the obscured pixels; no side data from the input frames",
@@ -58,47 +44,27 @@ _MP4_FAMILY = {"mp4", "mov", "3gp"}
 # taken for a URL. Every path reaches it as a "file:" URL of the absolute path, and only the file protocol may
 # be used, also by a demuxer that opens further files.
 LOCAL_ONLY = {"protocol_whitelist": "file"}
-# The demuxers that may read an input (FFmpeg checks the probed format against this before reading its
-# header): the containers of MUXERS. Never a playlist or concat list (hls, concat, dash), which would open other
-# files, nor an image sequence.
-DEMUXERS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpegts,h264,hevc,gif"
+# The demuxers that may read an input are the registry's (formats.DEMUXERS): FFmpeg checks the probed format
+# against them before reading its header. Never a playlist or concat list (hls, concat, dash), which would
+# open other files, nor an image sequence.
 _PRESETS = {"libx264": "veryfast", "libx265": "veryfast", "libsvtav1": "10"}
 
 
-class VideoReadError(Exception):
+class VideoReadError(InputError):
     """The video cannot be read to its end; the message says where and why, in one line."""
 
 
-class VideoWriteError(Exception):
+class VideoWriteError(OutputError):
     """The output cannot be written; the message says why, in one line."""
 
 
 @dataclass(frozen=True)
-class Decoded:
+class Demuxed:
     """One decoded frame (None after the last one) and the audio packets demuxed since the previous frame."""
 
     index: int
     frame: av.VideoFrame | None
     audio: list[av.Packet]
-
-
-@dataclass(frozen=True)
-class Colours:
-    """The colour tags of the video, kept on the output and used to convert face regions to RGB and back."""
-
-    space: int
-    range: int
-    primaries: int
-    trc: int
-
-    @property
-    def full_range(self) -> bool:
-        return self.range == 2  # AVCOL_RANGE_JPEG
-
-    def coefficients(self, height: int) -> tuple[float, float]:
-        """(Kr, Kb) of the YCbCr matrix; untagged HD video is BT.709, as players assume."""
-        table = {1: (0.2126, 0.0722), 5: (0.299, 0.114), 6: (0.299, 0.114), 7: (0.212, 0.087), 9: (0.2627, 0.0593)}
-        return table.get(self.space, table[1] if height >= 720 else table[5])
 
 
 class VideoReader:
@@ -115,7 +81,7 @@ class VideoReader:
         try:
             # Tags that are not UTF-8 (old cameras write Latin-1) must not stop the video: none is copied anyway.
             self.container = av.open(
-                local_url(path), metadata_errors="replace", options=dict(LOCAL_ONLY, format_whitelist=DEMUXERS)
+                local_url(path), metadata_errors="replace", options=dict(LOCAL_ONLY, format_whitelist=formats.DEMUXERS)
             )
         except av.FFmpegError as error:
             raise VideoReadError(_unreadable(path, error)) from None
@@ -155,7 +121,7 @@ class VideoReader:
     def time_base(self) -> Fraction:
         return self.stream.time_base or 1 / self.rate
 
-    def __iter__(self) -> Iterator[Decoded]:
+    def __iter__(self) -> Iterator[Demuxed]:
         index = packets = 0
         audio: list[av.Packet] = []
         cut = False  # whether the last packet read ran past the end of the file
@@ -169,7 +135,7 @@ class VideoReader:
                     continue
                 packets += packet.size > 0
                 for frame in packet.decode():
-                    yield Decoded(index, frame, audio)
+                    yield Demuxed(index, frame, audio)
                     index, audio = index + 1, []
         except av.FFmpegError as error:
             raise VideoReadError(f"decoding failed at frame {index + 1}: {_reason(error)}") from None
@@ -185,7 +151,7 @@ class VideoReader:
             raise VideoReadError(f"truncated: the file lists {self.frame_count} frames but ends after {packets}")
         if index == 0:
             raise VideoReadError("no frame could be decoded")
-        yield Decoded(index, None, audio)
+        yield Demuxed(index, None, audio)
 
     def close(self) -> None:
         self.container.close()
@@ -224,10 +190,6 @@ def display_matrix(frame: av.VideoFrame) -> list[int] | None:
     return None
 
 
-def colours(frame: av.VideoFrame) -> Colours:
-    return Colours(frame.colorspace, frame.color_range, frame.color_primaries, frame.color_trc)
-
-
 def upright_rgb(frame: av.VideoFrame, scale: float, align: int = 32) -> np.ndarray:
     """The frame as shown (rotation applied), in RGB, resized by about `scale` to sides that are multiples of
     `align` (what CenterFace takes, so that it need not resize again), for the detector."""
@@ -245,85 +207,14 @@ def upright_rgb(frame: av.VideoFrame, scale: float, align: int = 32) -> np.ndarr
     return np.ascontiguousarray(np.rot90(rgb, k))
 
 
-# --- working pixels ---------------------------------------------------------------------------------------
-
-
-def working_pixels(frame: av.VideoFrame, fmt: str) -> np.ndarray:
-    """A private copy of the frame's pixels in the format the writer encodes from (never the decoder's buffer,
-    and without the frame's side data)."""
-    if fmt == "rgb24":
-        return frame.to_ndarray(format="rgb24")
-    if frame.width % 2 or frame.height % 2:
-        # 4:2:0 needs even sides: repeat the last column or row rather than cut any of the picture.
-        rgb = frame.to_ndarray(format="rgb24")
-        rgb = np.pad(rgb, ((0, frame.height % 2), (0, frame.width % 2), (0, 0)), mode="edge")
-        return av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p").to_ndarray()
-    if frame.format.name != "yuv420p":
-        frame = frame.reformat(format="yuv420p")
-    return frame.to_ndarray()
-
-
-def paint_yuv420(pixels: np.ndarray, box: tuple[int, int, int, int], paint: object, colours: Colours) -> None:
-    """Run `paint` (RGB crop → changed RGB crop) on one even-aligned box of an I420 frame, in place.
-
-    Only the pixels `paint` changed are written back, so the rest of the frame stays bit-exact.
-    """
-    height, width = pixels.shape[0] * 2 // 3, pixels.shape[1]
-    x1, y1, x2, y2 = box
-    luma = pixels[:height]
-    u = pixels[height : height + height // 4].reshape(height // 2, width // 2)
-    v = pixels[height + height // 4 :].reshape(height // 2, width // 2)
-    cy, cu, cv = luma[y1:y2, x1:x2], u[y1 // 2 : y2 // 2, x1 // 2 : x2 // 2], v[y1 // 2 : y2 // 2, x1 // 2 : x2 // 2]
-    kr, kb = colours.coefficients(height)
-    rgb = _yuv_to_rgb(cy, _up(cu), _up(cv), kr, kb, colours.full_range)
-    painted = paint(rgb)  # type: ignore[operator]
-    changed = (painted != rgb).any(axis=2)
-    if not changed.any():
-        return
-    ny, nu, nv = _rgb_to_yuv(painted, kr, kb, colours.full_range)
-    cy[changed] = ny[changed]
-    block = changed.reshape(changed.shape[0] // 2, 2, changed.shape[1] // 2, 2).any(axis=(1, 3))
-    cu[block] = _down(nu)[block]
-    cv[block] = _down(nv)[block]
-
-
-def _up(plane: np.ndarray) -> np.ndarray:
-    return plane.repeat(2, axis=0).repeat(2, axis=1)
-
-
-def _down(plane: np.ndarray) -> np.ndarray:
-    h, w = plane.shape
-    return np.round(plane.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))).clip(0, 255).astype(np.uint8)
-
-
-def _yuv_to_rgb(y: np.ndarray, u: np.ndarray, v: np.ndarray, kr: float, kb: float, full: bool) -> np.ndarray:
-    yf = y.astype(np.float32)
-    luma = yf / 255 if full else (yf - 16) / 219
-    scale = 255 if full else 224
-    cb, cr = (u.astype(np.float32) - 128) / scale, (v.astype(np.float32) - 128) / scale
-    r = luma + 2 * (1 - kr) * cr
-    b = luma + 2 * (1 - kb) * cb
-    g = (luma - kr * r - kb * b) / (1 - kr - kb)
-    return np.round(np.stack([r, g, b], axis=2) * 255).clip(0, 255).astype(np.uint8)
-
-
-def _rgb_to_yuv(rgb: np.ndarray, kr: float, kb: float, full: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    r, g, b = (rgb[..., i].astype(np.float32) / 255 for i in range(3))
-    luma = kr * r + (1 - kr - kb) * g + kb * b
-    cb, cr = (b - luma) / (2 * (1 - kb)), (r - luma) / (2 * (1 - kr))
-    scale = 255 if full else 224
-    y = luma * 255 if full else 16 + luma * 219
-    as_u8 = lambda a: np.round(a).clip(0, 255).astype(np.uint8)  # noqa: E731
-    return as_u8(y), cb * scale + 128, cr * scale + 128
-
-
 # --- writing ----------------------------------------------------------------------------------------------
 
 
 def output_plan(target: Path, source_suffix: str, codec: str | None) -> tuple[Path, str, str]:
     """The output path, muxer and --codec name: the input's container where it can hold the codec, else MP4."""
     suffix = source_suffix.lower()
-    muxer = MUXERS.get(suffix, "mp4")
+    container = formats.video_for_suffix(suffix)
+    muxer = container.muxer if container is not None else "mp4"
     name = codec or ("gif" if muxer == "gif" else "h264")
     if CODECS[name] not in av.codecs_available:
         raise VideoWriteError(f"this build of PyAV has no {CODECS[name]} encoder for --codec {name}")

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from unseen.faces import Detector, Faces
-from unseen.media.image import DEFAULT_MAX_PIXELS, Decoded, read_image
+from unseen.media.image import DEFAULT_MAX_PIXELS, read_image
+from unseen.media.pixels import Decoded
 from unseen.obscure import DEFAULT_GROW
 from unseen.verify.reid import ReidResult, reidentify
 from unseen.verify.residual import residual_detector, residuals

@@ -17,8 +17,9 @@ from pathlib import Path
 import av
 import numpy as np
 
+from unseen import stop
 from unseen.faces import Detector, Faces
-from unseen.media.video import VideoReader, VideoReadError, VideoWriteError, rotation, upright_rgb
+from unseen.media.videofile import VideoReader, VideoReadError, VideoWriteError, rotation, upright_rgb
 from unseen.obscure import DEFAULT_GROW, region_mask
 from unseen.verify.residual import uncovered
 
@@ -124,6 +125,7 @@ def check_video(
     checked = frames = 0
     try:
         for decoded in reader:
+            stop.check()  # Ctrl-C while checking: the output is not published
             if decoded.frame is None:
                 break
             frames = decoded.index + 1

@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 from unseen import publish
+from unseen.errors import UnseenError
 
 SHAPE_MODEL = "shape_predictor_5_face_landmarks.dat"
 EMBEDDING_MODEL = "dlib_face_recognition_resnet_model_v1.dat"
@@ -28,7 +29,7 @@ SHA256 = {
 }
 
 
-class ModelError(Exception):
+class ModelError(UnseenError):
     """A shipped model is missing or does not unpack to the expected file; the message says which."""
 
 
