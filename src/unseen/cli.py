@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import NoReturn
 
-from unseen import __version__, formats, privacy, publish, stop
+from unseen import __version__, decisions, formats, privacy, publish, regions, stop
 from unseen.batch import Batch
 from unseen.detectors.centerface import MODEL_NAME, model_sha256
 from unseen.detectors.presets import PRESETS, Quality, build_detector, describe, describe_orientation
@@ -106,6 +106,19 @@ def _parser() -> argparse.ArgumentParser:
         help=f"search every N-th frame at full resolution, the others reduced (default {DEFAULT_FULL_EVERY}; 1: all)",
     )
     p.add_argument("--report", type=Path, metavar="FILE.json", help="write a JSON report of what was done")
+    r = p.add_argument_group("regions file (decisions a person can check and correct)")
+    r.add_argument(
+        "--regions-out",
+        type=Path,
+        metavar="FILE.json",
+        help="detect only: write what would be obscured in each photo to FILE, and no output",
+    )
+    r.add_argument(
+        "--regions",
+        type=Path,
+        metavar="FILE.json",
+        help="write the outputs from FILE: each photo it lists gets exactly its regions obscured, without detection",
+    )
     p.add_argument(
         "--report-full-paths",
         action="store_true",
@@ -212,9 +225,12 @@ def _printable_stderr() -> None:
 def _run(args: argparse.Namespace) -> int:
     method = Method(args.method)
     fmt = FORMAT_NAMES[args.format] if args.format else None
-    jobs = plan(args.paths, args.output, fmt)
-    if args.report is not None:
-        _check_report(args.report, args.paths, jobs, args.overwrite)
+    _check_regions_args(args)
+    jobs = plan(args.paths, args.output, fmt, writing=args.regions_out is None)
+    for side, what in ((args.report, "report"), (args.regions_out, "regions file")):
+        if side is not None:
+            _check_report(side, args.paths, jobs, args.overwrite, what)
+    decided = regions.load(args.regions) if args.regions is not None else {}
     verifier = _verifier(args)
     if not method.destructive:
         print(WEAK_METHOD_WARNING.format(method=method.value), file=sys.stderr)
@@ -232,7 +248,11 @@ def _run(args: argparse.Namespace) -> int:
         crf=args.crf, codec=args.codec, audio=not args.no_audio, full_every=args.full_every, progress=not args.quiet
     )
     photos = build_detector(Quality(args.quality), args.threshold)
-    work = _worker(photos, options, verifier, video, args.threshold)
+    found: list[regions.Entry] = []
+    if args.regions_out is not None:
+        work = _detect_only(photos, options, args.paths, found)
+    else:
+        work = _decided_or(_worker(photos, options, verifier, video, args.threshold), decided, options, verifier, args)
     report = RunReport(
         unseen_version=__version__,
         model={"name": MODEL_NAME, "sha256": model_sha256()},
@@ -265,7 +285,61 @@ def _run(args: argparse.Namespace) -> int:
     report.seconds = round(time.perf_counter() - started, 3)
     if report.interrupted:
         return _interrupted(report, args, len(publish.published()) - published)
+    if args.regions_out is not None:
+        _write_regions(args, jobs, found)
     return _finish(report, args)
+
+
+def _check_regions_args(args: argparse.Namespace) -> None:
+    if args.regions_out is not None and args.regions is not None:
+        raise UsageError("--regions-out detects and --regions writes from decisions: give one of them")
+    if args.regions_out is not None and args.output is not None:
+        raise UsageError("--regions-out writes no output: leave out -o (then write with --regions FILE -o OUT)")
+
+
+def _detect_only(
+    detector: Detector, options: Options, inputs: list[Path], found: list[regions.Entry]
+) -> Callable[[Job], FileReport]:
+    """Each photo detected and recorded; videos are not in regions files yet and are skipped with a line."""
+
+    def work(job: Job) -> FileReport:
+        if _is_video(job):
+            return _skipped(job, "videos are not in regions files yet: run it without --regions-out")
+        return decisions.detect_only(job, detector, options, decisions.name_of(job.source, inputs), found)
+
+    return work
+
+
+def _skipped(job: Job, problem: str) -> FileReport:
+    return FileReport(input=display(job.source), output=None, status="skipped", reason=problem)
+
+
+def _decided_or(
+    work: Callable[[Job], FileReport],
+    decided: dict[str, regions.Entry],
+    options: Options,
+    verifier: Verifier | None,
+    args: argparse.Namespace,
+) -> Callable[[Job], FileReport]:
+    """A photo the regions file lists is written as decided; anything else as `work` does it."""
+
+    def either(job: Job) -> FileReport:
+        entry = decided.get(decisions.name_of(job.source, args.paths)) if job.problem is None else None
+        if entry is None or _is_video(job):
+            return work(job)
+        return decisions.apply(job, entry, options, verifier)
+
+    return either
+
+
+def _write_regions(args: argparse.Namespace, jobs: list[Job], found: list[regions.Entry]) -> None:
+    """The decisions in the jobs' order (photos finish in any order, two being searched at once)."""
+    order = {decisions.name_of(job.source, args.paths): index for index, job in enumerate(jobs)}
+    text = regions.dumps(sorted(found, key=lambda e: order.get(e.path, len(order))))
+    with publish.temporary(args.regions_out) as tmp:
+        with tmp.stream() as stream:
+            stream.write(text.encode("utf-8"))
+        tmp.publish(args.overwrite, interruptible=False)
 
 
 def _remove_leftovers(args: argparse.Namespace, jobs: list[Job]) -> None:
@@ -355,19 +429,20 @@ def _verify_settings(args: argparse.Namespace) -> dict[str, object]:
     return {"residuals": check, "reid": args.reid, "strict": args.strict, "videos": videos}
 
 
-def _check_report(path: Path, inputs: list[Path], jobs: list[Job], overwrite: bool) -> None:
-    """The report is written like an output: never over an input, into an input folder, or over a file unasked."""
+def _check_report(path: Path, inputs: list[Path], jobs: list[Job], overwrite: bool, what: str = "report") -> None:
+    """The report (or regions file) is written like an output: never over an input, into an input folder, or
+    over a file unasked."""
     if path.is_dir():
-        raise UsageError(f"report {display(path)} is a folder")
+        raise UsageError(f"{what} {display(path)} is a folder")
     resolved = path.resolve()
     if any(resolved.is_relative_to(given.resolve()) for given in inputs if given.is_dir()):
-        raise UsageError(f"report {display(path)} is inside an input folder")
+        raise UsageError(f"{what} {display(path)} is inside an input folder")
     if any(path.exists() and os.path.samefile(path, job.source) for job in jobs if job.source.exists()):
-        raise UsageError(f"report {display(path)} is an input")
+        raise UsageError(f"{what} {display(path)} is an input")
     if any(resolved in {t.resolve() for t in job.final_targets()} for job in jobs):
-        raise UsageError(f"report {display(path)} is also an output path")
+        raise UsageError(f"{what} {display(path)} is also an output path")
     if path.exists() and not overwrite:
-        raise UsageError(f"report {display(path)} exists (use --overwrite to replace it)")
+        raise UsageError(f"{what} {display(path)} exists (use --overwrite to replace it)")
 
 
 def _with_progress(results: Iterable[FileReport], total: int, quiet: bool) -> Iterator[FileReport]:
@@ -391,6 +466,15 @@ def _problem_line(result: FileReport) -> str:
     return printable(f"unseen: {warning}{result.input}: {reason}")
 
 
+def _detect_only_line(report: RunReport, args: argparse.Namespace) -> str:
+    s = report.summary()
+    faces = f"{s['faces']} face{'' if s['faces'] == 1 else 's'} found"
+    return (
+        f"unseen: {s['done']} photos searched, {s['failed']} failed, {s['skipped']} skipped, {faces}; "
+        f"decisions in {display(args.regions_out)}, nothing else written, {report.seconds:.1f} s"
+    )
+
+
 def _finish(report: RunReport, args: argparse.Namespace) -> int:
     code = EXIT_FAILED if report.count("failed") else EXIT_OK
     if args.strict and any(f.status == "failed" and f.flagged for f in report.files):
@@ -402,7 +486,9 @@ def _finish(report: RunReport, args: argparse.Namespace) -> int:
             print(f"unseen: cannot write report {display(args.report)}: {error.strerror or error}", file=sys.stderr)
             code = EXIT_FAILED
     if not args.quiet:
-        print(report.summary_line(), file=sys.stderr)
+        print(
+            _detect_only_line(report, args) if args.regions_out is not None else report.summary_line(), file=sys.stderr
+        )
     if not report.files:
         print("unseen: no files found in the given paths", file=sys.stderr)
         code = EXIT_FAILED

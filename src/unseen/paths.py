@@ -51,10 +51,12 @@ def default_output(given: Path) -> Path:
     return given.with_name(f"{given.stem}{DEFAULT_TAG}{given.suffix}")
 
 
-def plan(inputs: list[Path], out: Path | None, fmt: str | None) -> list[Job]:
-    """One job per file found, in a stable order, with its output path."""
+def plan(inputs: list[Path], out: Path | None, fmt: str | None, writing: bool = True) -> list[Job]:
+    """One job per file found, in a stable order, with its output path (`writing`: the outputs will be written,
+    so their folders must be writable; a detection-only run writes none)."""
     folders = _check_roots(inputs, out)
-    _check_writable(inputs, out)
+    if writing:
+        _check_writable(inputs, out)
     outputs = [root.resolve() for root in _output_roots(inputs, out)]
     jobs: list[Job] = []
     for given in inputs:

@@ -60,7 +60,8 @@ class RunReport:
         return sum(1 for f in self.files if f.status == status)
 
     def summary(self) -> dict[str, int]:
-        faces = sum(len(f.faces) for f in self.files if f.status == "done")
+        # A region a person removed (a regions file's decision) is in the record, not among the faces obscured.
+        faces = sum(1 for f in self.files if f.status == "done" for face in f.faces if not face.get("removed"))
         return {
             "done": self.count("done"),
             "failed": self.count("failed"),

@@ -23,7 +23,7 @@ from unseen.report import FileReport
 class Done:
     """What doing a file produced."""
 
-    output: Path
+    output: Path | None  # None: nothing was to be written (detection only)
     width: int
     height: int
     faces: list[dict[str, object]]
@@ -56,7 +56,8 @@ def run_file(job: Job, work: Work) -> FileReport:
     except Exception as error:  # a bug must cost this one file, never the batch or a half-written output
         report.reason = _reason(error, job)
     else:
-        report.status, report.output = "done", display(done.output)
+        report.status = "done"
+        report.output = None if done.output is None else display(done.output)
         report.width, report.height, report.faces = done.width, done.height, done.faces
     if checked:
         _record(report, checked[-1])
