@@ -2,14 +2,22 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+STAMP := $(VENV)/.installed-dev
+RUN_STAMP := $(VENV)/.installed-run
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test quick lint bench system-deps clean
 
-$(STAMP): pyproject.toml
+# What `unseen` needs to run, and no more (the demo); the tests add their tools and the --reid extra.
+$(RUN_STAMP): pyproject.toml
+	@echo "Creating $(VENV) and installing unseen into it (a minute or two, once)..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e .
+	touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP)
+	@echo "Installing the test tools (pytest, ruff, hypothesis) and the --reid extra (dlib) into $(VENV)..."
 	$(BIN)/python -m pip install -q -e '.[dev,verify]'
 	touch $(STAMP)
 
@@ -19,10 +27,12 @@ system-deps:
 	@{ command -v exiftool && command -v strace; } >/dev/null || { $(SUDO) apt-get update -q && \
 		$(SUDO) apt-get install -y -q --no-install-recommends libimage-exiftool-perl strace; }
 
-demo: $(STAMP)
+demo: $(RUN_STAMP)
+	@echo "Anonymizing the bundled sample (sample/astronaut.png, public domain)..."
 	$(BIN)/unseen sample/astronaut.png -o out/safe --overwrite --report out/report.json
 	@echo "The anonymized copy is out/safe/astronaut.png (report: out/report.json, kept out of the folder to share)."
 	@echo "Compare sample/astronaut.png with out/safe/astronaut.png."
+	@echo "To run unseen yourself: . $(VENV)/bin/activate, then: unseen --help"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench tools
@@ -38,7 +48,7 @@ quick: $(STAMP) system-deps
 	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not slow"
 
 # The benchmarks print figures beside deface measured in the same run (about 25 min on 2 cores); never in CI.
-bench: $(STAMP)
+bench: $(RUN_STAMP)
 	$(BIN)/python bench/protect.py
 	$(BIN)/python bench/video.py
 	$(BIN)/python bench/verify.py

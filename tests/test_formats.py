@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from pathlib import Path
 
 import av
@@ -24,7 +25,7 @@ from unseen.faces import Detector
 from unseen.media import metadata
 from unseen.paths import plan
 from unseen.photo import Options, process
-from unseen.video import is_video, process_video, video_detector
+from unseen.video import VIDEO_CODECS, VideoOptions, is_video, process_video, video_detector
 
 PHOTO_CASES = [(f, suffix) for f in formats.PHOTOS for suffix in f.suffixes]
 VIDEO_CASES = [(f, suffix) for f in formats.VIDEOS for suffix in f.suffixes]
@@ -125,3 +126,28 @@ def test_a_format_not_in_the_registry_is_refused_in_one_line(tmp_path: Path, pho
     (job,) = plan([source.parent], tmp_path / "out", None)
     report = process(job, photos, Options())
     assert report.status == "failed" and "not an image in a format unseen reads" in str(report.reason)
+
+
+# What an encoder or FFmpeg writes about itself: a version, its settings (thread count), the machine's CPU flags.
+# A bare "Lavf" (Matroska's muxing and writing application under +bitexact, as in any FFmpeg file) says nothing.
+FINGERPRINTS = re.compile(rb"x264|x265|Lavc\d|Lavf\d|threads=|cpuid|SVT-AV1|libvpx|core \d")
+
+
+@pytest.mark.parametrize("codec", [c for c in VIDEO_CODECS if c != "gif"])
+@pytest.mark.parametrize("suffix", [".mp4", ".mov", ".mkv"])
+def test_no_encoder_writes_its_name_or_settings_into_a_video(
+    tmp_path: Path, videos: Detector, codec: str, suffix: str
+) -> None:
+    """x264 puts its version and every setting into the stream, x265 its build and CPU flags: none may remain.
+    A codec the container cannot finish a file with (VP9 or AV1 in MOV) is written as MP4, never a failure."""
+    images, _ = scene(6)
+    source = tmp_path / "in" / f"clip{suffix}"
+    source.parent.mkdir()
+    write_clip(source, images, fmt={".mp4": "mp4", ".mov": "mov", ".mkv": "matroska"}[suffix])
+    (job,) = plan([source.parent], tmp_path / "out", None)
+    report = process_video(job, videos, Options(), VideoOptions(codec=codec))
+    assert report.status == "done", report.reason
+    data = Path(report.output or "").read_bytes()
+    assert FINGERPRINTS.findall(data) == []
+    with av.open(report.output or "") as container:
+        assert sum(1 for _ in container.decode(video=0)) == len(images)

@@ -36,6 +36,9 @@ class VideoFormat:
     muxer: str  # FFmpeg's muxer for an output in this container
     demuxers: tuple[str, ...]  # FFmpeg's demuxers that may read an input of it (nothing else is ever probed)
     animated_only: bool = False  # the suffix is a photo's too; only a file with several frames is a video
+    # --codec names FFmpeg lists for the muxer but cannot finish a file with ("vp09 only supported in MP4"):
+    # such an output is written as MP4, as one whose container cannot hold the codec at all.
+    refuses: frozenset[str] = frozenset()
 
 
 def _frozen(options: dict[str, object]) -> Mapping[str, object]:
@@ -77,8 +80,8 @@ PHOTOS: tuple[PhotoFormat, ...] = (
 _MP4 = ("mov", "mp4", "m4a", "3gp", "3g2", "mj2")  # FFmpeg's one demuxer for the MP4 family
 VIDEOS: tuple[VideoFormat, ...] = (
     VideoFormat("MP4", (".mp4", ".m4v"), "mp4", _MP4),
-    VideoFormat("MOV", (".mov",), "mov", _MP4),
-    VideoFormat("3GP", (".3gp",), "3gp", _MP4),
+    VideoFormat("MOV", (".mov",), "mov", _MP4, refuses=frozenset({"vp9", "av1"})),
+    VideoFormat("3GP", (".3gp",), "3gp", _MP4, refuses=frozenset({"vp9", "av1"})),
     VideoFormat("Matroska", (".mkv",), "matroska", ("matroska", "webm")),
     VideoFormat("WebM", (".webm",), "webm", ("matroska", "webm")),
     VideoFormat("AVI", (".avi",), "avi", ("avi",)),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -57,19 +57,26 @@ def _photo(job: Job, detector: Detector, options: Options, verifier: Verifier | 
     target = job.target if job.fmt else job.target.with_name(job.target.name + formats.write_suffix(fmt))
     stop.check()
     verify = verifier or Verifier(reid=options.reid)
+    height, width = decoded.pixels.shape[:2]
     if decoded.frames:
         found = _process_frames(decoded, target, fmt, detector, options, verify, record)
     else:
         pixels, faces = anonymize(decoded.pixels, detector, options)
         stop.check()
+        # Nothing keeps a full-size picture alive into the check that reads the output back (3 or 4 bytes a
+        # pixel each): the original only if the re-identification check compares with it, the obscured copy
+        # only until the encoder has it (write_image lets go of it; its size is all the encoder needs besides).
+        original = decoded.pixels if verify.reid else None
+        decoded = replace(decoded, pixels=pixels[:1, :1].copy())
+        obscured = [pixels]
+        del pixels
 
         def run(written: Path) -> Checked:
-            return _checked([verify(decoded.pixels, written, faces, options.grow, options.max_pixels)], False)
+            return _checked([verify(original, written, faces, options.grow, options.max_pixels)], False)
 
         check = checker(run, options.strict, record) if options.verify else None
-        _written(target, lambda: write_image(decoded, pixels, target, fmt, options.overwrite, check))
+        _written(target, lambda: write_image(decoded, obscured.pop(), target, fmt, options.overwrite, check))
         found = faces.to_list()
-    height, width = decoded.pixels.shape[:2]
     return Done(target, width, height, found)
 
 

@@ -19,6 +19,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import av.bitstream
 import numpy as np
 from av.sidedata.sidedata import Type as SideDataType
 from PIL import Image
@@ -47,6 +48,7 @@ LOCAL_ONLY = {"protocol_whitelist": "file"}
 # The demuxers that may read an input are the registry's (formats.DEMUXERS): FFmpeg checks the probed format
 # against them before reading its header. Never a playlist or concat list (hls, concat, dash), which would
 # open other files, nor an image sequence.
+_H264_SEI = 6  # the NAL unit type of H.264's supplemental enhancement information
 _PRESETS = {"libx264": "veryfast", "libx265": "veryfast", "libsvtav1": "10"}
 
 
@@ -218,7 +220,8 @@ def output_plan(target: Path, source_suffix: str, codec: str | None) -> tuple[Pa
     name = codec or ("gif" if muxer == "gif" else "h264")
     if CODECS[name] not in av.codecs_available:
         raise VideoWriteError(f"this build of PyAV has no {CODECS[name]} encoder for --codec {name}")
-    if not _holds(muxer, CODECS[name]):
+    refused = container is not None and name in container.refuses
+    if refused or not _holds(muxer, CODECS[name]):
         muxer = "mp4"
         if not _holds(muxer, CODECS[name]):
             raise VideoWriteError(f"--codec {name} cannot be written to a video file")
@@ -249,6 +252,7 @@ class VideoWriter:
         self.colours: Colours | None = None
         self.last_pts: int | None = None
         self.durations: dict[int, int] = {}  # frames in the encoder: pts → duration
+        self.sei_filter: av.bitstream.BitStreamFilterContext | None = None
 
     def start(self, reader: VideoReader, tags: Colours, matrix: list[int] | None, width: int, height: int) -> None:
         """Set up the streams before the first frame: size, colours, timing, rotation and audio."""
@@ -266,6 +270,11 @@ class VideoWriter:
         if matrix is not None and self.muxer not in ("gif", "h264"):
             stream.set_display_matrix(matrix)
         self.video = stream
+        # x264 writes its version, build and every setting (thread count included) into an SEI message of the
+        # first frame: it marks the file as processed and describes the machine. H.264 streams lose their SEI
+        # units on the way to the muxer (an x264 stream has no other); x265 is told not to write its own.
+        if self.encoder == "libx264":
+            self.sei_filter = av.bitstream.BitStreamFilterContext(f"filter_units=remove_types={_H264_SEI}", "h264")
         for source in reader.audio:
             self.audio[source.index] = self._audio_stream(source)
 
@@ -278,7 +287,7 @@ class VideoWriter:
         if self.encoder == "libvpx-vp9":
             options |= {"b": "0", "row-mt": "1", "deadline": "good", "cpu-used": "4"}
         if self.encoder == "libx265":
-            options["x265-params"] = "log-level=error"
+            options["x265-params"] = "log-level=error:info=0"  # info=0: no SEI with x265's version and settings
         return options
 
     def _audio_stream(self, source: av.audio.stream.AudioStream) -> tuple[av.audio.stream.AudioStream, bool]:
@@ -320,7 +329,9 @@ class VideoWriter:
             duration = self.durations.pop(packet.pts, None) if packet.pts is not None else None
             if duration:
                 packet.duration = duration
-            self.container.mux(packet)
+            for out in self.sei_filter.filter(packet) if self.sei_filter is not None else [packet]:
+                out.stream = self.video
+                self.container.mux(out)
 
     def write_audio(self, packets: list[av.Packet]) -> None:
         for packet in packets:
@@ -345,6 +356,10 @@ class VideoWriter:
         try:
             if self.video is not None:
                 self._mux(self.video.encode(None))
+            if self.sei_filter is not None:  # whatever the filter still holds (none, for this one)
+                for out in self.sei_filter.filter(None):
+                    out.stream = self.video
+                    self.container.mux(out)
             for stream, copy in self.audio.values():
                 if not copy:
                     self.container.mux(stream.encode(None))

@@ -62,15 +62,20 @@ class Verifier:
 
     def __call__(
         self,
-        original: np.ndarray,
+        original: np.ndarray | None,
         written: Path,
         obscured: Faces,
         grow: float = DEFAULT_GROW,
         max_pixels: int = DEFAULT_MAX_PIXELS,
     ) -> Verification:
+        """`original` is needed only for the re-identification check (None without it: it need not be kept)."""
         output = read_image(written, max_pixels).pixels
         found = residuals(output, obscured, self.detector, grow)
-        return Verification(found, reidentify(original, output, obscured) if self.reid else None)
+        if not self.reid:
+            return Verification(found, None)
+        if original is None:
+            raise ValueError("the re-identification check needs the original pixels")
+        return Verification(found, reidentify(original, output, obscured))
 
     def frames(
         self,
