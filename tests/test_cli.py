@@ -345,7 +345,7 @@ def test_mixed_good_and_bad_inputs(tmp_path: Path) -> None:
         assert len(lines_naming(result.stderr, f"{name}: ")) == 1, (name, result.stderr)
     (bomb,) = lines_naming(result.stderr, "bomb.png")
     assert "250" in bomb and "pixels" in bomb and "--max-pixels" in bomb
-    assert "notes.txt" not in result.stderr
+    assert result.stderr.splitlines()[-1] == "unseen: skipped, not images or videos unseen reads: notes.txt"
     assert "2 done, 7 failed" in result.stderr and "1 skipped" in result.stderr
 
 
@@ -380,8 +380,21 @@ def test_only_non_images_in_a_folder_is_success(tmp_path: Path) -> None:
     small_png(root / "a.png")
     result = unseen(root, "-o", tmp_path / "out", inputs=(root,))
     assert result.returncode == 0, result.stderr
-    assert "1 skipped" in result.stderr
+    assert "1 skipped" in result.stderr and "skipped, not images or videos unseen reads: notes.txt" in result.stderr
     assert not (tmp_path / "out" / "notes.txt").exists()
+
+
+def test_many_skipped_files_are_named_up_to_a_count(tmp_path: Path) -> None:
+    root = tmp_path / "in"
+    for i in range(8):
+        (root / f"IMG_{i}.heic").parent.mkdir(exist_ok=True)
+        (root / f"IMG_{i}.heic").write_bytes(b"not read yet")
+    small_png(root / "a.png")
+    result = unseen(root, "-o", tmp_path / "out", inputs=(root,))
+    assert result.returncode == 0, result.stderr
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith("unseen: skipped, not images or videos unseen reads: IMG_0.heic, IMG_1.heic")
+    assert last.endswith("and 3 more (the report lists them)")
 
 
 def test_empty_folder_says_so(tmp_path: Path) -> None:

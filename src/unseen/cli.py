@@ -21,7 +21,7 @@ from unseen.faces import Detector
 from unseen.media.image import DEFAULT_MAX_PIXELS
 from unseen.names import display, printable
 from unseen.obscure import DEFAULT_GROW, WEAK_METHOD_WARNING, Method
-from unseen.paths import Job, default_output, plan
+from unseen.paths import NOT_AN_IMAGE, Job, default_output, plan
 from unseen.photo import Options, process
 from unseen.report import FileReport, RunReport
 from unseen.verify import residual
@@ -466,6 +466,20 @@ def _problem_line(result: FileReport) -> str:
     return printable(f"unseen: {warning}{result.input}: {reason}")
 
 
+SKIPPED_NAMED = 5  # skipped files named after the summary; past these, a count (the report lists them all)
+
+
+def _skipped_line(report: RunReport) -> str | None:
+    """Which files were skipped (not images or videos unseen reads: a HEIC photo, say), so that none is left
+    out unnoticed."""
+    names = [printable(Path(f.input).name) for f in report.files if f.status == "skipped" and f.reason == NOT_AN_IMAGE]
+    if not names:
+        return None
+    shown = ", ".join(names[:SKIPPED_NAMED])
+    more = f" and {len(names) - SKIPPED_NAMED} more (the report lists them)" if len(names) > SKIPPED_NAMED else ""
+    return f"unseen: skipped, not images or videos unseen reads: {shown}{more}"
+
+
 def _detect_only_line(report: RunReport, args: argparse.Namespace) -> str:
     s = report.summary()
     faces = f"{s['faces']} face{'' if s['faces'] == 1 else 's'} found"
@@ -489,6 +503,9 @@ def _finish(report: RunReport, args: argparse.Namespace) -> int:
         print(
             _detect_only_line(report, args) if args.regions_out is not None else report.summary_line(), file=sys.stderr
         )
+        skipped = _skipped_line(report)
+        if skipped:
+            print(skipped, file=sys.stderr)
     if not report.files:
         print("unseen: no files found in the given paths", file=sys.stderr)
         code = EXIT_FAILED

@@ -13,6 +13,7 @@ from unseen import formats, publish
 from unseen.errors import UsageError
 from unseen.names import display
 
+NOT_AN_IMAGE = "not an image"  # why a file in a folder is skipped (named after the summary)
 VIDEO = "VIDEO"  # a job's fmt for a video: it keeps its container where it can (see media/videofile.py)
 DEFAULT_TAG = "_unseen"  # without -o: photo.jpg -> photo_unseen.jpg and folder -> folder_unseen, beside them
 # What a file that is not a regular one is, for its line: none is ever opened (a named pipe blocks until
@@ -208,7 +209,7 @@ def _file_job(source: Path, target: Path, fmt: str | None, explicit: bool) -> Jo
     video = formats.is_video_suffix(suffix)
     read_as = formats.photo_for_suffix(suffix)
     if not video and read_as is None and not explicit:
-        return Job(source, target, fmt, problem="not an image", skipped=True)
+        return Job(source, target, fmt, problem=NOT_AN_IMAGE, skipped=True)
     problem = _not_a_file(source)
     if problem is not None:
         return Job(source, target, VIDEO if video else fmt, problem=problem)
