@@ -50,23 +50,27 @@ class Run:
     killed: str | None  # why the watchdog killed the child, if it did
 
 
-def run_child(args: list[object], folder: Path, guard_mb: float = GUARD_MB) -> Run:
+def run_child(
+    args: list[object], folder: Path, guard_mb: float = GUARD_MB, guard_seconds: float = GUARD_SECONDS
+) -> Run:
     """`unseen ARGS --report` in a child process, watched: its exit status, stderr, peak RSS and report."""
     report = folder / "report.json"
     command = [sys.executable, "-m", "unseen", *map(str, args), "--report", str(report), "--quiet"]
-    code, stderr, peak_mb, killed = _watched(command, folder, guard_mb)
+    code, stderr, peak_mb, killed = _watched(command, folder, guard_mb, guard_seconds)
     found = json.loads(report.read_text()) if report.exists() else {}
     return Run(code, stderr, peak_mb, found, killed)
 
 
-def _watched(command: list[str], folder: Path, guard_mb: float) -> tuple[int, str, float, str | None]:
-    """Run `command`, killed beyond `guard_mb` or GUARD_SECONDS: its exit status, stderr, peak RSS in MB (the
+def _watched(
+    command: list[str], folder: Path, guard_mb: float, guard_seconds: float = GUARD_SECONDS
+) -> tuple[int, str, float, str | None]:
+    """Run `command`, killed beyond `guard_mb` or `guard_seconds`: its exit status, stderr, peak RSS in MB (the
     kernel's count for this child alone, from wait4) and why it was killed, if it was."""
     err_path = folder / "stderr.txt"
     with err_path.open("wb") as err:
         child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err)
         killed: list[str] = []
-        watchdog = threading.Thread(target=_watch, args=(child, killed, guard_mb), daemon=True)
+        watchdog = threading.Thread(target=_watch, args=(child, killed, guard_mb, guard_seconds), daemon=True)
         watchdog.start()
         _, status, usage = os.wait4(child.pid, 0)
         child.returncode = os.waitstatus_to_exitcode(status)
@@ -74,7 +78,7 @@ def _watched(command: list[str], folder: Path, guard_mb: float) -> tuple[int, st
     return child.returncode, err_path.read_text(), usage.ru_maxrss / 1024, killed[0] if killed else None
 
 
-def _watch(child: subprocess.Popen[bytes], killed: list[str], guard_mb: float) -> None:
+def _watch(child: subprocess.Popen[bytes], killed: list[str], guard_mb: float, guard_seconds: float) -> None:
     started = time.monotonic()
     while child.returncode is None:
         try:
@@ -82,7 +86,7 @@ def _watch(child: subprocess.Popen[bytes], killed: list[str], guard_mb: float) -
         except OSError:
             return
         rss = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS")), 0) / 1024
-        if rss > guard_mb or time.monotonic() - started > GUARD_SECONDS:
+        if rss > guard_mb or time.monotonic() - started > guard_seconds:
             killed.append(f"{rss:.0f} MB after {time.monotonic() - started:.1f} s")
             child.kill()
             return
@@ -443,7 +447,7 @@ def test_reading_a_photo_holds_it_about_twice(tmp_path: Path) -> None:
 @pytest.mark.slow  # several seconds: make test runs it, make quick does not
 def test_a_photo_stays_within_the_stated_memory(tmp_path: Path) -> None:
     """One photo's whole run peaks under budget.photo_memory. The largest photo the default limit allows (250
-    megapixels) takes 2.5 minutes on 2 cores; it was measured once (7.00 GB against 7.1 GiB stated, 2026-12-01):
+    megapixels) takes about 3 minutes on 2 cores; it was measured once (4.69 GB against 5.0 GiB stated, 2026-12-02):
 
         python -m unseen big.jpg -o out    # big.jpg: the sample scaled to 18257×13693, JPEG quality 90
 
@@ -453,6 +457,7 @@ def test_a_photo_stays_within_the_stated_memory(tmp_path: Path) -> None:
     source.parent.mkdir()
     pixels = _scaled_sample(source, 4000, 3000)
     stated_mb = budget.photo_memory(pixels) / 2**20
-    run = run_child([source, "-o", tmp_path / "out"], tmp_path, guard_mb=stated_mb + 500)
+    # Memory is what this measures: the time guard is generous, for a machine shared with the other test worker.
+    run = run_child([source, "-o", tmp_path / "out"], tmp_path, guard_mb=stated_mb + 500, guard_seconds=600)
     assert run.code == 0 and run.killed is None, (run.killed, run.stderr)
     assert run.peak_mb <= stated_mb, f"{run.peak_mb:.0f} MB against {stated_mb:.0f} MB stated"

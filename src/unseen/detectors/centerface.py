@@ -83,9 +83,9 @@ def _faces_from_maps(heatmap: np.ndarray, size: np.ndarray, offset: np.ndarray, 
 class CenterFace:
     """One CenterFace pass over an image resized by `scale` (sides rounded up to multiples of 32).
 
-    With `mirror` and `quarter_turns` it looks at the image mirrored, then turned that many quarters
-    counter-clockwise, and gives the boxes in the image's own coordinates, as compose.Flipped and compose.Turned
-    would; but it mirrors and turns the resized input, never a full-size copy of the image (3 bytes a pixel).
+    With `mirror` it looks at the mirror image and gives the boxes in the image's own coordinates, as
+    compose.Flipped would; but it mirrors the resized input, never a full-size copy of the image (3 bytes a
+    pixel). Mirroring commutes exactly with the resize: the faces are the same, to the bit.
     """
 
     def __init__(
@@ -95,7 +95,6 @@ class CenterFace:
         nms_iou: float = 0.3,
         model: str = MODEL_NAME,
         mirror: bool = False,
-        quarter_turns: int = 0,
     ) -> None:
         if not 0.0 < threshold < 1.0:
             raise ValueError(f"threshold must be between 0 and 1, not {threshold}")
@@ -106,34 +105,30 @@ class CenterFace:
         self.nms_iou = nms_iou
         self.model = model
         self.mirror = mirror
-        self.quarter_turns = quarter_turns % 4
 
     def __call__(self, image: np.ndarray) -> Faces:
-        shown_h, shown_w = image.shape[:2]
-        # The sides as the model sees the picture: a quarter turn swaps them.
-        height, width = (shown_w, shown_h) if self.quarter_turns % 2 else (shown_h, shown_w)
-        resized = self._view(_resize(image, self.scale))
+        height, width = image.shape[:2]
+        resized = self._mirrored(_resize(image, self.scale))
         in_h, in_w = resized.shape[:2]
         if in_w * in_h <= MAX_RUN_PIXELS:
             faces = self._run(resized)
         else:
             # Tiles see small faces at full resolution; one run over the whole image, shrunk to fit,
             # sees the faces too large for a tile's overlap.
-            whole = self._view(_resize(image, _fit_scale(width, height)))
+            whole = self._mirrored(_resize(image, _fit_scale(width, height)))
             overview = self._run(whole).scaled(in_w / whole.shape[1], in_h / whole.shape[0])
             faces = Faces.concat([overview, *self._tiles(resized)])
         faces = faces.scaled(width / in_w, height / in_h).clipped(width, height)
-        faces = nms(faces, self.nms_iou).unturned(self.quarter_turns, shown_w, shown_h)
+        faces = nms(faces, self.nms_iou)
         if not self.mirror:
             return faces
         boxes = faces.boxes.copy()
-        boxes[:, [0, 2]] = shown_w - faces.boxes[:, [2, 0]]
+        boxes[:, [0, 2]] = width - faces.boxes[:, [2, 0]]
         return Faces(boxes, faces.scores)
 
-    def _view(self, resized: np.ndarray) -> np.ndarray:
-        """The resized input mirrored and turned as asked (views: the model's input is copied from them)."""
-        view = resized[:, ::-1] if self.mirror else resized
-        return np.rot90(view, self.quarter_turns) if self.quarter_turns else view
+    def _mirrored(self, resized: np.ndarray) -> np.ndarray:
+        """The resized input, mirrored if asked (a view: the model's input is copied from it)."""
+        return resized[:, ::-1] if self.mirror else resized
 
     def _run(self, blob_image: np.ndarray) -> Faces:
         blob = blob_image.transpose(2, 0, 1)[None].astype(np.float32)

@@ -28,7 +28,7 @@ from PIL import Image
 from unseen.errors import InputError
 
 # Under this many pixels (2048×2048) the bytes rule never refuses: such a photo costs a few seconds and little
-# beyond the fixed part of a run (photo_memory below: 2.1 GiB), whatever the file holds.
+# beyond the fixed part of a run (photo_memory below: 2.05 GiB), whatever the file holds.
 FLOOR_PIXELS = 1 << 22
 
 # Pixels per byte of file, at most.
@@ -183,14 +183,18 @@ def _tiff_per_byte(page: Image.Image) -> float:
 READ_BYTES_PER_PIXEL = 7
 READ_BAND_BYTES = 64 * 2**20
 # One photo's whole run (read, the balanced preset's passes at 0.5, 1 and 1.5 and its orientation probe, obscure,
-# encode, read back, residual check) peaks during the residual check, holding the photo as read and as obscured
-# (3 B/px each), the encoder's copy (4), the output as read back (3), its mirror image for the check (3) and that
-# resized to 0.75 (1.7), beside the process and ONNX Runtime's arenas (about 1.7 GB once the detector runs in
-# tiles). Peak RSS of `python -m unseen photo.jpg -o out` (the sample scaled up, balanced, 2 cores, 2026-12-01):
-# 4000×3000 2.06 GB (10 s), 5776×4332 2.33 GB (26 s), 18257×13693, the largest the default --max-pixels allows,
-# 7.00 GB (152 s). The line through them: 1.8 GB and 21.8 bytes a pixel; stated with a margin below.
+# encode, read back, residual check). Before the check reads the output back, the photo as read and as obscured
+# are freed (3 B/px each; photo.py keeps the original only for --reid) and the encoder's copy (4) with them; the
+# check mirrors its input resized to 0.75, not the output (3); the orientation probe turns one full-size copy at
+# a time, not two (3). What stays is the process and ONNX Runtime's arenas (about 1.7 GB once the detector runs in
+# tiles; without the arenas 0.8 GB less, but 45% slower at 25 megapixels), the output as read back (3 B/px) and
+# the passes' resized inputs. Peak RSS of `python -m unseen photo.jpg -o out` (the sample scaled up, balanced,
+# 2 cores, 2026-12-02): 4000×3000 1.84 GB (12 s), 5776×4332 2.02 GB (22 s), 18257×13693, the largest the default
+# --max-pixels allows, 4.69 GB (188 s), against 1.95, 2.15 and 6.84 GB before (2.06, 2.33 and 7.00 on 2026-12-01,
+# before the encoder's copy was freed). The line through them: 1.8 GB and 12.5 bytes a pixel; stated with a
+# margin below.
 PHOTO_BASE_BYTES = 2 * 2**30
-PHOTO_BYTES_PER_PIXEL = 22
+PHOTO_BYTES_PER_PIXEL = 13
 
 
 def read_memory(pixels: int) -> int:
@@ -199,7 +203,7 @@ def read_memory(pixels: int) -> int:
 
 
 def photo_memory(pixels: int) -> int:
-    """Peak memory, in bytes, of one photo of `pixels` pixels through the whole run: 7.1 GiB at 250 megapixels."""
+    """Peak memory, in bytes, of one photo of `pixels` pixels through the whole run: 5.0 GiB at 250 megapixels."""
     return PHOTO_BASE_BYTES + PHOTO_BYTES_PER_PIXEL * pixels
 
 

@@ -18,7 +18,7 @@ from unseen.media import budget, quiet
 from unseen.media.frames import read_frames
 from unseen.media.pixels import Decoded, ImageReadError, frame_pixels, to_image
 
-# 750 MB decoded; one such photo's whole run peaks at about 7 GB (media/budget.py, photo_memory).
+# 750 MB decoded; one such photo's whole run peaks at about 4.7 GB (media/budget.py, photo_memory).
 DEFAULT_MAX_PIXELS = 250_000_000
 # What Image.open may try: only the registry's decoders ever see the bytes (MPO comes through the JPEG plugin).
 _OPENERS = [f.name for f in formats.PHOTOS if f.name != "MPO"]
