@@ -12,6 +12,7 @@ import pytest
 from conftest import SAMPLE, SAMPLE_FACE, run_cli
 
 from unseen import cli
+from unseen.digest import file_sha256
 from unseen.faces import Faces
 from unseen.media.image import read_image
 from unseen.obscure import Method, obscure, region_mask
@@ -95,7 +96,7 @@ def test_strict_cli_exits_3_and_leaves_no_file(
     monkeypatch.setattr(cli, "build_detector", lambda *_args: nothing)
     out = tmp_path / "out"
     report = tmp_path / "report.json"
-    assert cli.main([str(sample_copy), "-o", str(out), "--strict", "--report", str(report)]) == cli.EXIT_RESIDUALS
+    assert cli.main([str(sample_copy), "-o", str(out), "--strict", "--report", str(report)]) == cli.EXIT_REFUSED
     err = capsys.readouterr().err.splitlines()
     assert any(line.startswith(f"unseen: {sample_copy}: ") and "left visible" in line for line in err)
     assert not out.exists() or leftovers(out) == []
@@ -109,7 +110,7 @@ def test_strict_wins_over_other_failures(
 ) -> None:
     monkeypatch.setattr(cli, "build_detector", lambda *_args: nothing)
     (sample_copy.parent / "broken.png").write_bytes(b"not a png")
-    assert cli.main([str(sample_copy.parent), "-o", str(tmp_path / "out"), "--strict"]) == cli.EXIT_RESIDUALS
+    assert cli.main([str(sample_copy.parent), "-o", str(tmp_path / "out"), "--strict"]) == cli.EXIT_REFUSED
     capsys.readouterr()
 
 
@@ -249,10 +250,10 @@ def test_models_unpack_into_the_cache_and_a_bad_copy_is_replaced(
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     with reid_models.unpacked(reid_models.SHAPE_MODEL) as path:
         assert path.parent == tmp_path / "cache" / "unseen" / "reid"
-        assert reid_models._sha256(path) == reid_models.SHA256[reid_models.SHAPE_MODEL]
+        assert file_sha256(path) == reid_models.SHA256[reid_models.SHAPE_MODEL]
     path.write_bytes(b"truncated")
     with reid_models.unpacked(reid_models.SHAPE_MODEL) as again:
-        assert again == path and reid_models._sha256(path) == reid_models.SHA256[reid_models.SHAPE_MODEL]
+        assert again == path and file_sha256(path) == reid_models.SHA256[reid_models.SHAPE_MODEL]
     assert [p.name for p in path.parent.iterdir()] == [reid_models.SHAPE_MODEL]  # no temporary file left
 
 

@@ -182,7 +182,7 @@ def test_command_strict_exits_3_and_leaves_no_file(
     monkeypatch.setattr(cli, "video_detector", lambda *_args: nothing)
     source, _ = clip(tmp_path, 8)
     out, report = tmp_path / "out", tmp_path / "report.json"
-    assert cli.main([str(source), "-o", str(out), "--strict", "--report", str(report)]) == cli.EXIT_RESIDUALS
+    assert cli.main([str(source), "-o", str(out), "--strict", "--report", str(report)]) == cli.EXIT_REFUSED
     err = capsys.readouterr().err.splitlines()
     assert any(line.startswith(f"unseen: {source}: ") and "--strict" in line for line in err)
     assert files(out) == []

@@ -16,12 +16,20 @@ from unseen import __version__, decisions, formats, privacy, publish, regions, s
 from unseen.batch import Batch
 from unseen.detectors.centerface import MODEL_NAME, model_sha256
 from unseen.detectors.presets import PRESETS, Quality, build_detector, describe, describe_orientation
-from unseen.errors import Interrupted, UsageError
+from unseen.errors import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_USAGE,
+    Interrupted,
+    UsageError,
+)
 from unseen.faces import Detector
 from unseen.media.image import DEFAULT_MAX_PIXELS
 from unseen.names import display, printable
 from unseen.obscure import DEFAULT_GROW, WEAK_METHOD_WARNING, Method
-from unseen.paths import NOT_AN_IMAGE, Job, default_output, plan
+from unseen.paths import NOT_AN_IMAGE, Job, output_roots, plan
 from unseen.photo import Options, process
 from unseen.report import FileReport, RunReport
 from unseen.verify import residual
@@ -40,9 +48,6 @@ from unseen.video import (
     video_detector,
 )
 
-# When several apply, the highest wins: 3 (--strict refused an output) over 1 (a file failed otherwise).
-# 2 (usage) is returned before any file is processed.
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_RESIDUALS, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 # --format takes a writable format's name or its output suffix: jpeg or jpg, png, webp, tiff or tif.
 FORMAT_NAMES = {key: name for name in formats.WRITABLE for key in (name.lower(), formats.write_suffix(name)[1:])}
 
@@ -229,7 +234,7 @@ def _run(args: argparse.Namespace) -> int:
     jobs = plan(args.paths, args.output, fmt, writing=args.regions_out is None)
     for side, what in ((args.report, "report"), (args.regions_out, "regions file")):
         if side is not None:
-            _check_report(side, args.paths, jobs, args.overwrite, what)
+            _check_side_file(side, args.paths, jobs, args.overwrite, what)
     decided = regions.load(args.regions) if args.regions is not None else {}
     verifier = _verifier(args)
     if not method.destructive:
@@ -335,17 +340,13 @@ def _decided_or(
 def _write_regions(args: argparse.Namespace, jobs: list[Job], found: list[regions.Entry]) -> None:
     """The decisions in the jobs' order (photos finish in any order, two being searched at once)."""
     order = {decisions.name_of(job.source, args.paths): index for index, job in enumerate(jobs)}
-    text = regions.dumps(sorted(found, key=lambda e: order.get(e.path, len(order))))
-    with publish.temporary(args.regions_out) as tmp:
-        with tmp.stream() as stream:
-            stream.write(text.encode("utf-8"))
-        tmp.publish(args.overwrite, interruptible=False)
+    text = regions.dumps(sorted(found, key=lambda e: order.get(e.path, len(order)))).encode("utf-8")
+    publish.save(args.regions_out, args.overwrite, None, lambda stream: stream.write(text), interruptible=False)
 
 
 def _remove_leftovers(args: argparse.Namespace, jobs: list[Job]) -> None:
     """Temporary files a killed run left in the output folders go first (only unseen's own, unlocked ones)."""
-    roots = [args.output] if args.output is not None else [default_output(g) for g in args.paths if g.is_dir()]
-    removed = sum(publish.sweep(root) for root in roots if root.is_dir())
+    removed = sum(publish.sweep(root) for root in output_roots(args.paths, args.output) if root.is_dir())
     if removed and not args.quiet:
         plural = "s" if removed > 1 else ""
         print(f"unseen: removed {removed} unfinished file{plural} left by an interrupted run", file=sys.stderr)
@@ -367,8 +368,8 @@ def _interrupted(report: RunReport, args: argparse.Namespace, written: int) -> i
 def _report_as_asked(report: RunReport, args: argparse.Namespace) -> RunReport:
     if args.report_full_paths:
         return report
-    outputs = [args.output] if args.output is not None else [default_output(g) for g in args.paths if g.is_dir()]
-    return report.with_relative_paths([(display(p), _shown_name(p)) for p in [*args.paths, *outputs]])
+    roots = [*args.paths, *output_roots(args.paths, args.output)]
+    return report.with_relative_paths([(display(p), _shown_name(p)) for p in roots])
 
 
 def _shown_name(path: Path) -> str:
@@ -429,7 +430,7 @@ def _verify_settings(args: argparse.Namespace) -> dict[str, object]:
     return {"residuals": check, "reid": args.reid, "strict": args.strict, "videos": videos}
 
 
-def _check_report(path: Path, inputs: list[Path], jobs: list[Job], overwrite: bool, what: str = "report") -> None:
+def _check_side_file(path: Path, inputs: list[Path], jobs: list[Job], overwrite: bool, what: str) -> None:
     """The report (or regions file) is written like an output: never over an input, into an input folder, or
     over a file unasked."""
     if path.is_dir():
@@ -492,7 +493,7 @@ def _detect_only_line(report: RunReport, args: argparse.Namespace) -> str:
 def _finish(report: RunReport, args: argparse.Namespace) -> int:
     code = EXIT_FAILED if report.count("failed") else EXIT_OK
     if args.strict and any(f.status == "failed" and f.flagged for f in report.files):
-        code = EXIT_RESIDUALS
+        code = EXIT_REFUSED  # wins over EXIT_FAILED
     if args.report is not None:
         try:
             _report_as_asked(report, args).write(args.report, args.overwrite)

@@ -7,12 +7,12 @@ detector.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from unseen import regions, stop
+from unseen.digest import file_sha256
 from unseen.errors import FileError
 from unseen.faces import Detector, Faces
 from unseen.media.image import read_image
@@ -46,7 +46,7 @@ def detect_only(job: Job, detector: Detector, options: Options, name: str, found
         stop.check()
         faces = detector(np.ascontiguousarray(decoded.pixels[..., :3]))
         height, width = decoded.pixels.shape[:2]
-        found.append(regions.detected(name, regions.sha256(job.source), width, height, faces))
+        found.append(regions.detected(name, file_sha256(job.source), width, height, faces))
         return Done(None, width, height, faces.to_list())
 
     return run_file(job, work)  # type: ignore[arg-type]
@@ -55,30 +55,21 @@ def detect_only(job: Job, detector: Detector, options: Options, name: str, found
 def apply(job: Job, entry: regions.Entry, options: Options, verifier: Verifier | None) -> FileReport:
     """Write one photo with exactly the regions decided for it obscured: no detection. The residual check and
     --strict work as in a plain run (a face the decisions left visible is a residual)."""
-    try:
-        regions.check_unchanged(entry, job.source)
-    except (FileError, OSError) as error:
-        return run_file(job, _raise(error))
-    kept = entry.kept()
-    report = process(job, _decided(kept, entry), options, verifier)
+    report = process(job, _decided(job.source, entry), options, verifier)
     if report.status == "done":
         report.faces = [r.to_dict() for r in entry.regions]  # with their origin, and what a person removed
     return report
 
 
-def _decided(kept: Faces, entry: regions.Entry) -> Detector:
-    """A detector that answers with the decisions; the photo must be the one they were made on."""
+def _decided(source: Path, entry: regions.Entry) -> Detector:
+    """A detector that answers with the decisions, once it is sure the photo is the one they were made on (same
+    bytes, same size): a changed photo fails in its one line, never obscured with stale regions."""
+    kept = entry.kept()
 
     def detect(image: np.ndarray) -> Faces:
+        regions.check_unchanged(entry, source)
         if image.shape[:2] != (entry.height, entry.width):
             raise FileError(f"is {image.shape[1]}×{image.shape[0]}, not the {entry.width}×{entry.height} decided on")
         return kept
 
     return detect
-
-
-def _raise(error: BaseException) -> Callable[[object], Done]:
-    def work(_record: object) -> Done:
-        raise error
-
-    return work

@@ -58,7 +58,7 @@ def plan(inputs: list[Path], out: Path | None, fmt: str | None, writing: bool = 
     folders = _check_roots(inputs, out)
     if writing:
         _check_writable(inputs, out)
-    outputs = [root.resolve() for root in _output_roots(inputs, out)]
+    outputs = [root.resolve() for root in output_roots(inputs, out)]
     jobs: list[Job] = []
     for given in inputs:
         if given.is_dir():
@@ -73,7 +73,7 @@ def plan(inputs: list[Path], out: Path | None, fmt: str | None, writing: bool = 
     return _guard(jobs, folders)
 
 
-def _output_roots(inputs: list[Path], out: Path | None) -> list[Path]:
+def output_roots(inputs: list[Path], out: Path | None) -> list[Path]:
     """The output folders: -o, or each input folder's NAME_unseen."""
     return [out] if out is not None else [default_output(given) for given in inputs if given.is_dir()]
 
@@ -83,7 +83,7 @@ def _check_roots(inputs: list[Path], out: Path | None) -> list[Path]:
     if out is not None and out.exists() and not out.is_dir():
         raise UsageError(f"output {display(out)} exists and is not a folder")
     folders = [(given, given.resolve()) for given in inputs if given.is_dir()]
-    for root in _output_roots(inputs, out):
+    for root in output_roots(inputs, out):
         resolved = root.resolve()
         for given, folder in folders:
             if resolved.is_relative_to(folder):
@@ -98,7 +98,7 @@ def _check_writable(inputs: list[Path], out: Path | None) -> None:
     full and then refused its write. A folder that does not exist yet is judged by the nearest one above it."""
     files = [given for given in inputs if not given.is_dir() and (given.exists() or given.is_symlink())]
     parents = [] if out is not None else [given.parent for given in files]  # a_unseen.jpg goes beside a.jpg
-    for root in [*_output_roots(inputs, out), *parents]:
+    for root in [*output_roots(inputs, out), *parents]:
         problem = _unwritable(root)
         if problem is not None:
             raise UsageError(f"cannot write to output folder {display(root)}: {problem}")

@@ -83,15 +83,22 @@ def temporary(final: Path) -> Iterator[Temporary]:
         tmp.discard()
 
 
-def save(final: Path, overwrite: bool, check: Callable[[Path], None] | None, write: Callable[[BinaryIO], None]) -> Path:
-    """`write` the file, `check` it (if it raises, nothing is published), publish it under `final`."""
+def save(
+    final: Path,
+    overwrite: bool,
+    check: Callable[[Path], None] | None,
+    write: Callable[[BinaryIO], None],
+    interruptible: bool = True,
+) -> Path:
+    """`write` the file, `check` it (if it raises, nothing is published), publish it under `final` (see
+    Temporary.publish for `interruptible`)."""
     with temporary(final) as tmp:
         with tmp.stream() as stream:
             write(stream)
             stream.flush()
         if check is not None:
             check(tmp.path)
-        return tmp.publish(overwrite)
+        return tmp.publish(overwrite, interruptible)
 
 
 def _link(tmp: Path, final: Path, overwrite: bool) -> None:

@@ -19,7 +19,6 @@ detected face is (--grow). Removed regions stay in the file, so that the record 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from unseen.digest import file_sha256
 from unseen.errors import FileError, UsageError
 from unseen.faces import Faces
 
@@ -80,17 +80,9 @@ def detected(path: str, digest: str, width: int, height: int, faces: Faces) -> E
     return Entry(path, digest, width, height, [Region(tuple(box), score) for box, score in pairs])
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def check_unchanged(entry: Entry, source: Path) -> None:
     """Refuse a file whose bytes are not the ones the regions were decided on: never obscure with stale regions."""
-    if sha256(source) != entry.sha256:
+    if file_sha256(source) != entry.sha256:
         raise FileError("changed since the regions file was written (its sha256 differs): refused, not obscured")
 
 

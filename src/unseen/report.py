@@ -96,10 +96,7 @@ class RunReport:
     def write(self, path: Path, overwrite: bool = True) -> None:
         """Published like every output (unseen.publish): a reader never sees half a report."""
         text = (self.to_json() + "\n").encode("utf-8")
-        with publish.temporary(path) as tmp:
-            with tmp.stream() as stream:
-                stream.write(text)
-            tmp.publish(overwrite, interruptible=False)
+        publish.save(path, overwrite, None, lambda stream: stream.write(text), interruptible=False)
 
     def with_relative_paths(self, roots: list[tuple[str, str]]) -> RunReport:
         """A copy whose paths start at the folders and files named on the command line (and the output

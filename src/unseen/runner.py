@@ -79,7 +79,7 @@ def checker(run: Callable[[Path], Checked], strict: bool, record: Record) -> Cal
 
 
 def _reason(error: Exception, job: Job) -> str:
-    if isinstance(error, OSError) and not isinstance(error, errors.UnseenError):
+    if isinstance(error, OSError):
         return f"cannot write {display(job.target)}: {errors.reason(error)}"  # a write the work did not word
     return errors.reason(error)
 

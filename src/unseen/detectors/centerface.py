@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import threading
@@ -14,6 +13,7 @@ import cv2
 import numpy as np
 
 from unseen.detectors.merge import nms
+from unseen.digest import file_sha256
 from unseen.faces import Faces
 from unseen.privacy import onnxruntime_module
 
@@ -39,7 +39,7 @@ def model_path(name: str = MODEL_NAME) -> Path:
 
 @cache
 def model_sha256(name: str = MODEL_NAME) -> str:
-    return hashlib.sha256(model_path(name).read_bytes()).hexdigest()
+    return file_sha256(model_path(name))
 
 
 _LOCAL_PROVIDERS = ("CUDAExecutionProvider", "CoreMLExecutionProvider", "DmlExecutionProvider", "CPUExecutionProvider")

@@ -8,7 +8,6 @@ a temporary folder that is removed once dlib has loaded them.
 from __future__ import annotations
 
 import bz2
-import hashlib
 import os
 import shutil
 import tempfile
@@ -16,8 +15,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import BinaryIO
 
 from unseen import publish
+from unseen.digest import file_sha256
 from unseen.errors import UnseenError
 
 SHAPE_MODEL = "shape_predictor_5_face_landmarks.dat"
@@ -54,7 +55,7 @@ def unpacked(name: str) -> Iterator[Path]:
 
 def _cached(name: str) -> Path:
     path = cache_dir() / name
-    if path.is_file() and _sha256(path) == SHA256[name]:
+    if path.is_file() and file_sha256(path) == SHA256[name]:
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     return _unpack(name, path.parent)
@@ -65,17 +66,13 @@ def _unpack(name: str, folder: Path) -> Path:
     source = resources.files("unseen.models").joinpath(f"reid/{name}.bz2")
     if not source.is_file():
         raise ModelError(f"the shipped model {name}.bz2 is missing; reinstall unseen")
-    with publish.temporary(folder / name) as tmp:
-        with source.open("rb") as packed, bz2.open(packed) as stream, tmp.stream() as out:
+
+    def write(out: BinaryIO) -> None:
+        with source.open("rb") as packed, bz2.open(packed) as stream:
             shutil.copyfileobj(stream, out, 1 << 20)
-        if _sha256(tmp.path) != SHA256[name]:
+
+    def check(unpacked: Path) -> None:
+        if file_sha256(unpacked) != SHA256[name]:
             raise ModelError(f"the shipped model {name}.bz2 does not unpack to the expected file; reinstall unseen")
-        return tmp.publish(overwrite=True, interruptible=False)
 
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return publish.save(folder / name, True, check, write, interruptible=False)
