@@ -17,15 +17,16 @@ $(RUN_STAMP): pyproject.toml
 	touch $(RUN_STAMP)
 
 $(STAMP): $(RUN_STAMP)
-	@echo "Installing the test tools (pytest, ruff, hypothesis) and the --reid extra (dlib) into $(VENV)..."
-	$(BIN)/python -m pip install -q -e '.[dev,verify]'
+	@echo "Installing the test tools (pytest, ruff, hypothesis), the --reid extra (dlib) and Ray (--ray) into $(VENV)..."
+	$(BIN)/python -m pip install -q -e '.[dev,verify,ray]'
 	touch $(STAMP)
 
 # exiftool checks the outputs' metadata in the tests (Debian: libimage-exiftool-perl); strace watches every
-# network system call of a run (tests/test_offline.py: nothing leaves the machine).
+# network system call of a run (tests/test_offline.py: nothing leaves the machine); chromium is the real
+# browser the review page's tests drive with Playwright (its own browser download is not used).
 system-deps:
-	@{ command -v exiftool && command -v strace; } >/dev/null || { $(SUDO) apt-get update -q && \
-		$(SUDO) apt-get install -y -q --no-install-recommends libimage-exiftool-perl strace; }
+	@{ command -v exiftool && command -v strace && command -v chromium; } >/dev/null || { $(SUDO) apt-get update -q && \
+		$(SUDO) apt-get install -y -q --no-install-recommends libimage-exiftool-perl strace chromium; }
 
 demo: $(RUN_STAMP)
 	@echo "Anonymizing the bundled sample (sample/astronaut.png, public domain)..."
@@ -33,6 +34,7 @@ demo: $(RUN_STAMP)
 	@echo "The anonymized copy is out/safe/astronaut.png (report: out/report.json, kept out of the folder to share)."
 	@echo "Compare sample/astronaut.png with out/safe/astronaut.png."
 	@echo "To run unseen yourself: . $(VENV)/bin/activate, then: unseen --help"
+	@echo "To look at and correct what it found before anything is written: unseen review sample -o out/reviewed"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench tools

@@ -2,7 +2,7 @@
 the machine, nothing lingers", "Small files eat the machine").
 
 Every file is made here at run time, a few bytes to a few kilobytes, and run through the command in a child
-process, as a user runs it; the child's peak memory is what the kernel measured for it (wait4's ru_maxrss), and a
+process, as a user runs it; the child's peak memory is what the kernel measured for it (its VmHWM), and a
 watchdog kills it beyond GUARD_MB or GUARD_SECONDS, so that a regression fails the test instead of the machine.
 """
 
@@ -70,22 +70,32 @@ def _watched(
     with err_path.open("wb") as err:
         child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err)
         killed: list[str] = []
-        watchdog = threading.Thread(target=_watch, args=(child, killed, guard_mb, guard_seconds), daemon=True)
+        peaks: list[float] = [0.0]
+        watchdog = threading.Thread(target=_watch, args=(child, killed, peaks, guard_mb, guard_seconds), daemon=True)
         watchdog.start()
-        _, status, usage = os.wait4(child.pid, 0)
+        _, status, _usage = os.wait4(child.pid, 0)
         child.returncode = os.waitstatus_to_exitcode(status)
         watchdog.join()
-    return child.returncode, err_path.read_text(), usage.ru_maxrss / 1024, killed[0] if killed else None
+    return child.returncode, err_path.read_text(), max(peaks), killed[0] if killed else None
 
 
-def _watch(child: subprocess.Popen[bytes], killed: list[str], guard_mb: float, guard_seconds: float) -> None:
+def _watch(
+    child: subprocess.Popen[bytes], killed: list[str], peaks: list[float], guard_mb: float, guard_seconds: float
+) -> None:
+    """Kill the child past the guards; record its VmHWM, the kernel's high-water mark of its own memory.
+
+    Not wait4's ru_maxrss: Linux folds the parent's peak into a child's at exec (subprocess spawns with vfork),
+    so a child of a test process that once held 400 MB reports at least 400 MB whatever it used itself."""
     started = time.monotonic()
     while child.returncode is None:
         try:
             status = Path(f"/proc/{child.pid}/status").read_text()
         except OSError:
             return
-        rss = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS")), 0) / 1024
+        fields = {line.split(":")[0]: line.split()[1:2] for line in status.splitlines()}
+        if fields.get("VmHWM"):
+            peaks.append(int(fields["VmHWM"][0]) / 1024)
+        rss = int((fields.get("VmRSS") or ["0"])[0]) / 1024
         if rss > guard_mb or time.monotonic() - started > guard_seconds:
             killed.append(f"{rss:.0f} MB after {time.monotonic() - started:.1f} s")
             child.kill()

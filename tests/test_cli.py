@@ -387,13 +387,13 @@ def test_only_non_images_in_a_folder_is_success(tmp_path: Path) -> None:
 def test_many_skipped_files_are_named_up_to_a_count(tmp_path: Path) -> None:
     root = tmp_path / "in"
     for i in range(8):
-        (root / f"IMG_{i}.heic").parent.mkdir(exist_ok=True)
-        (root / f"IMG_{i}.heic").write_bytes(b"not read yet")
+        (root / f"IMG_{i}.CR2").parent.mkdir(exist_ok=True)
+        (root / f"IMG_{i}.CR2").write_bytes(b"a camera's raw file: not read")
     small_png(root / "a.png")
     result = unseen(root, "-o", tmp_path / "out", inputs=(root,))
     assert result.returncode == 0, result.stderr
     last = result.stderr.splitlines()[-1]
-    assert last.startswith("unseen: skipped, not images or videos unseen reads: IMG_0.heic, IMG_1.heic")
+    assert last.startswith("unseen: skipped, not images or videos unseen reads: IMG_0.CR2, IMG_1.CR2")
     assert last.endswith("and 3 more (the report lists them)")
 
 

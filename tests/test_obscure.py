@@ -5,9 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import SAMPLE, SAMPLE_FACE, changed_share, load_rgb
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from unseen.faces import Faces
-from unseen.obscure import CONFIDENT, DEFAULT_GROW, Method, head_boxes, obscure, region_mask
+from unseen.obscure import (
+    CONFIDENT,
+    DEFAULT_GROW,
+    Method,
+    face_boxes_covering,
+    head_boxes,
+    obscure,
+    region_mask,
+)
 
 BOX = (40.0, 50.0, 80.0, 100.0)  # 40 wide, 50 tall
 
@@ -83,3 +93,24 @@ def test_no_faces_returns_an_equal_copy() -> None:
 def test_strength_out_of_range_is_refused() -> None:
     with pytest.raises(ValueError, match="strength"):
         obscure(np.zeros((10, 10, 3), np.uint8), Faces(), Method.BLUR, strength=0.0)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    x=st.floats(0, 300),
+    y=st.floats(0, 300),
+    w=st.floats(1, 250),
+    h=st.floats(1, 250),
+    score=st.sampled_from([0.2, 1.0]),
+    grow=st.floats(1, 4),
+)
+def test_a_drawn_box_is_covered_to_its_corners_whatever_the_grow(
+    x: float, y: float, w: float, h: float, score: float, grow: float
+) -> None:
+    """A person's region (regions file, review page) is the area to cover: every pixel the box touches."""
+    rect = np.array([[x, y, x + w, y + h]])
+    face = face_boxes_covering(rect, np.array([score]), grow)
+    mask = region_mask(Faces(face, [score]), 600, 600, grow)
+    x1, y1, x2, y2 = int(np.floor(x)), int(np.floor(y)), int(np.ceil(x + w)), int(np.ceil(y + h))
+    assert mask[y1:y2, x1:x2].all()
+    assert mask.sum() <= 1.8 * (x2 - x1 + 4) * (y2 - y1 + 4)  # the ellipse through the corners, not much more

@@ -94,7 +94,9 @@ def test_explicit_non_image_is_attempted_and_fails_later(tmp_path: Path) -> None
     source = touch(tmp_path / "notes.txt")
     (job,) = plan([source], tmp_path / "out", None)
     assert job.problem is None and job.fmt is None
-    assert sorted(p.name for p in job.final_targets()) == [f"notes.txt.{s}" for s in ("jpg", "png", "tif", "webp")]
+    assert sorted(p.name for p in job.final_targets()) == [
+        f"notes.txt.{s}" for s in ("avif", "heic", "jpg", "png", "tif", "webp")
+    ]
 
 
 def test_missing_input_is_a_failed_job(tmp_path: Path) -> None:

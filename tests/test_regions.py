@@ -103,8 +103,15 @@ def test_a_file_changed_since_is_refused_and_one_not_listed_is_detected(tmp_path
     "text",
     ["not json", '{"files": []}', '{"unseen_regions": 1, "files": [{"path": "a.png"}]}',
      '{"unseen_regions": 1, "files": [{"path": "a", "sha256": "x", "width": 1, "height": 1,'
-     ' "regions": [{"box": [5, 5, 1, 1]}]}]}'],
-    ids=["not-json", "no-version", "missing-keys", "empty-box"],
+     ' "regions": [{"box": [5, 5, 1, 1]}]}]}',
+     '{"unseen_regions": 1, "files": [{"path": "a", "sha256": "x", "width": 10, "height": 10,'
+     ' "regions": [{"box": [20, 20, 30, 30]}]}]}',
+     '{"unseen_regions": 1, "files": [{"path": "a", "sha256": "x", "width": 10, "height": 10,'
+     ' "regions": [{"box": [1, 1, 3, 3], "remove": true}]}]}',
+     '{"unseen_regions": 1, "files": [{"path": "a", "sha256": "x", "width": 10, "height": 10, "aproved": true,'
+     ' "regions": []}]}'],
+    ids=["not-json", "no-version", "missing-keys", "empty-box", "outside", "unknown-region-field",
+         "unknown-file-field"],
 )  # fmt: skip
 def test_a_bad_regions_file_is_a_usage_error(tmp_path: Path, inputs: Path, text: str) -> None:
     regions = tmp_path / "regions.json"
@@ -130,3 +137,13 @@ def test_the_regions_file_is_never_written_into_an_input_folder(inputs: Path) ->
     result = run_cli(inputs, "--regions-out", inputs / "regions.json")
     assert result.returncode == 2 and "inside an input folder" in result.stderr
     assert not (inputs / "regions.json").exists()
+
+
+def test_a_listed_file_that_is_not_among_the_inputs_gets_a_line(tmp_path: Path, inputs: Path) -> None:
+    data = detect(inputs, tmp_path / "regions.json")
+    moved = dict(data["files"][0], path="elsewhere/gone.png")
+    (tmp_path / "regions.json").write_text(json.dumps({**data, "files": [*data["files"], moved]}))
+    result = run_cli(inputs, "-o", tmp_path / "out", "--regions", tmp_path / "regions.json", "-q")
+    assert result.returncode == 0
+    (line,) = result.stderr.splitlines()
+    assert "lists 1 file not among the inputs (e.g. elsewhere/gone.png)" in line

@@ -177,11 +177,32 @@ def main() -> None:
     parser.add_argument("--write", action="store_true", help=f"store the fusion in {FUSIONS.relative_to(REPO)}")
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--cache", type=Path, default=Path("/tmp/unseen-calibration"))
+    parser.add_argument(
+        "--add",
+        action="append",
+        default=[],
+        metavar="MODEL:SCALE[:flip][:minN]",
+        help="an extra pass to measure beside the preset's (repeatable), e.g. yunet_n:1.0 or yunet_n:0.5:flip:min32",
+    )
+    parser.add_argument("--only-added", action="store_true", help="fit the fusion on the --add passes alone")
+    parser.add_argument(
+        "--misses",
+        action="store_true",
+        help="also print how many faces the preset's own two-fold fusion leaves unprotected that each --add pass "
+        "protects alone at raw scores 0.3 to 0.9, and what those single passes cost in collateral",
+    )
     args = parser.parse_args()
+    if args.write and (args.add or args.only_added):
+        parser.error("--write stores the preset's own passes: set them in presets.py, not with --add")
 
     truth = load_truth(args.data)
     names = sorted(truth)
-    g = groups(PRESETS[Quality(args.quality)].passes, names, truth, args.data, args.cache)
+    added = [parse_pass(spec) for spec in args.add]
+    base = PRESETS[Quality(args.quality)].passes
+    passes = tuple(added) if args.only_added else (*base, *added)
+    if args.misses:
+        print_misses(base, added, names, truth, args.data, args.cache, args)
+    g = groups(passes, names, truth, args.data, args.cache)
 
     def fit(subset: list[str]) -> np.ndarray:
         labels = [g[n]["protects"][0].any(axis=1).astype(float) for n in subset]
@@ -208,6 +229,73 @@ def main() -> None:
     print(f"fusion=Fusion(weights={fusion.weights}, size_penalty={fusion.size_penalty}, threshold={fusion.threshold})")
     if args.write:
         write(args, fusion, estimates, len(names))
+
+
+def parse_pass(spec: str) -> Pass:
+    """MODEL:SCALE[:flip][:minN] as a Pass: mirrored with flip, keeping boxes N px high or more with minN."""
+    model, _, rest = spec.partition(":")
+    scale, *options = rest.split(":")
+    flip = "flip" in options
+    floors = [float(o[3:]) for o in options if o.startswith("min")]
+    if not model or not scale or len(options) != flip + len(floors) or len(floors) > 1:
+        raise SystemExit(f"--add expects MODEL:SCALE[:flip][:minN], not {spec!r}")
+    return Pass(float(scale), flip=flip, model=model, min_height=floors[0] if floors else 0.0)
+
+
+def cross_validated(g, names, truth, size_penalty: float, collateral: float):
+    """Per image, which annotated faces the two-fold fusion protects at the target collateral."""
+
+    def fit(subset: list[str]) -> np.ndarray:
+        labels = [g[n]["protects"][0].any(axis=1).astype(float) for n in subset]
+        return fit_logistic(np.vstack([g[n]["x"] for n in subset]), np.concatenate(labels))
+
+    halves = [names[0::2], names[1::2]]
+    held_out = {}
+    for k in (0, 1):
+        held_out.update(probabilities(fit(halves[1 - k]), g, halves[k]))
+    fusion = Fusion((), size_penalty, threshold_for(g, names, truth, held_out, size_penalty, collateral))
+    protected = {}
+    for name in names:
+        d, p = g[name], held_out[name]
+        keep = fusion.keep(d["boxes"], p)
+        rows = np.arange(len(p))
+        protected[name] = d["protects"][(p >= CONFIDENT).astype(int), rows][keep].any(axis=0)
+    return protected
+
+
+SCORES = (0.3, 0.5, 0.7, 0.9)
+
+
+def print_misses(base, added, names, truth, data, cache, args) -> None:
+    """What each added pass, alone at a raw score, protects of the faces the preset's fusion leaves."""
+    g = groups(base, names, truth, data, cache)
+    protected = cross_validated(g, names, truth, args.size_penalty, args.collateral)
+    heights = np.concatenate([truth[n][:, 3] for n in names])
+    missed = ~np.concatenate([protected[n] for n in names])
+    counts = [int((missed & (heights >= a) & (heights < b)).sum()) for a, b in BUCKETS]
+    print(f"faces the preset's two-fold fusion leaves unprotected: {int(missed.sum())} (by bucket {counts})")
+    far_total = 0
+    found = {(spec.key(), t): [] for spec in added for t in SCORES}
+    spent = {(spec.key(), t): 0 for spec in added for t in SCORES}
+    results = [run_pass(spec, names, data, cache) for spec in added]
+    for name in names:
+        image = np.asarray(Image.open(data / "images" / name).convert("RGB"))
+        visible, far = far_from_faces(truth[name], image)
+        far_total += int(far.sum())
+        for spec, result in zip(added, results, strict=True):
+            faces = result[name]
+            pairs = zip(faces.boxes, faces.scores, strict=True)
+            effects = [mask_effects(b, s, truth[name], visible, far) for b, s in pairs]
+            for t in SCORES:
+                sure = [e for e, s in zip(effects, faces.scores, strict=True) if s >= t]
+                protects = np.any([e[1] for e in sure], axis=0) if sure else np.zeros(len(truth[name]), bool)
+                found[(spec.key(), t)].append(protects & ~protected[name])
+                spent[(spec.key(), t)] += sum(e[0] for e in sure)
+    print("pass, raw score: misses it protects alone (all, then <10 10-16 16-32 32-64 >=64), its collateral alone %")
+    for (key, t), parts in found.items():
+        hit = np.concatenate(parts)
+        by_bucket = [int((hit & (heights >= a) & (heights < b)).sum()) for a, b in BUCKETS]
+        print(f"{key:24s} {t:.1f}  {int(hit.sum()):4d} {by_bucket}  {100 * spent[(key, t)] / far_total:.2f}")
 
 
 def write(args: argparse.Namespace, fusion: Fusion, estimates: dict[str, list[float]], images: int) -> None:

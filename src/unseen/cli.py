@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import NoReturn
 
-from unseen import __version__, decisions, formats, privacy, publish, regions, stop
+from unseen import __version__, decisions, device, errors, formats, privacy, publish, regions, renaming, stop
 from unseen.batch import Batch
 from unseen.detectors.centerface import MODEL_NAME, model_sha256
 from unseen.detectors.presets import PRESETS, Quality, build_detector, describe, describe_orientation
@@ -52,16 +52,81 @@ from unseen.video import (
 FORMAT_NAMES = {key: name for name in formats.WRITABLE for key in (name.lower(), formats.write_suffix(name)[1:])}
 
 
-class _Parser(argparse.ArgumentParser):
+class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # One line, not argparse's usage block: the user asked for something that cannot be done.
         self.exit(EXIT_USAGE, f"unseen: {printable(message)} (see unseen --help)\n")  # it may quote an argument
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="unseen", description="Make photos and videos safe to share: obscure every face, strip metadata.")
+    p = OneLineParser(
+        prog="unseen",
+        description="Make photos and videos safe to share: obscure every face, strip metadata. "
+        "To look at and correct what it does before anything is written: unseen review PATH -o OUT",
+    )
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="image and video files, and folders (recursive)")
     p.add_argument("-o", "--output", type=Path, help="output folder (default: NAME_unseen beside each input)")
+    p.add_argument(
+        "--rename",
+        action="store_true",
+        help="name the outputs 0001.jpg, 0002.mp4, ... in the order found, straight in -o, instead of after the "
+        "originals and their folders (phone names hold the time taken); the report then names no original",
+    )
+    p.add_argument(
+        "--rename-map",
+        type=Path,
+        metavar="FILE.csv",
+        help="with --rename: write which original became which output to FILE, the only place their names are kept",
+    )
+    add_shared_options(p)
+    v = p.add_argument_group("videos")
+    v.add_argument(
+        "--crf", type=_crf, default=DEFAULT_CRF, help=f"video quality, 0 (lossless) to 51 (default {DEFAULT_CRF})"
+    )
+    v.add_argument("--codec", choices=VIDEO_CODECS, help="video codec (default: h264; gif for an animated GIF)")
+    v.add_argument("--no-audio", action="store_true", help="drop the audio streams (default: copied unchanged)")
+    v.add_argument(
+        "--full-every",
+        type=_positive_int,
+        default=DEFAULT_FULL_EVERY,
+        metavar="N",
+        help=f"search every N-th frame at full resolution, the others reduced (default {DEFAULT_FULL_EVERY}; 1: all)",
+    )
+    r = p.add_argument_group("regions file (decisions a person can check and correct; see also: unseen review)")
+    r.add_argument(
+        "--regions-out",
+        type=Path,
+        metavar="FILE.json",
+        help="detect only: write what would be obscured in each photo and video to FILE, and no output",
+    )
+    r.add_argument(
+        "--regions",
+        type=Path,
+        metavar="FILE.json",
+        help="write the outputs from FILE: each file it lists gets exactly its regions obscured, without detection",
+    )
+    add_scale_options(p)
+    p.add_argument("--version", action="version", version=f"unseen {__version__}")
+    return p
+
+
+def add_scale_options(p: argparse.ArgumentParser) -> None:
+    """Where the work runs: a Ray cluster (unseen.scale.ray_run) and the device detection runs on."""
+    s = p.add_argument_group("scale (pip install 'unseen[ray]' for --ray, 'unseen[gpu]' for --device cuda)")
+    s.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        metavar="ADDRESS",
+        help="run on Ray: a local Ray started for the run, or the cluster at ADDRESS (every node must see the "
+        "inputs and -o at the same paths); a re-run skips outputs already done",
+    )
+    s.add_argument("--ray-workers", type=_positive_int, metavar="N", help="photo workers on Ray (default: one a CPU)")
+    s.add_argument("--device", choices=device.DEVICES, help="where detection runs (default: auto, CUDA if usable)")
+
+
+def add_shared_options(p: argparse.ArgumentParser) -> None:
+    """The options `unseen` and `unseen review` share: how faces are found, obscured, checked and written."""
     p.add_argument("--format", choices=sorted(FORMAT_NAMES), help="write this format instead of the input's")
     p.add_argument(
         "--method",
@@ -97,33 +162,7 @@ def _parser() -> argparse.ArgumentParser:
         help="an output the checks flag is not written: that file fails and the run exits 3 "
         "(exit codes: 0 all done, 1 some failed, 2 usage error, 3 some refused by --strict, which wins over 1)",
     )
-    v = p.add_argument_group("videos")
-    v.add_argument(
-        "--crf", type=_crf, default=DEFAULT_CRF, help=f"video quality, 0 (lossless) to 51 (default {DEFAULT_CRF})"
-    )
-    v.add_argument("--codec", choices=VIDEO_CODECS, help="video codec (default: h264; gif for an animated GIF)")
-    v.add_argument("--no-audio", action="store_true", help="drop the audio streams (default: copied unchanged)")
-    v.add_argument(
-        "--full-every",
-        type=_positive_int,
-        default=DEFAULT_FULL_EVERY,
-        metavar="N",
-        help=f"search every N-th frame at full resolution, the others reduced (default {DEFAULT_FULL_EVERY}; 1: all)",
-    )
     p.add_argument("--report", type=Path, metavar="FILE.json", help="write a JSON report of what was done")
-    r = p.add_argument_group("regions file (decisions a person can check and correct)")
-    r.add_argument(
-        "--regions-out",
-        type=Path,
-        metavar="FILE.json",
-        help="detect only: write what would be obscured in each photo to FILE, and no output",
-    )
-    r.add_argument(
-        "--regions",
-        type=Path,
-        metavar="FILE.json",
-        help="write the outputs from FILE: each photo it lists gets exactly its regions obscured, without detection",
-    )
     p.add_argument(
         "--report-full-paths",
         action="store_true",
@@ -138,8 +177,6 @@ def _parser() -> argparse.ArgumentParser:
         help=f"refuse images with more pixels than this (default {DEFAULT_MAX_PIXELS:,})",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary; problems only")
-    p.add_argument("--version", action="version", version=f"unseen {__version__}")
-    return p
 
 
 def _float(text: str) -> float:
@@ -205,7 +242,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     _printable_stderr()
     privacy.no_core_dumps()  # a core dump would hold the originals' pixels
     restore = stop.install()
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
+        if argv[:1] == ["review"]:  # `unseen review IN -o OUT`; a folder called review is ./review
+            from unseen.review.command import review
+
+            return review(argv[1:])
         args = _parser().parse_args(argv)
         return _run(args)
     except UsageError as error:
@@ -228,56 +270,40 @@ def _printable_stderr() -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    method = Method(args.method)
     fmt = FORMAT_NAMES[args.format] if args.format else None
     _check_regions_args(args)
-    jobs = plan(args.paths, args.output, fmt, writing=args.regions_out is None)
-    for side, what in ((args.report, "report"), (args.regions_out, "regions file")):
+    renaming.check_args(args.rename, args.rename_map, args.output, detect_only=args.regions_out is not None)
+    jobs = plan(args.paths, args.output, fmt, writing=args.regions_out is None, rename=args.rename)
+    sides = ((args.report, "report"), (args.regions_out, "regions file"), (args.rename_map, "rename map"))
+    for side, what in sides:
         if side is not None:
-            _check_side_file(side, args.paths, jobs, args.overwrite, what)
+            check_side_file(side, args.paths, jobs, args.overwrite, what)
     decided = regions.load(args.regions) if args.regions is not None else {}
-    verifier = _verifier(args)
-    if not method.destructive:
-        print(WEAK_METHOD_WARNING.format(method=method.value), file=sys.stderr)
-    options = Options(
-        method=method,
-        strength=args.strength,
-        grow=args.grow,
-        overwrite=args.overwrite,
-        max_pixels=args.max_pixels,
-        verify=args.verify,
-        reid=args.reid,
-        strict=args.strict,
-    )
+    if decided:
+        _warn_unlisted(args.regions, decided, {decisions.name_of(job.source, args.paths) for job in jobs})
+    verifier = verifier_of(args)
+    options = options_of(args)
     video = VideoOptions(
         crf=args.crf, codec=args.codec, audio=not args.no_audio, full_every=args.full_every, progress=not args.quiet
     )
+    setting = device.select(args.device)
     photos = build_detector(Quality(args.quality), args.threshold)
-    found: list[regions.Entry] = []
+
+    def make_work(options: Options) -> Callable[[Job], FileReport]:  # the worker for these options, here or on Ray
+        worker = _worker(photos, options, verifier, video, args.threshold)
+        return _decided_or(worker, decided, options, verifier, args, video)
+
+    found: list[regions.AnyEntry] = []
     if args.regions_out is not None:
-        work = _detect_only(photos, options, args.paths, found)
+        work = _detect_only(photos, options, args.paths, found, video, args.threshold)
     else:
-        work = _decided_or(_worker(photos, options, verifier, video, args.threshold), decided, options, verifier, args)
-    report = RunReport(
-        unseen_version=__version__,
-        model={"name": MODEL_NAME, "sha256": model_sha256()},
-        models=_models(Quality(args.quality)),
-        settings={
-            "method": method.value,
-            "strength": args.strength,
-            "grow": args.grow,
-            "quality": args.quality,
-            "passes": describe(Quality(args.quality), args.threshold),
-            "orientation_probe": describe_orientation(Quality(args.quality)),
-            "format": fmt,
-            "verify": _verify_settings(args),
-            "video": describe_video(video, args.threshold),
-        },
-        started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    )
+        work = make_work(options)
+    report = new_report(args, describe_video(video, args.threshold))
     _remove_leftovers(args, jobs)
     started, published = time.perf_counter(), len(publish.published())
-    batch = Batch(jobs, work, alone=_is_video)
+    batch = (
+        Batch(jobs, work, alone=_is_video) if args.ray is None else _ray_batch(args, jobs, options, setting, make_work)
+    )
     try:
         for _ in _with_progress(batch, len(jobs), args.quiet):
             pass
@@ -288,11 +314,82 @@ def _run(args: argparse.Namespace) -> int:
         report.interrupted = True
         report.files = batch.drain()  # with the photos in flight: published before the signal, or not at all
     report.seconds = round(time.perf_counter() - started, 3)
+    mapped = _write_rename_map(report, args)
     if report.interrupted:
-        return _interrupted(report, args, len(publish.published()) - published)
+        return _interrupted(report, args, len(publish.published()) - published if args.ray is None else batch.written())
     if args.regions_out is not None:
         _write_regions(args, jobs, found)
-    return _finish(report, args)
+    code = finish(report, args)
+    return EXIT_FAILED if code == EXIT_OK and not mapped else code
+
+
+def _ray_batch(
+    args: argparse.Namespace,
+    jobs: list[Job],
+    options: Options,
+    setting: device.Setting,
+    make_work: Callable[[Options], Callable[[Job], FileReport]],
+) -> Batch:
+    """The same jobs, each done by the same worker as here, on Ray (unseen.scale.ray_run)."""
+    from unseen.scale.ray_run import RayBatch
+
+    if args.regions_out is not None:
+        raise UsageError("--regions-out is not run on Ray: leave out --ray")
+    return RayBatch(args.ray, jobs, make_work, options, _is_video, args.ray_workers, setting)  # type: ignore[return-value]
+
+
+def _warn_unlisted(path: Path, decided: dict[str, regions.AnyEntry], names: set[str]) -> None:
+    """A regions file that names files not among the inputs (moved, renamed, another folder given): one line,
+    so that decisions are never silently left unused."""
+    missing = sorted(set(decided) - names)
+    if missing:
+        plural = "s" if len(missing) > 1 else ""
+        print(
+            printable(
+                f"unseen: warning: {display(path)} lists {len(missing)} file{plural} not among the inputs "
+                f"(e.g. {missing[0]}): nothing is written for {'them' if plural else 'it'}"
+            ),
+            file=sys.stderr,
+        )
+
+
+def options_of(args: argparse.Namespace) -> Options:
+    """The photo options as asked for (with the warning a weak method earns, once)."""
+    method = Method(args.method)
+    if not method.destructive:
+        print(WEAK_METHOD_WARNING.format(method=method.value), file=sys.stderr)
+    return Options(
+        method=method,
+        strength=args.strength,
+        grow=args.grow,
+        overwrite=args.overwrite,
+        max_pixels=args.max_pixels,
+        verify=args.verify,
+        reid=args.reid,
+        strict=args.strict,
+    )
+
+
+def new_report(args: argparse.Namespace, video: dict[str, object] | None) -> RunReport:
+    """The run's report, with its settings, before any file is done."""
+    quality = Quality(args.quality)
+    return RunReport(
+        unseen_version=__version__,
+        model={"name": MODEL_NAME, "sha256": model_sha256()},
+        models=_models(quality),
+        settings={
+            "method": args.method,
+            "strength": args.strength,
+            "grow": args.grow,
+            "quality": args.quality,
+            "passes": describe(quality, args.threshold),
+            "orientation_probe": describe_orientation(quality),
+            "format": FORMAT_NAMES[args.format] if args.format else None,
+            "verify": _verify_settings(args),
+            **({"video": video} if video is not None else {}),
+        },
+        started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
 
 
 def _check_regions_args(args: argparse.Namespace) -> None:
@@ -303,41 +400,55 @@ def _check_regions_args(args: argparse.Namespace) -> None:
 
 
 def _detect_only(
-    detector: Detector, options: Options, inputs: list[Path], found: list[regions.Entry]
+    detector: Detector,
+    options: Options,
+    inputs: list[Path],
+    found: list[regions.AnyEntry],
+    video: VideoOptions,
+    threshold: float | None,
 ) -> Callable[[Job], FileReport]:
-    """Each photo detected and recorded; videos are not in regions files yet and are skipped with a line."""
+    """Each photo and video detected (a video tracked too, as a plain run does) and recorded; nothing written."""
+    videos: list[Detector] = []  # the video detector, made when first needed
 
     def work(job: Job) -> FileReport:
+        name = decisions.name_of(job.source, inputs)
         if _is_video(job):
-            return _skipped(job, "videos are not in regions files yet: run it without --regions-out")
-        return decisions.detect_only(job, detector, options, decisions.name_of(job.source, inputs), found)
+            videos[:] = videos or [video_detector(threshold)]
+            return decisions.detect_only_video(job, videos[0], options, video, name, found)
+        return decisions.detect_only(job, detector, options, name, found)
 
     return work
 
 
-def _skipped(job: Job, problem: str) -> FileReport:
-    return FileReport(input=display(job.source), output=None, status="skipped", reason=problem)
-
-
 def _decided_or(
     work: Callable[[Job], FileReport],
-    decided: dict[str, regions.Entry],
+    decided: dict[str, regions.AnyEntry],
     options: Options,
     verifier: Verifier | None,
     args: argparse.Namespace,
+    video: VideoOptions,
 ) -> Callable[[Job], FileReport]:
-    """A photo the regions file lists is written as decided; anything else as `work` does it."""
+    """A photo or video the regions file lists is written as decided; anything else as `work` does it."""
 
     def either(job: Job) -> FileReport:
         entry = decided.get(decisions.name_of(job.source, args.paths)) if job.problem is None else None
-        if entry is None or _is_video(job):
+        if entry is None:
             return work(job)
+        if isinstance(entry, regions.VideoEntry) != _is_video(job):
+            kind = "a video" if _is_video(job) else "not a video"
+            return _failed(job, f"is {kind}, unlike its entry in the regions file: refused, not obscured")
+        if isinstance(entry, regions.VideoEntry):
+            return decisions.apply_video(job, entry, options, video, verifier)
         return decisions.apply(job, entry, options, verifier)
 
     return either
 
 
-def _write_regions(args: argparse.Namespace, jobs: list[Job], found: list[regions.Entry]) -> None:
+def _failed(job: Job, problem: str) -> FileReport:
+    return FileReport(input=display(job.source), output=None, status="failed", reason=problem)
+
+
+def _write_regions(args: argparse.Namespace, jobs: list[Job], found: list[regions.AnyEntry]) -> None:
     """The decisions in the jobs' order (photos finish in any order, two being searched at once)."""
     order = {decisions.name_of(job.source, args.paths): index for index, job in enumerate(jobs)}
     text = regions.dumps(sorted(found, key=lambda e: order.get(e.path, len(order)))).encode("utf-8")
@@ -365,7 +476,25 @@ def _interrupted(report: RunReport, args: argparse.Namespace, written: int) -> i
     return EXIT_INTERRUPTED
 
 
+def _write_rename_map(report: RunReport, args: argparse.Namespace) -> bool:
+    """--rename-map: the originals' names beside their outputs', paths as in the report; whether it was written."""
+    if args.rename_map is None:
+        return True
+    try:
+        renaming.write_map(args.rename_map, _named(report, args), args.overwrite)
+    except OSError as error:
+        print(f"unseen: cannot write rename map {display(args.rename_map)}: {errors.reason(error)}", file=sys.stderr)
+        return False
+    return True
+
+
 def _report_as_asked(report: RunReport, args: argparse.Namespace) -> RunReport:
+    named = _named(report, args)
+    return renaming.withhold(named) if getattr(args, "rename", False) else named  # `unseen review` has no --rename
+
+
+def _named(report: RunReport, args: argparse.Namespace) -> RunReport:
+    """The report with its paths as asked: from the folders and files given, or whole (--report-full-paths)."""
     if args.report_full_paths:
         return report
     roots = [*args.paths, *output_roots(args.paths, args.output)]
@@ -403,7 +532,7 @@ def _models(quality: Quality) -> list[dict[str, str]]:
     return [{"name": name, "sha256": model_sha256(name)} for name in names]
 
 
-def _verifier(args: argparse.Namespace) -> Verifier | None:
+def verifier_of(args: argparse.Namespace) -> Verifier | None:
     """The checks as asked for; a check that cannot run is a usage error, before any file is touched."""
     if not args.verify:
         if args.reid or args.strict:
@@ -430,7 +559,7 @@ def _verify_settings(args: argparse.Namespace) -> dict[str, object]:
     return {"residuals": check, "reid": args.reid, "strict": args.strict, "videos": videos}
 
 
-def _check_side_file(path: Path, inputs: list[Path], jobs: list[Job], overwrite: bool, what: str) -> None:
+def check_side_file(path: Path, inputs: list[Path], jobs: list[Job], overwrite: bool, what: str) -> None:
     """The report (or regions file) is written like an output: never over an input, into an input folder, or
     over a file unasked."""
     if path.is_dir():
@@ -471,7 +600,7 @@ SKIPPED_NAMED = 5  # skipped files named after the summary; past these, a count 
 
 
 def _skipped_line(report: RunReport) -> str | None:
-    """Which files were skipped (not images or videos unseen reads: a HEIC photo, say), so that none is left
+    """Which files were skipped (not images or videos unseen reads: a camera's raw file, say), so that none is left
     out unnoticed."""
     names = [printable(Path(f.input).name) for f in report.files if f.status == "skipped" and f.reason == NOT_AN_IMAGE]
     if not names:
@@ -483,14 +612,16 @@ def _skipped_line(report: RunReport) -> str | None:
 
 def _detect_only_line(report: RunReport, args: argparse.Namespace) -> str:
     s = report.summary()
-    faces = f"{s['faces']} face{'' if s['faces'] == 1 else 's'} found"
+    faces = f"{s['faces']} face{'' if s['faces'] == 1 else 's'} found"  # in a video: faces followed (tracks)
+    files = f"{s['done']} file{'' if s['done'] == 1 else 's'} searched"
     return (
-        f"unseen: {s['done']} photos searched, {s['failed']} failed, {s['skipped']} skipped, {faces}; "
+        f"unseen: {files}, {s['failed']} failed, {s['skipped']} skipped, {faces}; "
         f"decisions in {display(args.regions_out)}, nothing else written, {report.seconds:.1f} s"
     )
 
 
-def _finish(report: RunReport, args: argparse.Namespace) -> int:
+def finish(report: RunReport, args: argparse.Namespace) -> int:
+    """The report written as asked, the summary lines, and the exit code."""
     code = EXIT_FAILED if report.count("failed") else EXIT_OK
     if args.strict and any(f.status == "failed" and f.flagged for f in report.files):
         code = EXIT_REFUSED  # wins over EXIT_FAILED

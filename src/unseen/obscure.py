@@ -46,6 +46,22 @@ def ellipses(faces: Faces, grow: float = DEFAULT_GROW) -> tuple[np.ndarray, np.n
     return centres, axes
 
 
+def face_boxes_covering(rects: np.ndarray, scores: np.ndarray, grow: float = DEFAULT_GROW) -> np.ndarray:
+    """The face boxes whose masks (`ellipses`) each cover a whole rectangle (x1, y1, x2, y2): what a person
+    draws is what must be covered, corners included. The ellipse through the rectangle's corners with its
+    aspect (half-axes √2 × the half-sides), plus a pixel for the polygon cv2 draws it with; its area is about
+    1.6× the rectangle's, the price of an ellipse's shape, shown in the preview."""
+    rects = np.asarray(rects, np.float64).reshape(-1, 4)
+    # Every pixel the box touches, even by a sliver: the box grown to whole pixels first.
+    rects = np.concatenate([np.floor(rects[:, :2]), np.ceil(rects[:, 2:])], axis=1)
+    factor = grow * np.where(np.asarray(scores) >= CONFIDENT, CONFIDENT_GROW, 1.0)
+    axes = (rects[:, 2:] - rects[:, :2]) / 2 * np.sqrt(2) + 1.0
+    size = 2 * axes / (factor[:, None] * np.array([1.0, TALLER]))
+    centres = (rects[:, :2] + rects[:, 2:]) / 2
+    centres[:, 1] += RAISE * np.maximum(axes[:, 1] - size[:, 1] / 2, 0)  # undo the mask's raise
+    return np.concatenate([centres - size / 2, centres + size / 2], axis=1)
+
+
 def _drawn(faces: Faces, grow: float) -> tuple[np.ndarray, np.ndarray]:
     """The ellipses as drawn: integer centres and integer half-axes (+0.5 px, so that even a 1-pixel face
     gets a non-empty mask)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 from collections import deque
 from dataclasses import dataclass, replace
@@ -27,6 +28,10 @@ _KINDS = (
 )
 
 Identity = tuple[int, int]  # (st_dev, st_ino): the file or folder a path leads to, whatever the path
+# --rename: outputs are numbered 0001, 0002, … (at least four digits); a name of this shape in the output folder is
+# one an earlier run numbered (or might be), and the numbering goes on after the highest.
+RENAME_DIGITS = 4
+_NUMBERED = re.compile(r"(\d+)(\.[A-Za-z0-9]+)?")
 
 
 @dataclass(frozen=True)
@@ -52,9 +57,12 @@ def default_output(given: Path) -> Path:
     return given.with_name(f"{given.stem}{DEFAULT_TAG}{given.suffix}")
 
 
-def plan(inputs: list[Path], out: Path | None, fmt: str | None, writing: bool = True) -> list[Job]:
+def plan(
+    inputs: list[Path], out: Path | None, fmt: str | None, writing: bool = True, rename: bool = False
+) -> list[Job]:
     """One job per file found, in a stable order, with its output path (`writing`: the outputs will be written,
-    so their folders must be writable; a detection-only run writes none)."""
+    so their folders must be writable; a detection-only run writes none). With `rename`, every output goes
+    straight into `out` under a number instead of its original's name and folders (see `_renamed`)."""
     folders = _check_roots(inputs, out)
     if writing:
         _check_writable(inputs, out)
@@ -70,7 +78,46 @@ def plan(inputs: list[Path], out: Path | None, fmt: str | None, writing: bool = 
             jobs.append(_file_job(given, target, fmt, explicit=True))
         else:
             jobs.append(Job(given, given, fmt, problem="no such file or folder"))
+    if rename:
+        if out is None:
+            raise UsageError("--rename needs -o: the renamed outputs go into a folder of their own")
+        jobs = _renamed(jobs, out)
     return _guard(jobs, folders)
+
+
+def _renamed(jobs: list[Job], out: Path) -> list[Job]:
+    """Each job that will be tried gets the next number, in the jobs' order, as its output's whole name in `out`:
+    0001.jpg, 0002.mp4, … Phone and camera names carry the time a picture was taken (IMG_20240315_142231.jpg), and
+    folders an event's or a person's name: neither reaches an output. Numbering starts after the highest number an
+    earlier run left in `out`, so that running again adds outputs and never meets one already there."""
+    first = _next_number(out)
+    count = sum(1 for job in jobs if job.problem is None)
+    width = max(RENAME_DIGITS, len(str(first + count - 1)))
+    renamed: list[Job] = []
+    number = first
+    for job in jobs:
+        if job.problem is None:
+            job = replace(job, target=out / f"{number:0{width}d}{_numbered_suffix(job)}")
+            number += 1
+        renamed.append(job)
+    return renamed
+
+
+def _numbered_suffix(job: Job) -> str:
+    """A video keeps its own suffix here (video.py chooses the container); a photo whose format is known only once
+    read gets its suffix then."""
+    if job.fmt == VIDEO:
+        return job.source.suffix.lower()
+    return formats.write_suffix(job.fmt) if job.fmt is not None else ""
+
+
+def _next_number(out: Path) -> int:
+    """One past the highest number a file in `out` is named with (1 for a new or empty folder)."""
+    try:
+        names = os.listdir(out)
+    except OSError:  # not there yet; one that cannot be read fails the writes, each in its own line
+        return 1
+    return max((int(found[1]) for name in names if (found := _NUMBERED.fullmatch(name))), default=0) + 1
 
 
 def output_roots(inputs: list[Path], out: Path | None) -> list[Path]:

@@ -114,7 +114,9 @@ def _process_frames(
 ) -> list[dict[str, object]]:
     """An animated WebP or multi-page TIFF: every frame detected, obscured and checked; its faces, per frame."""
     if not formats.photo(fmt).frames:
-        raise FileError(f"an animated or multi-page image can only be written as WebP or TIFF, not {fmt}")
+        framed = [formats.write_suffix(f.name)[1:] for f in formats.PHOTOS if f.frames]
+        choices = f"{', '.join(framed[:-1])} or {framed[-1]}"
+        raise FileError(f"an animated or multi-page image can only be written with --format {choices}, not as {fmt}")
     boxes = _frame_faces(decoded, detector)
     stop.check()
     frames = [

@@ -14,6 +14,8 @@ Status = Literal["done", "failed", "skipped"]
 # What the checks on the output say: clean, residuals (a face left visible or still re-identifiable),
 # unverified (not checked: --no-verify), or the file was not done at all.
 Verdict = Literal["clean", "residuals", "unverified", "failed", "skipped"]
+# Why a file is skipped when its output is there from an earlier run (a re-run on Ray resumes: scale/ray_run.py).
+ALREADY_DONE = "already done: its output exists (--overwrite does it again)"
 
 
 @dataclass
@@ -24,6 +26,8 @@ class FileReport:
     reason: str | None = None
     width: int | None = None
     height: int | None = None
+    # Per face (box, score; from a regions file also origin and removed); in a video per track: first and last
+    # frame, and from a regions file its origin, a person's keyframe count, a detector track's removed or trim.
     faces: list[dict[str, object]] = field(default_factory=list)
     verified: bool = False  # whether the output was checked
     # Faces the check found left visible: box and score (in a video also the frame index and time in seconds).
@@ -79,8 +83,11 @@ class RunReport:
         s = self.summary()
         faces = f"{s['faces']} face{'' if s['faces'] == 1 else 's'} obscured"
         line = f"unseen: {s['done']} done, {s['failed']} failed, {faces}"
-        if s["skipped"]:
-            line += f", {s['skipped']} skipped (not images or videos)"
+        resumed = sum(1 for f in self.files if f.status == "skipped" and f.reason == ALREADY_DONE)
+        if s["skipped"] - resumed:
+            line += f", {s['skipped'] - resumed} skipped (not images or videos)"
+        if resumed:
+            line += f", {resumed} already done"
         line += f"; {s['clean']} clean, {s['residuals']} with residuals"
         if s["unverified"]:
             line += f", {s['unverified']} not verified"

@@ -98,29 +98,41 @@ class Track:
         }
 
 
+# A released frame: its index, every box to cover in it, and the id of the track each box belongs to.
+Released = tuple[int, Faces, np.ndarray]
+
+
 class Tracker:
-    """Feed every frame's detections in order with `push`; take released frames from it and from `flush`."""
+    """Feed every frame's detections in order with `push`; take released frames from it and from `flush`
+    (or from `push_tracked` and `flush_tracked`, which also say which track each box belongs to)."""
 
     def __init__(self, settings: TrackerSettings | None = None) -> None:
         self.settings = settings or TrackerSettings()
-        self.pending: deque[tuple[int, Faces]] = deque()
+        self.pending: deque[tuple[int, Faces, np.ndarray]] = deque()  # with each detection's track id
         self.tracks: list[Track] = []
         self.done: list[dict[str, object]] = []
         self._next_id = 0
 
     def push(self, index: int, faces: Faces) -> list[tuple[int, Faces]]:
         """Detections of frame `index`; returns the frames now released, with every box to cover."""
+        return [(i, boxes) for i, boxes, _ids in self.push_tracked(index, faces)]
+
+    def flush(self) -> list[tuple[int, Faces]]:
+        return [(i, boxes) for i, boxes, _ids in self.flush_tracked()]
+
+    def push_tracked(self, index: int, faces: Faces) -> list[Released]:
+        """As `push`, each released frame with the track id of each of its boxes."""
         if self.pending and index <= self.pending[-1][0]:
             raise ValueError(f"frame {index} pushed after frame {self.pending[-1][0]}")
-        self._associate(index, faces)
-        self.pending.append((index, faces))
+        ids = self._associate(index, faces)
+        self.pending.append((index, faces, ids))
         released = []
         while self.pending and self.pending[0][0] <= index - self.settings.lookahead:
             released.append(self._release(*self.pending.popleft()))
         self._retire(index)
         return released
 
-    def flush(self) -> list[tuple[int, Faces]]:
+    def flush_tracked(self) -> list[Released]:
         released = [self._release(*item) for item in self.pending]
         self.pending.clear()
         self.done.extend(t.summary() for t in self.tracks)
@@ -132,7 +144,9 @@ class Tracker:
 
     # --- association --------------------------------------------------------------------------------------
 
-    def _associate(self, index: int, faces: Faces) -> None:
+    def _associate(self, index: int, faces: Faces) -> np.ndarray:
+        """Join each detection to a track, a new one if none fits; returns the track id of each."""
+        ids = np.full(len(faces), -1, np.int64)
         live = [t for t in self.tracks if index - t.last <= self.settings.max_gap + 1]
         matched: set[int] = set()
         if live and len(faces):
@@ -148,12 +162,15 @@ class Tracker:
                     continue
                 live[ti].add(index, faces.boxes[di], float(faces.scores[di]))
                 matched.add(di)
+                ids[di] = live[ti].id
         for di in range(len(faces)):
             if di not in matched:
                 track = Track(self._next_id)
                 self._next_id += 1
                 track.add(index, faces.boxes[di], float(faces.scores[di]))
                 self.tracks.append(track)
+                ids[di] = track.id
+        return ids
 
     def _retire(self, index: int) -> None:
         """Drop tracks no pending frame can use and no future detection can join; trim the others."""
@@ -170,13 +187,14 @@ class Tracker:
 
     # --- release ------------------------------------------------------------------------------------------
 
-    def _release(self, index: int, faces: Faces) -> tuple[int, Faces]:
-        boxes, scores = [faces.boxes], [faces.scores]
+    def _release(self, index: int, faces: Faces, ids: np.ndarray) -> Released:
+        boxes, scores, owners = [faces.boxes], [faces.scores], [ids]
         for track in self.tracks:
             for box in self._cover(track, index):
                 boxes.append(box[None])
                 scores.append(np.array([track.score], np.float32))
-        return index, Faces(np.concatenate(boxes), np.concatenate(scores))
+                owners.append(np.array([track.id], np.int64))
+        return index, Faces(np.concatenate(boxes), np.concatenate(scores)), np.concatenate(owners)
 
     def _cover(self, track: Track, index: int) -> list[np.ndarray]:
         """Boxes this track adds to frame `index`, which has no detection of it."""

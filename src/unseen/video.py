@@ -4,6 +4,11 @@ Three threads overlap so that every core works: a reader decodes and prepares th
 releases the GIL while decoding and scaling), the calling thread detects (ONNX Runtime releases it) and tracks,
 a writer obscures and encodes. The queues between them are bounded and the tracker holds a fixed number of
 frames, so memory does not grow with the length of the video.
+
+Two variants share the pipeline (a regions file's two halves): `search_video` decodes, detects and tracks
+exactly as a run does and hands each frame's boxes, with their track ids, to a sink, writing nothing; and
+`process_video` with `decided` covers in each frame what the decisions say (video_decisions.Plan) instead of
+detecting, everything else as in a plain run.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import av
 import numpy as np
@@ -134,30 +139,67 @@ class _Item:
 
 
 _END = object()
+_NO_PIXELS = np.zeros(0, np.uint8)  # a frame searched and not written (search_video)
 # What the writer calls on the finished temporary file, with the regions obscured in each frame.
 _Check = Callable[[Path, Regions], None]
+# Where search_video hands each frame: its index, the boxes a run covers in it (stored frame's pixels), the track
+# id of each box, and the quarter turns that show the frame upright.
+Sink = Callable[[int, Faces, np.ndarray, int], None]
+
+
+class Decided(Protocol):
+    """What to cover in each frame instead of detecting (video_decisions.Plan); raises to refuse the video."""
+
+    def faces(self, index: int, turns: int, width: int, height: int) -> Faces: ...
+
+    def end(self, frames: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class Searched:
+    """What search_video saw of a video."""
+
+    width: int  # of the stored frames
+    height: int
+    frames: int
+    fps: float
+    tracks: list[dict[str, object]]  # the tracker's summaries
 
 
 def process_video(
     job: Job,
-    detector: Detector,
+    detector: Detector | None,
     options: Options,
     video: VideoOptions | None = None,
     verifier: Verifier | None = None,
+    decided: Decided | None = None,
 ) -> FileReport:
     """Never raises for a problem with this one video: the report says what went wrong, in one line.
 
     With `options.verify`, the written file is decoded and checked before it is published under its final
-    name (with `verifier`'s detector, when given, reused across files).
+    name (with `verifier`'s detector, when given, reused across files). With `decided`, no frame is searched:
+    each gets what `decided` says obscured (and `detector` may be None).
     """
     video = video or VideoOptions()
 
     def work(record: Record) -> Done:
         check = _checker(options, video, verifier, record)
-        target, (width, height), tracks = _run(job, detector, options, video, check)
+        target, (width, height), tracks = _run(job, detector, options, video, check, decided)
         return Done(target, width, height, tracks)
 
     return run_file(job, work)
+
+
+def search_video(job: Job, detector: Detector, options: Options, video: VideoOptions, sink: Sink) -> Searched:
+    """Decode, detect and track as `process_video` does, handing `sink` every frame's boxes in order; nothing
+    is written. Raises for a problem with the video (run it inside runner.run_file)."""
+    reader = VideoReader(job.source, False, options.max_pixels)
+    try:
+        pipeline = _Pipeline(reader, None, detector, options, video, sink=sink)
+        tracker = pipeline.run()
+        return Searched(reader.width, reader.height, pipeline.frames, float(reader.rate), tracker.summaries())
+    finally:
+        reader.close()
 
 
 def _checker(options: Options, video: VideoOptions, verifier: Verifier | None, record: Record) -> _Check | None:
@@ -187,7 +229,12 @@ def _bar(video: VideoOptions, total: int | None, what: str) -> tqdm:
 
 
 def _run(
-    job: Job, detector: Detector, options: Options, video: VideoOptions, check: _Check | None
+    job: Job,
+    detector: Detector | None,
+    options: Options,
+    video: VideoOptions,
+    check: _Check | None,
+    decided: Decided | None,
 ) -> tuple[Path, tuple[int, int], list[dict[str, object]]]:
     # The planned name may carry a photo format's suffix (a GIF is planned as PNG): a video keeps its own.
     planned = job.target.with_suffix(job.source.suffix)
@@ -198,7 +245,7 @@ def _run(
     try:
         writer = VideoWriter(target, muxer, codec, video.crf, options.overwrite)
         try:
-            pipeline = _Pipeline(reader, writer, detector, options, video)
+            pipeline = _Pipeline(reader, writer, detector, options, video, decided)
             tracker = pipeline.run()
             published = writer.finish(None if check is None else lambda tmp: check(tmp, pipeline.regions))
             return published, (reader.width, reader.height), tracker.summaries()
@@ -211,10 +258,18 @@ def _run(
 
 class _Pipeline:
     def __init__(
-        self, reader: VideoReader, writer: VideoWriter, detector: Detector, options: Options, video: VideoOptions
+        self,
+        reader: VideoReader,
+        writer: VideoWriter | None,  # None: search only, every frame's boxes handed to `sink`
+        detector: Detector | None,
+        options: Options,
+        video: VideoOptions,
+        decided: Decided | None = None,  # what to cover instead of detecting
+        sink: Sink | None = None,
     ) -> None:
         self.reader, self.writer, self.detector = reader, writer, detector
-        self.options, self.video = options, video
+        self.options, self.video, self.decided, self.sink = options, video, decided, sink
+        self.frames = 0  # decoded so far
         self.decoded: queue.Queue = queue.Queue(_QUEUE)
         self.obscured: queue.Queue = queue.Queue(_QUEUE)
         self.stop = threading.Event()
@@ -285,9 +340,11 @@ class _Pipeline:
         # Raw streams carry no timestamps: number the frames at the stream's rate.
         pts = frame.pts if frame.pts is not None else (0 if last_pts is None else last_pts + step)
         scale = detection_scale(frame.width, frame.height, decoded.index, self.video.full_every)
-        item = _Item(decoded.index, working_pixels(frame, self.writer.working_format), pts, frame.duration or step)
-        item.audio, item.detect, item.turns = decoded.audio, upright_rgb(frame, scale), rotation(frame)
-        if decoded.index == 0:
+        pixels = _NO_PIXELS if self.writer is None else working_pixels(frame, self.writer.working_format)
+        item = _Item(decoded.index, pixels, pts, frame.duration or step)
+        item.audio, item.turns = decoded.audio, rotation(frame)
+        item.detect = None if self.decided is not None else upright_rgb(frame, scale)
+        if decoded.index == 0 and self.writer is not None:
             tagged = frame if frame.format.name in ("yuv420p", "yuvj420p") else frame.reformat(format="yuv420p")
             item.start = (colours(tagged), display_matrix(frame))
         return item
@@ -302,15 +359,22 @@ class _Pipeline:
                 if item.pixels is None:  # the audio after the last frame: it goes out last
                     held[-1] = item
                     continue
+                self.frames = item.index + 1
+                if self.decided is not None:  # no detection, no tracking: the frame goes straight on
+                    faces = self.decided.faces(item.index, item.turns, self.reader.width, self.reader.height)
+                    self._put(self.obscured, (item, faces, None))
+                    continue
                 faces = self._faces(item)
                 item.detect = None  # not needed any more: keep the held frames small
                 held[item.index] = item
-                for index, boxes in tracker.push(item.index, faces):
-                    self._put(self.obscured, (held.pop(index), boxes))
-            for index, boxes in tracker.flush():
-                self._put(self.obscured, (held.pop(index), boxes))
+                for index, boxes, ids in tracker.push_tracked(item.index, faces):
+                    self._put(self.obscured, (held.pop(index), boxes, ids))
+            for index, boxes, ids in tracker.flush_tracked():
+                self._put(self.obscured, (held.pop(index), boxes, ids))
+            if self.decided is not None:
+                self.decided.end(self.frames)
             if -1 in held:
-                self._put(self.obscured, (held.pop(-1), Faces()))
+                self._put(self.obscured, (held.pop(-1), Faces(), None))
             self._put(self.obscured, _END)
             writer_thread.join()
         except _Stopped:
@@ -319,7 +383,7 @@ class _Pipeline:
 
     def _faces(self, item: _Item) -> Faces:
         """Detections on the upright (maybe reduced) image, in the stored frame's pixels."""
-        assert item.detect is not None
+        assert item.detect is not None and self.detector is not None
         width, height = self.reader.width, self.reader.height
         upright_w, upright_h = (width, height) if item.turns % 2 == 0 else (height, width)
         if item.index % PROBE_EVERY == 0:
@@ -330,15 +394,19 @@ class _Pipeline:
 
     def _write(self, progress: Callable[[int], object]) -> None:
         while (message := self._get(self.obscured)) is not _END:
-            item, faces = message  # type: ignore[misc]
+            item, faces, ids = message  # type: ignore[misc]
             try:
-                self._write_one(item, faces)
+                self._write_one(item, faces, ids)
             except av.FFmpegError as error:
                 raise VideoWriteError(f"encoding failed at frame {item.index + 1}: {reason(error)}") from None
             if item.pixels is not None:
                 progress(1)
 
-    def _write_one(self, item: _Item, faces: Faces) -> None:
+    def _write_one(self, item: _Item, faces: Faces, ids: np.ndarray | None) -> None:
+        if self.writer is None:  # searched only
+            if item.pixels is not None and self.sink is not None and ids is not None:
+                self.sink(item.index, faces, ids, item.turns)
+            return
         if item.start is not None:
             height, width = _size(item.pixels, self.writer.working_format)
             self.writer.start(self.reader, *item.start, width, height)

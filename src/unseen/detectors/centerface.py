@@ -12,6 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from unseen import device
 from unseen.detectors.merge import nms
 from unseen.digest import file_sha256
 from unseen.faces import Faces
@@ -65,7 +66,7 @@ def _new_session(name: str) -> ort.InferenceSession:
     # Local accelerators first where this onnxruntime build has them; the CPU always works. Never a provider
     # that runs elsewhere (the PyPI wheel lists AzureExecutionProvider, which calls out to a service).
     providers = [p for p in ort.get_available_providers() if p in _LOCAL_PROVIDERS]
-    return ort.InferenceSession(str(model_path(name)), options, providers=providers)
+    return device.session(ort, str(model_path(name)), options, providers)  # --device, and a Ray actor's threads
 
 
 def _faces_from_maps(heatmap: np.ndarray, size: np.ndarray, offset: np.ndarray, threshold: float) -> Faces:

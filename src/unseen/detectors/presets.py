@@ -17,6 +17,9 @@ from unseen.detectors.centerface import INT8_MODEL_NAME, MODEL_NAME, CenterFace
 from unseen.detectors.compose import AtLeast, Flipped, Merged, Turned
 from unseen.detectors.fusion import Fused, Fusion
 from unseen.detectors.orient import PROBE_LONG_SIDE, PROBE_MODEL, SURE, TURNS, Probe, Upright
+from unseen.detectors.retinaface import RetinaFace
+from unseen.detectors.ultralight import UltraLight
+from unseen.detectors.yunet import YuNet
 from unseen.faces import Detector
 
 
@@ -26,11 +29,19 @@ class Quality(str, Enum):
     THOROUGH = "thorough"
 
 
+def family(model: str) -> type[CenterFace] | type[YuNet] | type[RetinaFace] | type[UltraLight]:
+    """The detector class that runs a model file, by the file's name (CenterFace's unless another's)."""
+    for prefix, kind in (("yunet", YuNet), ("retinaface", RetinaFace), ("ultralight", UltraLight)):
+        if model.startswith(prefix):
+            return kind
+    return CenterFace
+
+
 @dataclass(frozen=True)
 class Pass:
-    """One run of CenterFace: on the image resized by `scale`, mirrored or not, turned by `turn` degrees
-    counter-clockwise or not, with the fp32 or int8 model, keeping faces at least `min_height` pixels high
-    (in the original image)."""
+    """One run of a detector (the family of `model`, see family()): on the image resized by `scale`, mirrored
+    or not, turned by `turn` degrees counter-clockwise or not, with the model file `model`, keeping faces at
+    least `min_height` pixels high (in the original image)."""
 
     scale: float
     flip: bool = False
@@ -39,7 +50,7 @@ class Pass:
     min_height: float = 0.0
 
     def detector(self, threshold: float) -> Detector:
-        detect: Detector = CenterFace(threshold=threshold, scale=self.scale, model=self.model)
+        detect: Detector = family(self.model)(threshold=threshold, scale=self.scale, model=self.model)
         if self.turn % 360:
             detect = Turned(detect, self.turn // 90)
         if self.flip:

@@ -14,16 +14,18 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from unseen import formats, publish
-from unseen.media import budget, quiet
+from unseen.media import budget, heif, quiet
 from unseen.media.frames import read_frames
 from unseen.media.pixels import Decoded, ImageReadError, frame_pixels, to_image
 
 # 750 MB decoded; one such photo's whole run peaks at about 4.7 GB (media/budget.py, photo_memory).
 DEFAULT_MAX_PIXELS = 250_000_000
-# What Image.open may try: only the registry's decoders ever see the bytes (MPO comes through the JPEG plugin).
+# What Image.open may try: only the registry's decoders ever see the bytes (MPO comes through the JPEG plugin), in
+# the registry's order (AVIF before HEIF: see formats.py).
 _OPENERS = [f.name for f in formats.PHOTOS if f.name != "MPO"]
 # What Pillow raises on a damaged file: those it documents, and those fuzzing found escaping its GIF and TIFF
-# frame parsers (IndexError, TypeError, struct.error) when a frame header is cut or garbled.
+# frame parsers (IndexError, TypeError, struct.error) when a frame header is cut or garbled, and its AVIF plugin
+# (ZeroDivisionError) when an animation's timescale reads 0. RuntimeError, libheif's and libavif's: heif.decoding.
 _DAMAGED = (
     OSError,
     SyntaxError,
@@ -34,6 +36,7 @@ _DAMAGED = (
     IndexError,
     TypeError,
     struct.error,
+    ZeroDivisionError,
 )
 
 
@@ -43,7 +46,7 @@ def read_image(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
         raise ImageReadError("empty file (0 bytes)")
     quiet.silence()
     try:
-        with _pixel_limit(max_pixels), Image.open(path, formats=_OPENERS) as image:
+        with _pixel_limit(max_pixels), heif.decoding(), Image.open(path, formats=_OPENERS) as image:
             # Opening read the header only: what decoding would cost is judged before a pixel is decoded.
             budget.check(budget.image_claim(image, path), size, max_pixels)
             return _decode(image, max_pixels, path)
@@ -100,6 +103,8 @@ def _decode(image: Image.Image, max_pixels: int, path: Path) -> Decoded:
     width, height = image.size
     if width * height > max_pixels:
         raise ImageReadError(f"image is {width}×{height}, over the {_pixel_count(max_pixels)} limit (--max-pixels)")
+    if image.format in heif.FORMATS:
+        return _decode_heif(image, max_pixels)
     # MPO holds a depth map or preview after the main picture: those frames are never read or written.
     if getattr(image, "n_frames", 1) > 1 and image.format != "MPO":
         if not formats.photo(image.format).frames:
@@ -110,6 +115,16 @@ def _decode(image: Image.Image, max_pixels: int, path: Path) -> Decoded:
     image.load()
     pixels, gray = frame_pixels(image)
     return Decoded(pixels=pixels, format=formats.photo(image.format).writes_as, gray=gray)
+
+
+def _decode_heif(image: Image.Image, max_pixels: int) -> Decoded:
+    """A HEIC or AVIF as shown (media/heif.py): every top-level image of a HEIC, every frame of an animated AVIF."""
+    heif.shown_as_decoded(image)
+    if image.n_frames > 1:
+        return heif.read_frames(image, max_pixels)
+    image.load()
+    pixels, gray = frame_pixels(image)
+    return Decoded(pixels=pixels, format=formats.photo(image.format or "").writes_as, gray=gray)
 
 
 def _check_jpeg_data(path: Path) -> None:
@@ -208,11 +223,13 @@ def _unidentified(path: Path) -> str:
             head = stream.read(16)
     except OSError:
         head = b""
-    kind = "WebP" if head[:4] == b"RIFF" and head[8:12] == b"WEBP" else None
+    kind = "WebP" if head[:4] == b"RIFF" and head[8:12] == b"WEBP" else heif.kind(head)
     kind = kind or next((name for magic, name in _MAGIC.items() if head.startswith(magic)), None)
+    if kind == "AVIF" and not heif.AVIF_READ:
+        return "an AVIF file, which this installation's Pillow cannot read (built without libavif)"
     if kind is not None:
-        return f"corrupt or truncated image (a {kind} file that cannot be opened)"
-    return "not an image in a format unseen reads (JPEG, PNG, WebP, TIFF, BMP, GIF)"
+        return f"corrupt or truncated image (a{'n' if kind == 'AVIF' else ''} {kind} file that cannot be opened)"
+    return "not an image in a format unseen reads (JPEG, PNG, WebP, TIFF, HEIC/HEIF, AVIF, BMP, GIF)"
 
 
 def _first_line(error: BaseException) -> str:

@@ -23,6 +23,32 @@ COMMON: dict[str, str] = {
     **_tags("worked out from the width and height", "Composite:ImageSize", "Composite:Megapixels"),
 }
 
+# What a HEIC or an AVIF holds around its coded pictures, whichever codec: none of it says who, where or with what.
+_HEIF_COMMON: dict[str, str] = {
+    **_tags("the primary picture's size", "File:ImageWidth", "File:ImageHeight"),
+    **_tags(
+        "the ftyp box: which kind of file it is (brands) and the version of that kind",
+        *("QuickTime:MajorBrand", "QuickTime:MinorVersion", "QuickTime:CompatibleBrands"),
+    ),
+    **_tags(
+        "the meta box: that it holds pictures ('pict' handler) and which one is shown",
+        *("QuickTime:HandlerType", "Meta:PrimaryItemReference"),
+    ),
+    **_tags(
+        "the ispe and pixi boxes: each picture's size and bits per channel",
+        *("QuickTime:ImageSpatialExtent", "QuickTime:ImagePixelDepth"),
+    ),
+    **_tags(
+        "the nclx colour box: how the coded YCbCr becomes RGB (primaries, transfer, matrix); no ICC profile",
+        *("QuickTime:ColorProfiles", "QuickTime:ColorPrimaries", "QuickTime:TransferCharacteristics"),
+        "QuickTime:MatrixCoefficients",
+    ),
+    **_tags(
+        "where the coded pictures lie in the file (the mdat box)",
+        *("QuickTime:MediaData", "QuickTime:MediaDataOffset", "QuickTime:MediaDataSize"),
+    ),
+}
+
 # Per output format: what the file holds beyond its pixels, and why it is allowed.
 ALLOWLIST: dict[str, dict[str, str]] = {
     "JPEG": {
@@ -69,6 +95,36 @@ ALLOWLIST: dict[str, dict[str, str]] = {
         ),
         **_tags("that the fourth (or second) sample is alpha, in images with an alpha channel", "IFD0:ExtraSamples"),
     },
+    # HEIC and AVIF: an ISO base media file (boxes, as exiftool's QuickTime group names them) holding one coded
+    # picture per image item, or one per top-level image of a multi-image HEIC. No Exif or XMP item, no ICC
+    # profile, no thumbnail, no depth or other auxiliary image but alpha, no rotation (irot) or mirror (imir).
+    "HEIF": {
+        **COMMON,
+        **_HEIF_COMMON,
+        **_tags(
+            "the hvcC box: the HEVC decoder's configuration (profile, level, chroma format, bit depth)",
+            *("QuickTime:HEVCConfigurationVersion", "QuickTime:GeneralProfileSpace", "QuickTime:GeneralTierFlag"),
+            *("QuickTime:GeneralProfileIDC", "QuickTime:GenProfileCompatibilityFlags"),
+            *("QuickTime:ConstraintIndicatorFlags", "QuickTime:GeneralLevelIDC", "QuickTime:ChromaFormat"),
+            *("QuickTime:MinSpatialSegmentationIDC", "QuickTime:ParallelismType", "QuickTime:BitDepthLuma"),
+            *("QuickTime:BitDepthChroma", "QuickTime:AverageFrameRate", "QuickTime:ConstantFrameRate"),
+            *("QuickTime:NumTemporalLayers", "QuickTime:TemporalIDNested"),
+        ),
+        **_tags(
+            "the alpha plane's type (urn:mpeg:hevc:2015:auxid:1), in images with alpha", "QuickTime:AuxiliaryImageType"
+        ),
+    },
+    "AVIF": {
+        **COMMON,
+        **_HEIF_COMMON,
+        **_tags(
+            "the av1C box: the AV1 decoder's configuration (profile, level, tier, bit depth, chroma format)",
+            *("QuickTime:AV1ConfigurationVersion", "QuickTime:SeqProfile", "QuickTime:SeqLevelIdx0"),
+            *("QuickTime:SeqTier0", "QuickTime:HighBitDepth", "QuickTime:TwelveBit", "QuickTime:ChromaFormat"),
+            *("QuickTime:ChromaSamplePosition", "QuickTime:InitialDelaySamples"),
+        ),
+        **_tags("the alpha plane's type (urn:mpeg:mpegB:cicp:systems:auxiliary:alpha)", "QuickTime:AuxiliaryImageType"),
+    },
 }
 
 # What is deliberately not kept, though a careful user might expect it.
@@ -77,6 +133,8 @@ DROPPED_ON_PURPOSE: dict[str, str] = {
     "ICC colour profile": "pixels are converted to sRGB instead: profiles can name a device and a date",
     "DPI / resolution": "can hint at the scanner or camera; it does not change what is shown",
     "animation frames after the first, MPO depth maps and previews": "never written; see the reader",
+    "HEIC and AVIF thumbnails, depth maps, HDR gain maps and other auxiliary images": "never decoded or written",
+    "HEIC and AVIF rotation and mirroring (irot, imir)": "applied to the pixels instead, as EXIF orientation is",
     "colours under fully transparent pixels": "made black (laid on white for JPEG): they may hold what was erased",
 }
 

@@ -1,0 +1,117 @@
+"""`unseen review PATH… -o OUT`: detect in the background, serve the review page, publish what is approved.
+
+The decisions live in a regions file (default: OUT.regions.json beside the output folder, never inside it or
+an input folder), saved at every change: running the command again resumes. Publishing writes the approved
+photos through the same path as `unseen --regions` (obscure, strip, write, check, atomic publish); the
+command ends when the person presses Finish on the page or Ctrl-C here, with the usual summary and exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+import webbrowser
+from pathlib import Path
+
+from unseen import cli, stop
+from unseen.detectors.presets import Quality, build_detector
+from unseen.errors import EXIT_INTERRUPTED, EXIT_OK, UsageError
+from unseen.names import display
+from unseen.paths import plan
+from unseen.review.server import serve
+from unseen.review.session import Review, check_regions_path
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = cli.OneLineParser(
+        prog="unseen review",
+        description="Look at what unseen found in each photo, correct it (add, move, delete regions), approve, "
+        "and publish the approved photos. The page runs on this computer only (127.0.0.1).",
+    )
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="photos and folders (recursive)")
+    p.add_argument("-o", "--output", type=Path, required=True, help="where the approved photos are written")
+    p.add_argument(
+        "--regions",
+        type=Path,
+        metavar="FILE.json",
+        help="where the decisions are kept, and resumed from (default: OUT.regions.json beside the output folder)",
+    )
+    p.add_argument("--no-browser", action="store_true", help="print the page's address, do not open a browser")
+    cli.add_shared_options(p)
+    p.set_defaults(regions_out=None)
+    return p
+
+
+def review(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    fmt = cli.FORMAT_NAMES[args.format] if args.format else None
+    jobs = plan(args.paths, args.output, fmt, writing=True)
+    if not jobs:
+        raise UsageError("no files found in the given paths")
+    path = args.regions or default_regions(args.output)
+    check_regions_path(path, args.paths, args.output)
+    if args.report is not None:
+        cli.check_side_file(args.report, args.paths, jobs, args.overwrite, "report")
+    verifier = cli.verifier_of(args)
+    options = cli.options_of(args)
+    detector = build_detector(Quality(args.quality), args.threshold)
+    session = Review(jobs, args.paths, path, options, detector, verifier)
+    session.start()  # the first photo is searched while the server starts
+    with serve(session) as guard:
+        print(f"unseen review: open {guard.url}", flush=True)
+        if not args.quiet:
+            print(
+                f"unseen review: decisions are saved in {display(path)} as you go; press Finish on the page, "
+                "or Ctrl-C here, to end",
+                file=sys.stderr,
+                flush=True,
+            )
+        if session.others:
+            plural = "s" if len(session.others) > 1 else ""
+            print(
+                f"unseen review: {display(path)} also holds decisions for {len(session.others)} file{plural} "
+                "not reviewed here (not among the inputs, changed, or videos): kept in it as they were",
+                file=sys.stderr,
+            )
+        if not args.no_browser:
+            threading.Thread(target=_open, args=(guard.url,), daemon=True).start()
+        while not session.finished.wait(0.2) and not stop.requested():
+            pass
+        session.wait_publishing()
+    session.close()
+    return _end(session, args, path)
+
+
+def default_regions(out: Path) -> Path:
+    name = out.name or out.resolve().name
+    return out.parent / f"{name}.regions.json"
+
+
+def _open(url: str) -> None:
+    # Without a screen, Python's webbrowser falls back to a text browser that would take over this terminal.
+    headless = sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    if headless or not webbrowser.open(url, new=2):
+        print("unseen review: no browser could be opened here; open the address above in one", file=sys.stderr)
+
+
+def _end(session: Review, args: argparse.Namespace, path: Path) -> int:
+    report = cli.new_report(args, None)
+    with session.lock:
+        report.files = [item.published for item in session.items if item.published is not None]
+        approved = sum(1 for item in session.items if item.entry is not None and item.entry.approved)
+        total = len(session.items)
+    interrupted = stop.requested() and session.publishing.total > session.publishing.done
+    if not args.quiet or interrupted:
+        what = "interrupted while publishing" if interrupted else "ended"
+        print(
+            f"unseen review: {what}; {approved} of {total} files approved, {len(report.files)} published; "
+            f"decisions in {display(path)}",
+            file=sys.stderr,
+        )
+    if interrupted:
+        return EXIT_INTERRUPTED
+    if not report.files:
+        return EXIT_OK  # nothing was asked to be written: the decisions are saved for the next review
+    return cli.finish(report, args)

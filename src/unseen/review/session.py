@@ -1,0 +1,428 @@
+"""A review's state: the files in their order, each one's decisions, and the work behind the page.
+
+One worker thread detects the files in order (each becomes reviewable as it finishes), then runs the residual
+check on each one's obscured pixels (in memory, as the page previews them) so that the list can say which
+files need a look. Every change a person makes is written to the regions file at once, atomically: closing
+the tab or killing the process loses nothing, and a later `unseen review` resumes from the file. The page
+addresses files by their index here, never by path.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from unseen import decisions, publish, regions, stop
+from unseen.digest import file_sha256
+from unseen.errors import UsageError
+from unseen.faces import Detector, Faces
+from unseen.obscure import CONFIDENT, obscure
+from unseen.paths import Job
+from unseen.photo import Options
+from unseen.report import FileReport
+from unseen.review.images import Images
+from unseen.runner import Done, run_file
+from unseen.verify.photo_check import Verifier
+from unseen.verify.residual import residuals
+from unseen.video import is_video
+
+WAITING, READY, FAILED = "waiting", "ready", "failed"
+# Seconds after a change before its file is checked again: a person drawing several regions is not slowed by
+# a check of each intermediate state (which would compete with the preview for the CPU).
+CHECK_DELAY = 1.5
+
+
+@dataclass
+class Item:
+    """One file of the review."""
+
+    index: int
+    job: Job
+    name: str  # as the regions file names it
+    state: str = WAITING
+    reason: str | None = None  # why it cannot be reviewed (state FAILED)
+    entry: regions.Entry | None = None
+    revision: int = 0  # goes up with every change: a page holding an older one is told to reload
+    residuals: Faces | None = None  # what the check finds in the obscured preview; None: not checked yet
+    checked: int = -1  # the revision `residuals` belong to
+    published: FileReport | None = None
+    published_revision: int = -1
+    edited: float = 0.0  # time.monotonic() of the last change
+
+
+@dataclass
+class Publishing:
+    running: bool = False
+    done: int = 0
+    total: int = 0
+    reports: list[FileReport] = field(default_factory=list)
+
+
+Edit = dict[str, object]
+
+
+class Review:
+    """The files, their decisions and the worker; every method is safe to call from the server's threads."""
+
+    def __init__(
+        self,
+        jobs: list[Job],
+        inputs: list[Path],
+        path: Path,
+        options: Options,
+        detector: Detector,
+        verifier: Verifier | None,
+    ) -> None:
+        self.path, self.options, self.detector, self.verifier = path, options, detector, verifier
+        self.lock = threading.RLock()
+        self.wake = threading.Condition(self.lock)
+        self.items = [Item(i, job, decisions.name_of(job.source, inputs)) for i, job in enumerate(jobs)]
+        # Entries for files not in this review (a video's among them): kept in the file as they were.
+        self.others: list[regions.AnyEntry] = []
+        self.publishing = Publishing()
+        self.finished = threading.Event()
+        self.images = Images([item.job.source for item in self.items], options)
+        self._closing = False
+        self._worker = threading.Thread(target=self._work, name="unseen-review", daemon=True)
+        self._resume()
+
+    # -- the list --------------------------------------------------------------------------------------------
+
+    def _resume(self) -> None:
+        """Take the decisions already in the regions file; a file changed since is not reviewable (never shown
+        with stale regions), and entries for files not in this review stay in the file untouched."""
+        if not self.path.exists():
+            return
+        known = regions.load(self.path)
+        for item in self.items:
+            if item.job.problem is not None:
+                item.state, item.reason = FAILED, item.job.problem
+            elif is_video(item.job.source):
+                item.state, item.reason = FAILED, "videos are not reviewed on this page yet: run unseen on them"
+            elif item.name in known:
+                entry = known.pop(item.name)
+                if not isinstance(entry, regions.Entry):
+                    item.state, item.reason = FAILED, f"{self.path.name} holds a video's decisions for this photo"
+                    self.others.append(entry)
+                elif file_sha256(item.job.source) != entry.sha256:
+                    item.state = FAILED
+                    item.reason = f"changed since its decisions in {self.path.name} were made: not reviewed"
+                    self.others.append(entry)
+                else:
+                    item.entry, item.state = entry, READY
+        self.others.extend(known.values())
+
+    def start(self) -> None:
+        self._worker.start()
+
+    def close(self) -> None:
+        with self.lock:
+            self._closing = True
+            self.wake.notify_all()
+        self._worker.join(timeout=60)
+
+    def item(self, index: int) -> Item:
+        if not 0 <= index < len(self.items):
+            raise KeyError(index)
+        return self.items[index]
+
+    def summary(self) -> dict[str, object]:
+        """The list as the page shows it (no pixels, no paths: names as in the regions file)."""
+        with self.lock:
+            files = [self._row(item) for item in self.items]
+            waiting = sum(1 for item in self.items if item.state == WAITING)
+            unchecked = sum(1 for item in self.items if item.state == READY and item.checked != item.revision)
+            p = self.publishing
+            return {
+                "files": files,
+                "waiting": waiting,
+                "checking": unchecked,
+                "publishing": {"running": p.running, "done": p.done, "total": p.total},
+                "finished": self.finished.is_set(),
+            }
+
+    def _row(self, item: Item) -> dict[str, object]:
+        row: dict[str, object] = {"index": item.index, "name": item.name, "state": item.state, "reason": item.reason}
+        if item.entry is not None:
+            kept = [r for r in item.entry.regions if not r.removed]
+            row |= {
+                "faces": len(kept),
+                "found": sum(1 for r in item.entry.regions if r.origin == "detector"),
+                "low": sum(1 for r in kept if r.origin == "detector" and r.score < CONFIDENT),
+                "approved": item.entry.approved,
+                "revision": item.revision,
+                "residuals": None if item.checked != item.revision or item.residuals is None else len(item.residuals),
+            }
+        if item.published is not None:
+            row["published"] = _published_row(item)
+        return row
+
+    # -- one file's decisions --------------------------------------------------------------------------------
+
+    def decisions(self, index: int) -> dict[str, object]:
+        with self.lock:
+            item = self.item(index)
+            if item.entry is None:
+                return {"index": index, "name": item.name, "state": item.state, "reason": item.reason}
+            entry = item.entry
+            shown = _shown_boxes(entry, self.options.grow)
+            return {
+                "index": index,
+                "name": item.name,
+                "state": item.state,
+                "width": entry.width,
+                "height": entry.height,
+                "approved": entry.approved,
+                "revision": item.revision,
+                "regions": [
+                    {"id": i, **r.to_dict(), "shown": [round(v, 1) for v in box]}
+                    for i, (r, box) in enumerate(zip(entry.regions, shown, strict=True))
+                ],
+                "residuals": None
+                if item.checked != item.revision or item.residuals is None
+                else item.residuals.to_list(),
+            }
+
+    def kept(self, index: int) -> Faces:
+        with self.lock:
+            entry = self.item(index).entry
+            if entry is None:
+                raise KeyError(index)
+            return entry.kept(self.options.grow)
+
+    def edit(self, index: int, change: Edit) -> dict[str, object]:
+        """Apply a change from the page: `regions` (the whole list as the page has it) and/or `approved`, made on
+        `revision`. Raises Stale if the file changed since (another tab), ValueError for a change that is not
+        possible (a detection moved rather than removed, a box outside the photo)."""
+        with self.lock:
+            item = self.item(index)
+            if item.entry is None:
+                raise ValueError("this file is not ready for review")
+            if change.get("revision") != item.revision:
+                raise Stale(index)
+            entry = item.entry
+            new = replace(entry)
+            if "regions" in change:
+                new.regions = _merged(entry, change["regions"])
+                if new.regions != entry.regions:
+                    new.approved = False  # a changed file is looked at again before it is approved
+            if "approved" in change:
+                if not isinstance(change["approved"], bool):
+                    raise ValueError("approved must be true or false")
+                new.approved = change["approved"]
+            if new != entry:
+                item.entry = new
+                item.revision += 1
+                item.edited = time.monotonic()
+                self._save()
+                self.wake.notify_all()  # the worker checks the changed file
+            return self.decisions(index)
+
+    def _save(self) -> None:
+        """The regions file, rewritten whole and atomically (a temporary file renamed over it)."""
+        entries = [item.entry for item in self.items if item.entry is not None] + self.others
+        text = regions.dumps(entries).encode("utf-8")
+        publish.save(self.path, True, None, lambda stream: stream.write(text), interruptible=False)
+
+    # -- the worker ------------------------------------------------------------------------------------------
+
+    def _work(self) -> None:
+        while True:
+            with self.lock:
+                task = self._next()
+                while task is None and not self._closing:
+                    self.wake.wait(CHECK_DELAY)  # a check waits for the person to pause
+                    task = self._next()
+                if self._closing:
+                    return
+            if stop.requested():
+                return
+            task()
+
+    def _next(self) -> Callable[[], None] | None:
+        """Detection first, in the list's order (files become reviewable one by one), then the checks."""
+        for item in self.items:
+            if item.state == WAITING:
+                return lambda item=item: self._detect(item)  # type: ignore[misc]
+        settled = time.monotonic() - CHECK_DELAY
+        for item in self.items:
+            if item.state == READY and item.checked != item.revision and item.edited <= settled:
+                return lambda item=item: self._check(item)  # type: ignore[misc]
+        return None
+
+    def _detect(self, item: Item) -> None:
+        if item.job.problem is not None or is_video(item.job.source):
+            reason = item.job.problem or "videos are not reviewed on this page yet: run unseen on them"
+            with self.lock:
+                item.state, item.reason = FAILED, reason
+            return
+        found: list[tuple[regions.Entry, np.ndarray]] = []
+
+        def work(_record: object) -> Done:
+            entry, pixels = decisions.detect_entry(item.job, self.detector, self.options, item.name)
+            found.append((entry, pixels))
+            return Done(None, entry.width, entry.height, [])
+
+        report = run_file(item.job, work)  # type: ignore[arg-type]
+        with self.lock:
+            if report.status != "done":
+                item.state, item.reason = FAILED, report.reason
+                return
+            entry, pixels = found[0]
+            item.entry, item.state = entry, READY
+            self._save()
+        self.images.keep(item.index, pixels)
+        self._check(item, pixels)
+
+    def _check(self, item: Item, pixels: np.ndarray | None = None) -> None:
+        """The residual check on the obscured pixels as the page previews them: a face it still finds is a
+        reason to look (publishing checks the written file again)."""
+        with self.lock:
+            revision, kept = item.revision, self.kept(item.index)
+        if self.verifier is None:
+            found = Faces()
+        else:
+            if pixels is None:
+                pixels = self.images.pixels(item.index)
+            o = self.options
+            covered = obscure(pixels, kept, o.method, o.strength, o.grow)
+            found = residuals(covered, kept, self.verifier.detector, o.grow)
+        with self.lock:
+            if item.revision == revision:
+                item.residuals, item.checked = found, revision
+            elif self.verifier is None:
+                item.checked = item.revision
+
+    # -- publishing ------------------------------------------------------------------------------------------
+
+    def publish_approved(self) -> bool:
+        """Start writing every approved file not yet written as it is now; False if a publish is running."""
+        with self.lock:
+            if self.publishing.running:
+                return False
+            todo = [
+                item
+                for item in self.items
+                if item.entry is not None and item.entry.approved and item.published_revision != item.revision
+            ]
+            self.publishing = Publishing(True, 0, len(todo), self.publishing.reports)
+        threading.Thread(target=self._publish, args=(todo,), name="unseen-publish", daemon=True).start()
+        return True
+
+    def _publish(self, todo: list[Item]) -> None:
+        try:
+            for item in todo:
+                if stop.requested():
+                    break
+                with self.lock:
+                    entry, revision = item.entry, item.revision
+                    again = item.published is not None and item.published.status == "done"
+                assert entry is not None
+                # A file this review wrote before is replaced by its corrected version; anything else at the
+                # output's name is kept unless --overwrite was given.
+                options = replace(self.options, overwrite=self.options.overwrite or again)
+                report = decisions.apply(item.job, entry, options, self.verifier)
+                with self.lock:
+                    item.published, item.published_revision = report, revision
+                    self.publishing.reports.append(report)
+                    self.publishing.done += 1
+        finally:
+            with self.lock:
+                self.publishing.running = False
+
+    def wait_publishing(self) -> None:
+        while True:
+            with self.lock:
+                if not self.publishing.running:
+                    return
+            self.finished.wait(0.1)
+
+
+class Stale(Exception):
+    """The page edited a file on an older revision than the one here (another tab changed it)."""
+
+
+def _shown_boxes(entry: regions.Entry, grow: float) -> list[tuple[float, ...]]:
+    """The rectangle the page shows and edits for each region: a person's box as drawn; a detection's mask's
+    bounding box (the face box grown as the obscuring grows it), so that moving it never shrinks what is covered."""
+    from unseen.obscure import ellipses
+
+    shown = []
+    for region in entry.regions:
+        if region.origin == "person":
+            shown.append(region.box)
+            continue
+        centres, axes = ellipses(Faces(np.array([region.box]), np.array([region.score])), grow)
+        (cx, cy), (ax, ay) = centres[0], axes[0]
+        shown.append((cx - ax, cy - ay, cx + ax, cy + ay))
+    return shown
+
+
+def _merged(entry: regions.Entry, submitted: object) -> list[regions.Region]:
+    """The regions after a page's change: detections keep their box and score (a person can only remove one or
+    bring it back); a person's regions are as the page sends them, boxes clipped to the photo."""
+    if not isinstance(submitted, list):
+        raise ValueError("regions must be a list")
+    merged: list[regions.Region] = []
+    seen: set[int] = set()
+    for item in submitted:
+        if not isinstance(item, dict):
+            raise ValueError("each region must be an object")
+        ident, removed = item.get("id"), bool(item.get("removed", False))
+        if isinstance(ident, int) and not isinstance(ident, bool) and 0 <= ident < len(entry.regions):
+            old = entry.regions[ident]
+            seen.add(ident)
+            if old.origin == "detector":
+                merged.append(replace(old, removed=removed))
+                continue
+        box = _box(item.get("box"), entry.width, entry.height)
+        if not removed:
+            merged.append(regions.Region(box, 1.0, "person"))
+    missing = [i for i, r in enumerate(entry.regions) if r.origin == "detector" and i not in seen]
+    if missing:
+        raise ValueError("a detection can be removed, not dropped from the record")
+    return merged
+
+
+MIN_SIDE = 2.0  # px: a drawn box smaller than this is a slip of the mouse, not a region
+
+
+def _box(value: object, width: int, height: int) -> tuple[float, float, float, float]:
+    if not isinstance(value, list) or len(value) != 4 or not all(isinstance(v, int | float) for v in value):
+        raise ValueError("a box is four numbers")
+    x1, y1, x2, y2 = (float(v) for v in value)
+    if not all(np.isfinite([x1, y1, x2, y2])):
+        raise ValueError("a box is four numbers")
+    x1, x2 = sorted((min(max(x1, 0.0), width), min(max(x2, 0.0), width)))
+    y1, y2 = sorted((min(max(y1, 0.0), height), min(max(y2, 0.0), height)))
+    if x2 - x1 < MIN_SIDE or y2 - y1 < MIN_SIDE:
+        raise ValueError("a region must be at least 2 pixels wide and high inside the photo")
+    return (round(x1, 1), round(y1, 1), round(x2, 1), round(y2, 1))
+
+
+def _published_row(item: Item) -> dict[str, object]:
+    report = item.published
+    assert report is not None
+    return {
+        "status": report.status,
+        "verdict": report.verdict,
+        "reason": report.reason,
+        "current": item.published_revision == item.revision,
+    }
+
+
+def check_regions_path(path: Path, inputs: list[Path], out: Path) -> None:
+    """The regions file of a review lives outside the inputs and the output folder (which is to be shared)."""
+    resolved = path.resolve()
+    if path.is_dir():
+        raise UsageError(f"regions file {path.name} is a folder")
+    for folder in [*[given for given in inputs if given.is_dir()], out]:
+        if resolved.is_relative_to(folder.resolve()):
+            raise UsageError(
+                f"regions file {path.name} is inside {'the output' if folder is out else 'an input'} folder"
+            )

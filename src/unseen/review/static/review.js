@@ -1,0 +1,681 @@
+// The review page: the list of photos, one photo with its regions, editing, approval and publishing.
+// Every change is sent at once; the server writes it to the regions file. No library, no build step.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const MIN_SIDE = 2; // image px: a smaller drag is a click, not a region
+const ZOOM_STEP = 1.25;
+
+const page = {
+  files: [], // rows from /api/state
+  shown: [], // indices listed under the current filter
+  current: null, // index of the photo shown
+  file: null, // its decisions from the server
+  regions: [], // editable copy: {id, box, origin, score, removed}
+  selected: -1, // position in page.regions
+  history: new Map(), // index -> {undo: [], redo: []} of region lists
+  obscured: false,
+  scale: 1, tx: 0, ty: 0,
+  full: false, // the full-resolution picture is loaded
+  space: false,
+  drag: null,
+  saving: Promise.resolve(),
+  ended: false,
+};
+
+// ---- talking to the server ---------------------------------------------------------------------------------
+
+async function getJSON(url) {
+  const response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
+  if (!response.ok) throw new Error(`${response.status}`);
+  return response.json();
+}
+
+async function post(url, body) {
+  const response = await fetch(url, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-Unseen": "1" },
+    body: JSON.stringify(body),
+  });
+  let data = null;
+  try { data = await response.json(); } catch (_) { data = null; }
+  return { status: response.status, data };
+}
+
+// ---- the list ----------------------------------------------------------------------------------------------
+
+function needsLook(row) {
+  return row.state === "ready" && (!row.approved || (row.residuals || 0) > 0);
+}
+
+function describe(row) {
+  if (row.state === "waiting") return [["searching…", ""]];
+  if (row.state === "failed") return [[row.reason || "cannot be reviewed", "bad"]];
+  const badges = [];
+  badges.push([row.faces === 1 ? "1 region" : `${row.faces} regions`, ""]);
+  if (row.found === 0 && row.faces === 0) badges.push(["no face found", "look"]);
+  if (row.low > 0) badges.push([`${row.low} unsure`, "look"]);
+  if (row.residuals === null) badges.push(["checking…", ""]);
+  else if (row.residuals > 0) badges.push([`${row.residuals} possible face${row.residuals > 1 ? "s" : ""} left`, "bad"]);
+  badges.push(row.approved ? ["approved", "ok"] : ["not approved", "look"]);
+  if (row.published) {
+    const p = row.published;
+    if (p.status === "done") badges.push([p.current ? "published" : "published (changed since)", p.current ? "ok" : "look"]);
+    else badges.push([`not published: ${p.reason || p.status}`, "bad"]);
+  }
+  return badges;
+}
+
+function renderList() {
+  const list = $("list");
+  const onlyLook = $("filter").checked;
+  page.shown = page.files.filter((row) => !onlyLook || needsLook(row) || row.index === page.current).map((r) => r.index);
+  const wanted = new Set(page.shown);
+  for (const li of Array.from(list.children)) {
+    if (!wanted.has(Number(li.dataset.index))) li.remove();
+  }
+  let before = null;
+  for (let k = page.shown.length - 1; k >= 0; k--) {
+    const row = page.files[page.shown[k]];
+    let li = list.querySelector(`li[data-index="${row.index}"]`);
+    if (!li) li = makeRow(row);
+    if (li.nextSibling !== before || li.parentNode !== list) list.insertBefore(li, before);
+    updateRow(li, row);
+    before = li;
+  }
+}
+
+function makeRow(row) {
+  const li = document.createElement("li");
+  li.dataset.index = row.index;
+  const button = document.createElement("button");
+  button.type = "button";
+  button.addEventListener("click", () => openFile(row.index));
+  const thumb = document.createElement("span");
+  thumb.className = "nothumb";
+  const text = document.createElement("span");
+  const name = document.createElement("span");
+  name.className = "name";
+  const meta = document.createElement("span");
+  meta.className = "meta";
+  const folder = document.createElement("span");
+  folder.className = "folder";
+  text.append(name, meta, folder);
+  button.append(thumb, text);
+  li.append(button);
+  return li;
+}
+
+function updateRow(li, row) {
+  const button = li.firstChild;
+  button.setAttribute("aria-current", row.index === page.current ? "true" : "false");
+  const [thumb, text] = button.children;
+  const cut = row.name.lastIndexOf("/");
+  text.children[0].textContent = row.name.slice(cut + 1);
+  text.children[0].title = row.name;
+  text.children[2].textContent = cut > 0 ? row.name.slice(0, cut) : "";
+  const key = describe(row).map((b) => b.join(":")).join("|");
+  if (text.children[1].dataset.key !== key) {
+    text.children[1].dataset.key = key;
+    text.children[1].replaceChildren(...describe(row).map(([label, kind]) => {
+      const b = document.createElement("span");
+      b.className = `badge ${kind}`;
+      b.textContent = label;
+      return b;
+    }));
+  }
+  if (row.state === "ready" && thumb.tagName !== "IMG") {
+    const img = document.createElement("img");
+    img.alt = "";
+    img.src = `/api/files/${row.index}/thumb`;
+    thumb.replaceWith(img);
+  }
+}
+
+function renderProgress(state) {
+  const total = state.files.length;
+  const ready = state.files.filter((r) => r.state === "ready").length;
+  const approved = state.files.filter((r) => r.approved).length;
+  const parts = [`${total} photos`, `${approved} approved`];
+  if (state.waiting > 0) parts.push(`searching: ${total - state.waiting} of ${total} done`);
+  else parts.push(`${ready} ready to review`);
+  if (state.checking > 0) parts.push(`checking ${state.checking}`);
+  const p = state.publishing;
+  if (p.running) parts.push(`publishing ${p.done} of ${p.total}…`);
+  $("progress").textContent = parts.join(" · ");
+  $("publish").disabled = p.running || approved === 0;
+  $("publish").textContent = p.running ? "Publishing…" : `Publish approved (${approved})`;
+}
+
+function renderResults() {
+  const rows = page.files.filter((r) => r.published);
+  $("results").hidden = rows.length === 0;
+  $("resultlist").replaceChildren(...rows.map((r) => {
+    const li = document.createElement("li");
+    const p = r.published;
+    li.textContent = p.status === "done"
+      ? `${r.name}: written${p.verdict === "residuals" ? ", but the check found a possible face: look again" : ", checked"}`
+      : `${r.name}: not written (${p.reason || p.status})`;
+    return li;
+  }));
+}
+
+async function poll() {
+  if (page.ended) return;
+  const state = await refreshState();
+  if (state === null) return;
+  if (state.finished) { showEnded(); return; }
+  const busy = state.waiting > 0 || state.checking > 0 || state.publishing.running;
+  setTimeout(poll, page.file === null ? 150 : busy ? 700 : 3000); // quickly until the first photo is there
+}
+
+async function refreshState() {
+  // The list as the server has it now (also right after an edit, so that its row is current at once).
+  let state = null;
+  try {
+    state = await getJSON("/api/state");
+  } catch (_) {
+    $("progress").textContent = "The review server has stopped. Your decisions are saved.";
+    return null;
+  }
+  const previous = page.current === null ? null : page.files[page.current];
+  page.files = state.files;
+  renderProgress(state);
+  renderList();
+  renderResults();
+  if (page.current === null) {
+    const first = page.files.find((r) => r.state === "ready");
+    if (first) openFile(first.index);
+  } else if (previous && previous.state !== "ready" && page.files[page.current].state === "ready") {
+    openFile(page.current);
+  } else if (page.file && page.files[page.current].residuals !== (previous || {}).residuals) {
+    refreshResiduals();
+  }
+  return state;
+}
+
+async function refreshResiduals() {
+  const index = page.current;
+  const data = await getJSON(`/api/files/${index}`);
+  if (index !== page.current || !page.file || data.revision !== page.file.revision) return;
+  page.file.residuals = data.residuals;
+  drawRegions();
+}
+
+// ---- one photo ---------------------------------------------------------------------------------------------
+
+async function openFile(index) {
+  page.current = index;
+  page.selected = -1;
+  renderList();
+  const row = page.files[index];
+  const data = await getJSON(`/api/files/${index}`);
+  if (page.current !== index) return;
+  $("empty").hidden = true;
+  if (data.state !== "ready") {
+    page.file = null;
+    page.regions = [];
+    $("photo").removeAttribute("src");
+    $("filestate").textContent = data.state === "waiting" ? "still being searched…" : data.reason || "";
+    drawRegions();
+    return;
+  }
+  setFile(data);
+  page.full = false;
+  fit();
+  loadPicture(false);
+  const li = $("list").querySelector(`li[data-index="${index}"]`);
+  if (li) li.scrollIntoView({ block: "nearest" });
+  if (row) $("stage").focus({ preventScroll: true });
+}
+
+function setFile(data) {
+  page.file = data;
+  page.regions = data.regions.map((r) => ({ id: r.id, box: r.shown.slice(), origin: r.origin, score: r.score, removed: !!r.removed }));
+  if (page.selected >= page.regions.length) page.selected = -1;
+  const canvas = $("canvas");
+  canvas.style.width = `${data.width}px`;
+  canvas.style.height = `${data.height}px`;
+  $("filestate").textContent = "";
+  $("approve").textContent = data.approved ? "Approved ✓" : "Approve";
+  drawRegions();
+  updateButtons();
+}
+
+function pictureURL(full) {
+  const f = page.file;
+  return `/api/files/${f.index}/view?full=${full ? 1 : 0}&obscured=${page.obscured ? 1 : 0}&rev=${f.revision}`;
+}
+
+function loadPicture(full) {
+  const url = pictureURL(full);
+  const img = new Image();
+  const index = page.current;
+  img.onload = () => {
+    if (page.current !== index || pictureURL(full) !== url) return;
+    $("photo").src = url;
+    page.full = full;
+  };
+  img.src = url;
+}
+
+function wantFull() {
+  // Past the downscaled view's own resolution, the full-resolution picture is fetched.
+  const f = page.file;
+  if (!f) return;
+  const viewSide = Math.min(1600, Math.max(f.width, f.height));
+  if (!page.full && page.scale * Math.max(f.width, f.height) > viewSide * 1.05) loadPicture(true);
+}
+
+function drawRegions() {
+  const canvas = $("canvas");
+  for (const el of Array.from(canvas.querySelectorAll(".region, .residual, .drawing"))) el.remove();
+  if (!page.file) return;
+  page.regions.forEach((r, k) => {
+    const el = document.createElement("div");
+    el.className = `region ${r.origin}`;
+    if (r.removed) el.classList.add("removed");
+    if (r.origin === "detector" && r.score < 0.5 && !r.removed) el.classList.add("low");
+    if (k === page.selected) el.classList.add("selected");
+    place(el, r.box, true);
+    el.dataset.k = k;
+    const label = document.createElement("span");
+    label.className = "label";
+    label.textContent = r.removed ? "removed" : r.origin === "person" ? "added" : `${Math.round(r.score * 100)}%`;
+    el.append(label);
+    if (k === page.selected && !r.removed) {
+      for (const corner of ["nw", "ne", "sw", "se"]) {
+        const h = document.createElement("span");
+        h.className = `handle ${corner}`;
+        h.dataset.corner = corner;
+        el.append(h);
+      }
+    }
+    canvas.append(el);
+  });
+  for (const res of page.file.residuals || []) {
+    const el = document.createElement("div");
+    el.className = "residual";
+    el.title = "The check still sees a possible face here: click to cover it";
+    place(el, res.box);
+    el.dataset.box = JSON.stringify(res.box);
+    const label = document.createElement("span");
+    label.className = "label";
+    label.textContent = "possible face";
+    el.append(label);
+    canvas.append(el);
+  }
+}
+
+function place(el, box, inside = false) {
+  // `inside`: drawn within the photo (a detection's covered area may reach past an edge; its label stays seen).
+  if (inside && page.file) box = clip(box);
+  el.style.left = `${box[0]}px`;
+  el.style.top = `${box[1]}px`;
+  el.style.width = `${Math.max(box[2] - box[0], 1)}px`;
+  el.style.height = `${Math.max(box[3] - box[1], 1)}px`;
+}
+
+function updateButtons() {
+  const f = page.file;
+  const h = f ? historyOf(f.index) : { undo: [], redo: [] };
+  $("undo").disabled = !h.undo.length;
+  $("redo").disabled = !h.redo.length;
+  $("delete").disabled = page.selected < 0;
+  const chosen = page.regions[page.selected];
+  $("delete").textContent = chosen && chosen.removed ? "Restore" : "Remove"; // a removed detection comes back
+  $("approve").disabled = !f;
+  $("mode").disabled = !f;
+  const position = page.shown.indexOf(page.current);
+  $("prev").disabled = position <= 0;
+  $("next").disabled = position < 0 || position >= page.shown.length - 1;
+}
+
+// ---- the view: zoom and pan --------------------------------------------------------------------------------
+
+function applyView() {
+  const canvas = $("canvas");
+  canvas.style.transform = `translate(${page.tx}px, ${page.ty}px) scale(${page.scale})`;
+  canvas.style.setProperty("--px", String(1 / page.scale));
+  canvas.classList.toggle("pixels", page.scale >= 3);
+  wantFull();
+}
+
+function fit() {
+  if (!page.file) return;
+  const stage = $("stage").getBoundingClientRect();
+  const s = Math.min(stage.width / page.file.width, stage.height / page.file.height) * 0.98;
+  page.scale = s;
+  page.tx = (stage.width - page.file.width * s) / 2;
+  page.ty = (stage.height - page.file.height * s) / 2;
+  applyView();
+}
+
+function zoomAt(factor, cx, cy) {
+  const s = Math.min(Math.max(page.scale * factor, 0.02), 16);
+  page.tx = cx - ((cx - page.tx) * s) / page.scale;
+  page.ty = cy - ((cy - page.ty) * s) / page.scale;
+  page.scale = s;
+  applyView();
+}
+
+function actualSize() {
+  const stage = $("stage").getBoundingClientRect();
+  zoomAt(1 / page.scale, stage.width / 2, stage.height / 2);
+}
+
+function toImage(event) {
+  const stage = $("stage").getBoundingClientRect();
+  return [(event.clientX - stage.left - page.tx) / page.scale, (event.clientY - stage.top - page.ty) / page.scale];
+}
+
+// ---- editing -----------------------------------------------------------------------------------------------
+
+function historyOf(index) {
+  if (!page.history.has(index)) page.history.set(index, { undo: [], redo: [] });
+  return page.history.get(index);
+}
+
+function snapshot() {
+  return page.regions.map((r) => ({ ...r, box: r.box.slice() }));
+}
+
+function change(mutate) {
+  const h = historyOf(page.current);
+  h.undo.push(snapshot());
+  h.redo = [];
+  mutate();
+  save();
+}
+
+function save(extra = {}) {
+  const f = page.file;
+  const index = page.current;
+  const body = {
+    revision: f.revision,
+    regions: page.regions.map((r) => (r.origin === "detector" ? { id: r.id, removed: r.removed } : { id: r.id, box: r.box })),
+    ...extra,
+  };
+  drawRegions();
+  updateButtons();
+  page.saving = page.saving.then(async () => {
+    body.revision = page.file && page.current === index ? page.file.revision : body.revision;
+    const { status, data } = await post(`/api/files/${index}`, body);
+    if (page.current !== index) return;
+    if (status === 409) {
+      setFile(data);
+      page.history.delete(index);
+      $("filestate").textContent = "Changed in another tab: showing the latest.";
+    } else if (status !== 200) {
+      $("filestate").textContent = `Not saved: ${(data && data.error) || status}`;
+      const again = await getJSON(`/api/files/${index}`);
+      setFile(again);
+    } else {
+      const selected = page.selected;
+      setFile(data);
+      page.selected = selected < page.regions.length ? selected : -1;
+      $("filestate").textContent = data.approved ? "" : "Saved";
+      drawRegions();
+    }
+    if (page.obscured) loadPicture(page.full);
+    updateButtons();
+    refreshState();
+  });
+  return page.saving;
+}
+
+function addRegion(box) {
+  change(() => {
+    page.regions.push({ id: null, box, origin: "person", score: 1, removed: false });
+    page.selected = page.regions.length - 1;
+  });
+}
+
+function removeSelected() {
+  const k = page.selected;
+  if (k < 0) return;
+  change(() => {
+    const r = page.regions[k];
+    if (r.origin === "detector") {
+      r.removed = !r.removed; // a removed detection comes back with a second press
+    } else {
+      page.regions.splice(k, 1);
+      page.selected = -1;
+    }
+  });
+}
+
+function moved(k, box) {
+  // A detection a person moves or resizes becomes their region; the detection stays on record as removed.
+  change(() => {
+    const r = page.regions[k];
+    if (r.origin === "detector") {
+      r.removed = true;
+      page.regions.push({ id: null, box, origin: "person", score: 1, removed: false });
+      page.selected = page.regions.length - 1;
+    } else {
+      r.box = box;
+    }
+  });
+}
+
+function undo(redo) {
+  const h = historyOf(page.current);
+  const from = redo ? h.redo : h.undo;
+  const to = redo ? h.undo : h.redo;
+  if (!from.length) return;
+  to.push(snapshot());
+  page.regions = from.pop();
+  page.selected = -1;
+  save();
+}
+
+async function approve() {
+  if (!page.file) return;
+  const index = page.current;
+  await save({ approved: true });
+  if (page.current === index && page.file && page.file.approved) {
+    const row = page.files[index];
+    if (row) row.approved = true;
+    go(1);
+  }
+}
+
+function go(step) {
+  const position = page.shown.indexOf(page.current);
+  const next = page.shown[position + step];
+  if (next !== undefined) openFile(next);
+}
+
+function toggleMode() {
+  if (!page.file) return;
+  page.obscured = !page.obscured;
+  $("mode").setAttribute("aria-pressed", String(page.obscured));
+  $("mode").textContent = page.obscured ? "Show original" : "Show as published";
+  loadPicture(page.full);
+}
+
+// ---- mouse -------------------------------------------------------------------------------------------------
+
+function onDown(event) {
+  if (!page.file || page.ended) return;
+  const stage = $("stage");
+  stage.focus({ preventScroll: true });
+  if (event.button === 1 || (event.button === 0 && page.space)) {
+    page.drag = { kind: "pan", x: event.clientX, y: event.clientY, tx: page.tx, ty: page.ty };
+    stage.classList.add("panning");
+    event.preventDefault();
+    return;
+  }
+  if (event.button !== 0) return;
+  const target = event.target;
+  const [x, y] = toImage(event);
+  if (target.classList.contains("residual")) {
+    addRegion(JSON.parse(target.dataset.box));
+    return;
+  }
+  const regionEl = target.closest(".region");
+  if (regionEl) {
+    const k = Number(regionEl.dataset.k);
+    const r = page.regions[k];
+    if (page.selected !== k) { page.selected = k; drawRegions(); updateButtons(); }
+    if (r.removed) return;
+    const corner = target.dataset.corner || null;
+    page.drag = { kind: corner ? "resize" : "move", k, corner, x, y, box: r.box.slice() };
+    event.preventDefault();
+    return;
+  }
+  if (page.selected >= 0) { page.selected = -1; drawRegions(); updateButtons(); }
+  page.drag = { kind: "draw", x, y };
+  event.preventDefault();
+}
+
+function onMove(event) {
+  const d = page.drag;
+  if (!d) return;
+  if (d.kind === "pan") {
+    page.tx = d.tx + event.clientX - d.x;
+    page.ty = d.ty + event.clientY - d.y;
+    applyView();
+    return;
+  }
+  const [x, y] = toImage(event);
+  const box = dragged(d, x, y);
+  if (d.kind === "draw") {
+    let el = $("canvas").querySelector(".drawing");
+    if (!el) { el = document.createElement("div"); el.className = "drawing"; $("canvas").append(el); }
+    place(el, box);
+  } else {
+    const el = $("canvas").querySelector(`.region[data-k="${d.k}"]`);
+    if (el) place(el, box, true);
+  }
+}
+
+function onUp(event) {
+  const d = page.drag;
+  page.drag = null;
+  $("stage").classList.remove("panning");
+  if (!d || d.kind === "pan") return;
+  const [x, y] = toImage(event);
+  const raw = dragged(d, x, y);
+  const box = clip(raw);
+  const el = $("canvas").querySelector(".drawing");
+  if (el) el.remove();
+  const big = box[2] - box[0] >= MIN_SIDE && box[3] - box[1] >= MIN_SIDE;
+  if (d.kind === "draw") {
+    if (big) addRegion(box);
+    return;
+  }
+  // A click on a region selects it; only a real drag moves it (a detection's box may reach past the edge).
+  const same = raw.every((v, i) => Math.abs(v - d.box[i]) < 0.5);
+  if (!same && big) moved(d.k, box);
+  else drawRegions();
+}
+
+function dragged(d, x, y) {
+  if (d.kind === "draw") return [Math.min(d.x, x), Math.min(d.y, y), Math.max(d.x, x), Math.max(d.y, y)];
+  const b = d.box.slice();
+  const dx = x - d.x, dy = y - d.y;
+  if (d.kind === "move") return [b[0] + dx, b[1] + dy, b[2] + dx, b[3] + dy];
+  if (d.corner.includes("w")) b[0] += dx; else b[2] += dx;
+  if (d.corner.includes("n")) b[1] += dy; else b[3] += dy;
+  return [Math.min(b[0], b[2]), Math.min(b[1], b[3]), Math.max(b[0], b[2]), Math.max(b[1], b[3])];
+}
+
+function clip(box) {
+  const w = page.file.width, h = page.file.height;
+  const c = (v, hi) => Math.round(Math.min(Math.max(v, 0), hi) * 10) / 10;
+  return [c(box[0], w), c(box[1], h), c(box[2], w), c(box[3], h)];
+}
+
+function onWheel(event) {
+  if (!page.file) return;
+  event.preventDefault();
+  const stage = $("stage").getBoundingClientRect();
+  zoomAt(Math.pow(ZOOM_STEP, -event.deltaY / 100), event.clientX - stage.left, event.clientY - stage.top);
+}
+
+// ---- keys --------------------------------------------------------------------------------------------------
+
+function onKey(event) {
+  if (page.ended || event.target.tagName === "INPUT") return;
+  const key = event.key;
+  const ctrl = event.ctrlKey || event.metaKey;
+  if (key === " " && !page.space) {
+    if (event.target.tagName === "BUTTON") return;
+    page.space = true;
+    $("stage").classList.add("space");
+    event.preventDefault();
+    return;
+  }
+  if (ctrl && (key === "z" || key === "Z")) { undo(event.shiftKey); event.preventDefault(); return; }
+  if (ctrl && (key === "y" || key === "Y")) { undo(true); event.preventDefault(); return; }
+  if (ctrl || event.altKey) return;
+  const stage = $("stage").getBoundingClientRect();
+  const actions = {
+    n: () => go(1), ArrowRight: () => go(1), p: () => go(-1), ArrowLeft: () => go(-1),
+    a: approve, o: toggleMode, f: fit, 1: actualSize,
+    Delete: removeSelected, Backspace: removeSelected,
+    "+": () => zoomAt(ZOOM_STEP, stage.width / 2, stage.height / 2),
+    "=": () => zoomAt(ZOOM_STEP, stage.width / 2, stage.height / 2),
+    "-": () => zoomAt(1 / ZOOM_STEP, stage.width / 2, stage.height / 2),
+    Escape: () => { page.selected = -1; drawRegions(); updateButtons(); },
+  };
+  const action = actions[key] || actions[key.toLowerCase()];
+  if (action) { action(); event.preventDefault(); }
+}
+
+function onKeyUp(event) {
+  if (event.key === " ") { page.space = false; $("stage").classList.remove("space"); }
+}
+
+// ---- publishing and the end --------------------------------------------------------------------------------
+
+async function publish() {
+  $("publish").disabled = true;
+  await page.saving;
+  await post("/api/publish", {});
+  setTimeout(poll, 200);
+}
+
+async function finish() {
+  if (!window.confirm("End the review? Your decisions are saved; photos not published are not written.")) return;
+  await page.saving;
+  await post("/api/finish", {});
+  showEnded();
+}
+
+function showEnded() {
+  page.ended = true;
+  $("ended").hidden = false;
+}
+
+// ---- start -------------------------------------------------------------------------------------------------
+
+function start() {
+  const stage = $("stage");
+  stage.addEventListener("mousedown", onDown);
+  window.addEventListener("mousemove", onMove);
+  window.addEventListener("mouseup", onUp);
+  stage.addEventListener("wheel", onWheel, { passive: false });
+  window.addEventListener("keydown", onKey);
+  window.addEventListener("keyup", onKeyUp);
+  window.addEventListener("resize", () => { if (page.file) fit(); });
+  $("prev").addEventListener("click", () => go(-1));
+  $("next").addEventListener("click", () => go(1));
+  $("mode").addEventListener("click", toggleMode);
+  $("fit").addEventListener("click", fit);
+  $("actual").addEventListener("click", actualSize);
+  $("undo").addEventListener("click", () => undo(false));
+  $("redo").addEventListener("click", () => undo(true));
+  $("delete").addEventListener("click", removeSelected);
+  $("approve").addEventListener("click", approve);
+  $("publish").addEventListener("click", publish);
+  $("finish").addEventListener("click", finish);
+  $("filter").addEventListener("change", () => { renderList(); updateButtons(); });
+  updateButtons();
+  poll();
+}
+
+document.addEventListener("DOMContentLoaded", start);

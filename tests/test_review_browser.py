@@ -1,0 +1,282 @@
+"""The review page in a real browser (Debian's chromium, driven by Playwright): a person finds what the detector
+missed and what it got wrong, corrects both, approves and publishes; then the written files are checked.
+
+Screenshots of each step are kept in out/test-artifacts/review/ (look at them after a change to the page).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import REPO, SAMPLE_FACE, changed_share, exiftool_json
+from PIL import Image
+from review_helpers import BARRED, CARTOON, Server, make_photos, review_server
+
+from unseen.media import metadata
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = REPO / "out" / "test-artifacts" / "review"
+# Chromium reaches for Google's services at start; the machine is offline and nothing may leave it anyway.
+QUIET_FLAGS = [
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-default-apps",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail("chromium is not installed: make system-deps installs it (Debian: chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=QUIET_FLAGS)
+        yield launched
+        launched.close()
+
+
+class Page:
+    """One tab on the review page, with what a person does on it."""
+
+    def __init__(self, browser: object, server: Server, step_prefix: str, context: object | None = None) -> None:
+        self.context = context or browser.new_context(viewport={"width": 1280, "height": 800})  # type: ignore[attr-defined]
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("dialog", lambda dialog: dialog.accept())
+        self.prefix, self.steps = step_prefix, 0
+        self.page.goto(server.url)
+        assert self.page.url.endswith("/") and "key=" not in self.page.url  # the secret left the address bar
+
+    def shot(self, name: str) -> None:
+        self.steps += 1
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / f"{self.prefix}-{self.steps:02d}-{name}.png"))
+
+    def all_ready(self, count: int) -> None:
+        self.page.wait_for_function(
+            f"() => document.querySelectorAll('#list img').length === {count} && "
+            "!document.querySelector('#list .meta').textContent.includes('checking')",
+            timeout=120_000,
+        )
+
+    def open(self, name: str) -> None:
+        self.page.click(f"#list button:has-text('{name}')")
+        self.page.wait_for_function(
+            f"() => document.querySelector('#list button[aria-current=\"true\"]').textContent.includes('{name}')"
+        )
+        self.page.wait_for_function(
+            "() => document.querySelector('#photo').complete && document.querySelector('#photo').src"
+        )
+
+    def screen(self, x: float, y: float) -> tuple[float, float]:
+        """Where a point of the photo (in its pixels) is on the screen now."""
+        box = self.page.eval_on_selector(
+            "#canvas", "c => { const r = c.getBoundingClientRect(); return [r.left, r.top, r.width, c.offsetWidth]; }"
+        )
+        scale = box[2] / box[3]
+        return box[0] + x * scale, box[1] + y * scale
+
+    def drag(self, start: tuple[float, float], end: tuple[float, float]) -> None:
+        mouse = self.page.mouse
+        mouse.move(*self.screen(*start))
+        mouse.down()
+        mouse.move(*self.screen(*end), steps=8)
+        mouse.up()
+
+    def saved(self) -> None:
+        self.page.wait_for_function(
+            "() => document.querySelector('#filestate').textContent === 'Saved' || "
+            "document.querySelector('#approve').textContent.includes('✓')"
+        )
+        self.page.evaluate("() => new Promise(r => setTimeout(r, 50))")
+
+    def regions(self, kind: str = "") -> int:
+        return self.page.locator(f"#canvas .region{kind}").count()
+
+
+def _photos_with_metadata(folder: Path) -> dict[str, Path]:
+    """The three photos; the astronaut as a JPEG carrying GPS and a description, which must not survive."""
+    paths = make_photos(folder)
+    exif = Image.Exif()
+    exif[0x010E] = "SECRET description"
+    exif[0x8825] = {1: "N", 2: (48.0, 51.0, 29.0), 3: "E", 4: (2.0, 17.0, 40.0)}
+    jpeg = paths["astronaut"].with_suffix(".jpg")
+    Image.open(paths["astronaut"]).convert("RGB").save(jpeg, quality=95, exif=exif)
+    paths["astronaut"].unlink()
+    paths["astronaut"] = jpeg
+    return paths
+
+
+def test_a_person_corrects_approves_and_publishes(browser: object, tmp_path: Path) -> None:
+    photos = _photos_with_metadata(tmp_path / "photos")
+    out, report = tmp_path / "out", tmp_path / "report.json"
+    with review_server(tmp_path / "photos", "-o", out, "--report", report) as server:
+        tab = Page(browser, server, "flow")
+        tab.all_ready(3)
+        tab.shot("opened")
+
+        tab.open("b_blinds")
+        assert tab.regions() == 0  # the detector missed the face behind the blinds
+        x1, y1, x2, y2 = BARRED
+        tab.drag((x1 - 4, y1 - 4), (x2 + 4, y2 + 4))
+        tab.saved()
+        assert tab.regions(".person") == 1
+        tab.shot("drawn-over-missed-face")
+        tab.page.keyboard.press("o")
+        tab.page.wait_for_function("() => document.querySelector('#photo').src.includes('obscured=1')")
+        tab.shot("preview-as-published")
+        tab.page.keyboard.press("o")
+        tab.page.keyboard.press("a")  # approve, and on to the next photo
+        tab.page.wait_for_function(
+            "() => document.querySelector('#list button[aria-current=\"true\"]').textContent.includes('c_cartoon')"
+        )
+
+        tab.page.wait_for_function("() => document.querySelectorAll('#canvas .region.detector').length === 1")
+        tab.page.click("#canvas .region.detector")
+        tab.page.keyboard.press("Delete")
+        tab.saved()
+        assert tab.regions(".removed") == 1
+        tab.shot("false-detection-removed")
+        tab.page.click("#approve")
+        tab.page.wait_for_function("() => document.querySelector('#filestate').textContent !== 'Saved'")
+
+        tab.open("a_astronaut")
+        assert tab.regions(".detector") == 1
+        tab.page.click("#approve")
+        tab.page.wait_for_function("() => document.querySelector('#progress').textContent.includes('3 approved')")
+        tab.page.click("#publish")
+        tab.page.wait_for_function("() => document.querySelectorAll('#resultlist li').length === 3", timeout=120_000)
+        tab.shot("published")
+        results = tab.page.inner_text("#resultlist")
+        assert results.count("written") == 3 and "not written" not in results
+        tab.page.click("#finish")
+        assert server.process.wait(timeout=60) == 0
+        _out, err = server.process.communicate()
+        assert tab.errors == []  # no script error, no request the CSP refused
+    assert "3 of 3 files approved, 3 published" in err
+
+    # The missed face: every pixel of the drawn box replaced.
+    written = {p.stem: p for p in out.rglob("*") if p.is_file()}
+    barred = np.asarray(Image.open(written["b_blinds"]).convert("RGB"))
+    assert (barred[y1 - 4 : y2 + 4, x1 - 4 : x2 + 4] == 0).all()
+    # The false detection removed: the photo as it was.
+    cartoon_in = np.asarray(Image.open(photos["cartoon"]).convert("RGB"))
+    cartoon_out = np.asarray(Image.open(written["c_cartoon"]).convert("RGB"))
+    cx1, cy1, cx2, cy2 = CARTOON
+    assert np.array_equal(cartoon_out[cy1:cy2, cx1:cx2], cartoon_in[cy1:cy2, cx1:cx2])
+    # The detected face covered, and nothing of the input's metadata left.
+    astronaut = np.asarray(Image.open(written["a_astronaut"]).convert("RGB"))
+    original = np.asarray(Image.open(photos["astronaut"]).convert("RGB"))
+    assert changed_share(original, astronaut, SAMPLE_FACE) >= 0.9
+    for found in exiftool_json(*written.values()):
+        fmt = {"JPG": "JPEG"}.get(str(found["File:FileType"]), str(found["File:FileType"]))
+        assert [t for t in found if t != "SourceFile" and not metadata.allowed(fmt, t)] == []
+        assert "SECRET" not in json.dumps(found) and "GPS" not in json.dumps(found)
+    # The report says who decided what.
+    files = {Path(f["input"]).stem: f for f in json.loads(report.read_text())["files"]}
+    assert [r["origin"] for r in files["b_blinds"]["faces"]] == ["person"]
+    assert files["c_cartoon"]["faces"] == [{**files["c_cartoon"]["faces"][0], "origin": "detector", "removed": True}]
+    assert [r["origin"] for r in files["a_astronaut"]["faces"]] == ["detector"]
+
+
+def test_a_review_killed_mid_way_resumes_where_it_stopped(browser: object, tmp_path: Path) -> None:
+    make_photos(tmp_path / "photos")
+    args = (tmp_path / "photos", "-o", tmp_path / "out")
+    with review_server(*args) as server:
+        tab = Page(browser, server, "resume")
+        tab.all_ready(3)
+        tab.open("b_blinds")
+        x1, y1, x2, y2 = BARRED
+        tab.drag((x1, y1), (x2, y2))
+        tab.saved()
+        tab.shot("drawn")
+        server.process.send_signal(signal.SIGKILL)  # no goodbye: the process is gone
+        server.process.wait(timeout=30)
+        tab.context.close()
+    with review_server(*args) as server:
+        tab = Page(browser, server, "resume-again")
+        tab.page.wait_for_selector("#list img")
+        tab.open("b_blinds")
+        tab.page.wait_for_function("() => document.querySelectorAll('#canvas .region.person').length === 1")
+        tab.shot("resumed")
+        assert tab.errors == []
+
+
+def test_two_tabs_edit_two_files_and_a_stale_edit_is_not_lost(browser: object, tmp_path: Path) -> None:
+    make_photos(tmp_path / "photos")
+    with review_server(tmp_path / "photos", "-o", tmp_path / "out") as server:
+        one = Page(browser, server, "tabs-one")
+        two = Page(browser, server, "tabs-two", context=one.context)
+        one.all_ready(3)
+        two.all_ready(3)
+        one.open("b_blinds")
+        two.open("c_cartoon")
+        x1, y1, x2, y2 = BARRED
+        one.drag((x1, y1), (x2, y2))
+        one.saved()
+        two.page.click("#canvas .region.detector")
+        two.page.keyboard.press("Delete")
+        two.saved()
+        saved = {Path(f["path"]).stem: f for f in json.loads((tmp_path / "out.regions.json").read_text())["files"]}
+        assert [r["origin"] for r in saved["b_blinds"]["regions"]] == ["person"]
+        assert saved["c_cartoon"]["regions"][0].get("removed") is True
+        # Both tabs on one photo: the second one's edit, made on what it saw before, is not merged blindly.
+        two.open("b_blinds")
+        one.drag((400, 400), (450, 460))
+        one.saved()
+        two.drag((600, 100), (650, 150))
+        two.page.wait_for_function("() => document.querySelector('#filestate').textContent.includes('another tab')")
+        assert two.regions(".person") == 2  # it now shows what the first tab saved
+        two.shot("stale-edit-reloaded")
+        saved = {Path(f["path"]).stem: f for f in json.loads((tmp_path / "out.regions.json").read_text())["files"]}
+        assert len(saved["b_blinds"]["regions"]) == 2
+        assert one.errors == [] and [e for e in two.errors if "409" not in e] == []
+
+
+def test_a_tiny_face_in_a_large_photo_is_found_by_zooming_and_covered(browser: object, tmp_path: Path) -> None:
+    """An 8-px face in a 4000-px photo (too small for the detector): zoom in, draw over it, and the box is where it
+    was drawn."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    big = np.full((3000, 4000, 3), 120, np.uint8)
+    face = np.asarray(Image.open(REPO / "sample" / "astronaut.png").convert("RGB"))[65:175, 185:265]
+    tiny = np.asarray(Image.fromarray(face).resize((8, 10)))
+    big[2100:2110, 3100:3108] = tiny
+    Image.fromarray(big).save(folder / "large.png")
+    with review_server(folder, "-o", tmp_path / "out") as server:
+        tab = Page(browser, server, "zoom")
+        tab.all_ready(1)
+        tab.page.wait_for_function("() => document.querySelector('#photo').complete")
+        assert tab.regions() == 0
+        tab.page.mouse.move(*tab.screen(3104, 2105))
+        for _ in range(10):
+            tab.page.mouse.wheel(0, -300)
+        tab.page.wait_for_function("() => document.querySelector('#photo').src.includes('full=1')")
+        tab.shot("zoomed-in")
+        tab.drag((3098, 2098), (3110, 2112))
+        tab.saved()
+        tab.shot("tiny-face-covered")
+        saved = json.loads((tmp_path / "out.regions.json").read_text())["files"][0]["regions"]
+        person = [r for r in saved if r["origin"] == "person"]
+        assert len(person) == 1
+        assert np.allclose(person[0]["box"], [3098, 2098, 3110, 2112], atol=0.5)
+        assert tab.errors == []
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _fresh_artifacts() -> None:
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)
