@@ -17,7 +17,17 @@ import numpy as np
 import pytest
 from conftest import REPO, SAMPLE_FACE, changed_share, exiftool_json
 from PIL import Image
-from review_helpers import BARRED, CARTOON, Server, make_photos, review_server
+from review_helpers import (
+    BARRED,
+    BLINDS_FROM,
+    CARTOON,
+    CLIP_CARTOON,
+    CLIP_FRAMES,
+    Server,
+    make_clip,
+    make_photos,
+    review_server,
+)
 
 from unseen.media import metadata
 
@@ -99,8 +109,9 @@ class Page:
 
     def saved(self) -> None:
         self.page.wait_for_function(
-            "() => document.querySelector('#filestate').textContent === 'Saved' || "
-            "document.querySelector('#approve').textContent.includes('✓')"
+            "() => { const state = document.querySelector('#filestate').textContent; "
+            "return state === 'Saved' || (state !== 'Saving…' && "
+            "document.querySelector('#approve').textContent.includes('✓')); }"
         )
         self.page.evaluate("() => new Promise(r => setTimeout(r, 50))")
 
@@ -152,7 +163,7 @@ def test_a_person_corrects_approves_and_publishes(browser: object, tmp_path: Pat
         assert tab.regions(".removed") == 1
         tab.shot("false-detection-removed")
         tab.page.click("#approve")
-        tab.page.wait_for_function("() => document.querySelector('#filestate').textContent !== 'Saved'")
+        tab.page.wait_for_function("() => document.querySelector('#filestate').textContent !== 'Saving…'")
 
         tab.open("a_astronaut")
         assert tab.regions(".detector") == 1
@@ -277,6 +288,106 @@ def test_a_tiny_face_in_a_large_photo_is_found_by_zooming_and_covered(browser: o
         assert tab.errors == []
 
 
+def test_a_video_missed_face_gets_a_person_track_and_a_false_track_is_removed(browser: object, tmp_path: Path) -> None:
+    """The face behind blinds from frame BLINDS_FROM is lost by the detector: a person draws it at both ends of
+    the stretch (two keyframes, interpolated between), removes the cartoon's track, approves and publishes."""
+    from test_video import audio_packets, decoded
+
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    clip = folder / "march.mp4"
+    faces = make_clip(clip)
+    out, report = tmp_path / "out", tmp_path / "report.json"
+    with review_server(folder, "-o", out, "--report", report) as server:
+        tab = Page(browser, server, "video")
+        tab.all_ready(1)
+        tab.open("march.mp4")
+        tab.page.wait_for_function("() => document.querySelectorAll('#canvas .region').length >= 2")
+        tab.shot("opened")
+        last = CLIP_FRAMES - 1
+        # Where the detector's track of the face ends (the tracker covers a few frames past its last find):
+        # from there on the face is bare.
+        decided = json.loads((tmp_path / "out.regions.json").read_text())["files"][0]["tracks"]
+        bare = 1 + max(row[0] for t in decided for row in t["boxes"] if row[1] < CLIP_CARTOON[0])
+        assert BLINDS_FROM <= bare < last
+        keys = {}
+        for frame in (bare, last):
+            tab.page.fill("#scrub", str(frame))  # the slider, as a person drags it
+            tab.page.wait_for_function(
+                f"() => document.querySelector('#frameno').textContent.startsWith('frame {frame + 1} ')"
+            )
+            x1, y1, x2, y2 = faces[frame]
+            keys[frame] = (x1 - 6, y1 - 6, x2 + 6, y2 + 6)
+            tab.drag(keys[frame][:2], keys[frame][2:])
+            tab.saved()
+        assert tab.page.locator("#tracks .lane .tick").count() == 2  # one track of the person's, two keyframes
+        tab.shot("person-track-drawn")
+        tab.page.click("#canvas .region.detector >> nth=-1")  # the cartoon's box, at the last frame
+        tab.page.keyboard.press("Delete")
+        tab.saved()
+        tab.page.wait_for_function("() => document.querySelectorAll('#tracks .bar.removed').length === 1")
+        tab.page.keyboard.press("o")
+        tab.page.wait_for_function("() => document.querySelector('#photo').src.includes('obscured=1')")
+        tab.shot("preview-as-published")
+        tab.page.keyboard.press("a")
+        tab.page.wait_for_function("() => document.querySelector('#progress').textContent.includes('1 approved')")
+        tab.page.click("#publish")
+        tab.page.wait_for_function("() => document.querySelectorAll('#resultlist li').length === 1", timeout=180_000)
+        tab.shot("published")
+        assert "not written" not in tab.page.inner_text("#resultlist")
+        tab.page.click("#finish")
+        assert server.process.wait(timeout=60) == 0
+        assert tab.errors == []
+
+    frames_in, times_in = decoded(clip)
+    frames_out, times_out = decoded(out / "march.mp4")
+    assert len(frames_out) == len(frames_in) and times_out == times_in
+    assert audio_packets(out / "march.mp4") == audio_packets(clip)
+    (a, ka), (b, kb) = sorted(keys.items())
+    for frame in range(a, CLIP_FRAMES):
+        w = (frame - a) / (b - a)
+        box = [round((1 - w) * p + w * q) for p, q in zip(ka, kb, strict=True)]
+        inside = frames_out[frame][box[1] + 3 : box[3] - 3, box[0] + 3 : box[2] - 3]
+        assert inside.mean() < 25, (frame, inside.mean())  # covered, to the edges of the interpolated box
+    cx1, cy1, cx2, cy2 = CLIP_CARTOON
+    for frame in range(0, CLIP_FRAMES, 7):  # the cartoon's track removed: as a plain transcode leaves it
+        diff = np.abs(frames_out[frame][cy1:cy2, cx1:cx2].astype(int) - frames_in[frame][cy1:cy2, cx1:cx2])
+        assert diff.mean() < 4, (frame, diff.mean())
+    (entry,) = json.loads(report.read_text())["files"]
+    person = [f for f in entry["faces"] if f["origin"] == "person"]
+    assert [(p["first_frame"], p["last_frame"], p["keyframes"]) for p in person] == [(a, b, 2)]
+    assert [f.get("removed") for f in entry["faces"] if f["origin"] == "detector"].count(True) == 1
+
+
 @pytest.fixture(autouse=True, scope="module")
 def _fresh_artifacts() -> None:
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
+
+
+def test_a_video_review_killed_mid_way_resumes_with_its_tracks(browser: object, tmp_path: Path) -> None:
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    faces = make_clip(folder / "march.mp4")
+    args = (folder, "-o", tmp_path / "out")
+    with review_server(*args) as server:
+        tab = Page(browser, server, "video-resume")
+        tab.all_ready(1)
+        tab.open("march.mp4")
+        frame = CLIP_FRAMES - 1
+        tab.page.fill("#scrub", str(frame))
+        tab.page.wait_for_function(
+            f"() => document.querySelector('#frameno').textContent.startsWith('frame {frame + 1} ')"
+        )
+        x1, y1, x2, y2 = faces[frame]
+        tab.drag((x1, y1), (x2, y2))
+        tab.saved()
+        server.process.send_signal(signal.SIGKILL)
+        server.process.wait(timeout=30)
+        tab.context.close()
+    with review_server(*args) as server:
+        tab = Page(browser, server, "video-resume-again")
+        tab.page.wait_for_selector("#list img")
+        tab.open("march.mp4")
+        tab.page.wait_for_function("() => document.querySelectorAll('#tracks .bar.person').length === 1")
+        tab.shot("resumed")
+        assert tab.errors == []

@@ -46,6 +46,13 @@ def ellipses(faces: Faces, grow: float = DEFAULT_GROW) -> tuple[np.ndarray, np.n
     return centres, axes
 
 
+def covered_rects(faces: Faces, grow: float = DEFAULT_GROW) -> np.ndarray:
+    """Each face's mask's bounding rectangle (x1, y1, x2, y2, not clipped): what a review page shows and edits
+    as the area a detection covers."""
+    centres, axes = ellipses(faces, grow)
+    return np.concatenate([centres - axes, centres + axes], axis=1).reshape(-1, 4)
+
+
 def face_boxes_covering(rects: np.ndarray, scores: np.ndarray, grow: float = DEFAULT_GROW) -> np.ndarray:
     """The face boxes whose masks (`ellipses`) each cover a whole rectangle (x1, y1, x2, y2): what a person
     draws is what must be covered, corners included. The ellipse through the rectangle's corners with its

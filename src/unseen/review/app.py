@@ -9,6 +9,7 @@ import json
 from importlib import resources
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -17,6 +18,7 @@ from unseen.review.session import READY, Review, Stale
 
 ASSETS = {  # the only files served, by name
     "review.js": "text/javascript; charset=utf-8",
+    "video.js": "text/javascript; charset=utf-8",
     "review.css": "text/css; charset=utf-8",
 }
 MAX_BODY = 1 << 20  # bytes of a POST body: a file's regions are a few kB
@@ -49,12 +51,47 @@ def build(review: Review) -> Starlette:
         index = _ready(review, request)
         if index is None:
             return PlainTextResponse("not found", 404)
+        if review.is_video(index):
+            return Response(review.video_thumbnail(index), media_type="image/jpeg")
         return Response(review.images.thumbnail(index), media_type="image/jpeg")
+
+    def frame(request: Request) -> Response:
+        index = _ready(review, request)
+        obscured = request.query_params.get("obscured", "0")
+        if index is None or not review.is_video(index) or obscured not in ("0", "1"):
+            return PlainTextResponse("not found", 404)
+        try:
+            data = review.frame_jpeg(index, request.path_params["frame"], obscured == "1")
+        except KeyError:
+            return PlainTextResponse("not found", 404)
+        return Response(data, media_type="image/jpeg")
+
+    def at(request: Request) -> Response:
+        index = _ready(review, request)
+        if index is None or not review.is_video(index):
+            return PlainTextResponse("not found", 404)
+        try:
+            return JSONResponse(review.at(index, request.path_params["frame"]))
+        except KeyError:
+            return PlainTextResponse("not found", 404)
+
+    async def follow(request: Request) -> Response:
+        index = _ready(review, request)
+        change = await _json(request)
+        if index is None or not review.is_video(index) or not isinstance(change, dict):
+            return PlainTextResponse("not found", 404)
+        values = [change.get(key) for key in ("track", "frame", "count")]
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            return JSONResponse({"error": "follow needs track, frame and count"}, 400)
+        try:
+            return JSONResponse(await run_in_threadpool(review.follow, index, *values))
+        except (ValueError, KeyError) as error:
+            return JSONResponse({"error": str(error)}, 400)
 
     def view(request: Request) -> Response:
         index = _ready(review, request)
         flags = {key: request.query_params.get(key, "0") for key in ("full", "obscured")}
-        if index is None or any(value not in ("0", "1") for value in flags.values()):
+        if index is None or review.is_video(index) or any(value not in ("0", "1") for value in flags.values()):
             return PlainTextResponse("not found", 404)
         with review.lock:
             revision, kept = review.items[index].revision, review.kept(index)
@@ -101,6 +138,9 @@ def build(review: Review) -> Starlette:
         Route("/api/files/{index:int}", edit, methods=["POST"]),
         Route("/api/files/{index:int}/thumb", thumbnail, methods=["GET"]),
         Route("/api/files/{index:int}/view", view, methods=["GET"]),
+        Route("/api/files/{index:int}/frame/{frame:int}", frame, methods=["GET"]),
+        Route("/api/files/{index:int}/at/{frame:int}", at, methods=["GET"]),
+        Route("/api/files/{index:int}/follow", follow, methods=["POST"]),
         Route("/api/publish", publish, methods=["POST"]),
         Route("/api/finish", finish, methods=["POST"]),
     ]

@@ -71,7 +71,7 @@ class Images:
             while len(self._decoded) > DECODED_KEPT:
                 self._decoded.popitem(last=False)
             if index not in self._thumbs:
-                self._thumbs[index] = _jpeg(_fit(pixels, THUMB_SIDE), 80)
+                self._thumbs[index] = jpeg(fit(pixels, THUMB_SIDE), 80)
 
     def thumbnail(self, index: int) -> bytes:
         with self._lock:
@@ -100,7 +100,7 @@ class Images:
         if faces is not None:
             o = self.options
             pixels = obscure(pixels, faces, o.method, o.strength, o.grow)
-        data = _jpeg(pixels, QUALITY)
+        data = jpeg(pixels, QUALITY)
         with self._lock:
             self._encoded[key] = data
             while len(self._encoded) > ENCODED_KEPT:
@@ -114,7 +114,7 @@ class Images:
                 self._smalls.move_to_end(index)
                 return self._smalls[index]
         pixels = self.pixels(index)
-        small = _fit(pixels, VIEW_SIDE)
+        small = fit(pixels, VIEW_SIDE)
         found = (small, small.shape[1] / pixels.shape[1], small.shape[0] / pixels.shape[0])
         with self._lock:
             self._smalls[index] = found
@@ -123,7 +123,7 @@ class Images:
         return found
 
 
-def _fit(pixels: np.ndarray, side: int) -> np.ndarray:
+def fit(pixels: np.ndarray, side: int) -> np.ndarray:
     height, width = pixels.shape[:2]
     scale = side / max(width, height)
     if scale >= 1:
@@ -132,7 +132,7 @@ def _fit(pixels: np.ndarray, side: int) -> np.ndarray:
     return cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
 
 
-def _jpeg(pixels: np.ndarray, quality: int) -> bytes:
+def jpeg(pixels: np.ndarray, quality: int) -> bytes:
     """JPEG bytes of RGB(A) or grey pixels: alpha dropped (the page shows colour only), nothing but pixels."""
     if pixels.ndim == 2 or pixels.shape[2] == 1:
         bgr = pixels.reshape(pixels.shape[:2])

@@ -17,19 +17,22 @@ from pathlib import Path
 
 import numpy as np
 
-from unseen import decisions, publish, regions, stop
+from unseen import decisions, publish, regions, stop, video_decisions
 from unseen.digest import file_sha256
 from unseen.errors import UsageError
 from unseen.faces import Detector, Faces
-from unseen.obscure import CONFIDENT, obscure
+from unseen.obscure import CONFIDENT, covered_rects, obscure
 from unseen.paths import Job
 from unseen.photo import Options
 from unseen.report import FileReport
+from unseen.review import images
+from unseen.review import tracks as track_edits
+from unseen.review.frames import FrameSource
 from unseen.review.images import Images
 from unseen.runner import Done, run_file
 from unseen.verify.photo_check import Verifier
 from unseen.verify.residual import residuals
-from unseen.video import is_video
+from unseen.video import VideoOptions, is_video, video_detector
 
 WAITING, READY, FAILED = "waiting", "ready", "failed"
 # Seconds after a change before its file is checked again: a person drawing several regions is not slowed by
@@ -46,7 +49,7 @@ class Item:
     name: str  # as the regions file names it
     state: str = WAITING
     reason: str | None = None  # why it cannot be reviewed (state FAILED)
-    entry: regions.Entry | None = None
+    entry: regions.AnyEntry | None = None
     revision: int = 0  # goes up with every change: a page holding an older one is told to reload
     residuals: Faces | None = None  # what the check finds in the obscured preview; None: not checked yet
     checked: int = -1  # the revision `residuals` belong to
@@ -87,6 +90,9 @@ class Review:
         self.publishing = Publishing()
         self.finished = threading.Event()
         self.images = Images([item.job.source for item in self.items], options)
+        self.video_options = VideoOptions(progress=False)
+        self._video_detector: Detector | None = None
+        self._frames: dict[int, FrameSource] = {}
         self._closing = False
         self._worker = threading.Thread(target=self._work, name="unseen-review", daemon=True)
         self._resume()
@@ -102,12 +108,10 @@ class Review:
         for item in self.items:
             if item.job.problem is not None:
                 item.state, item.reason = FAILED, item.job.problem
-            elif is_video(item.job.source):
-                item.state, item.reason = FAILED, "videos are not reviewed on this page yet: run unseen on them"
             elif item.name in known:
                 entry = known.pop(item.name)
-                if not isinstance(entry, regions.Entry):
-                    item.state, item.reason = FAILED, f"{self.path.name} holds a video's decisions for this photo"
+                if isinstance(entry, regions.VideoEntry) != is_video(item.job.source):
+                    item.state, item.reason = FAILED, f"{self.path.name} holds decisions of another kind for it"
                     self.others.append(entry)
                 elif file_sha256(item.job.source) != entry.sha256:
                     item.state = FAILED
@@ -125,6 +129,8 @@ class Review:
             self._closing = True
             self.wake.notify_all()
         self._worker.join(timeout=60)
+        for source in self._frames.values():
+            source.close()
 
     def item(self, index: int) -> Item:
         if not 0 <= index < len(self.items):
@@ -136,7 +142,11 @@ class Review:
         with self.lock:
             files = [self._row(item) for item in self.items]
             waiting = sum(1 for item in self.items if item.state == WAITING)
-            unchecked = sum(1 for item in self.items if item.state == READY and item.checked != item.revision)
+            unchecked = sum(
+                1
+                for item in self.items
+                if item.state == READY and item.checked != item.revision and isinstance(item.entry, regions.Entry)
+            )
             p = self.publishing
             return {
                 "files": files,
@@ -148,7 +158,10 @@ class Review:
 
     def _row(self, item: Item) -> dict[str, object]:
         row: dict[str, object] = {"index": item.index, "name": item.name, "state": item.state, "reason": item.reason}
-        if item.entry is not None:
+        if isinstance(item.entry, regions.VideoEntry):
+            row |= track_edits.row(item.entry) | {"revision": item.revision, "residuals": None}
+            row["flagged"] = len(_flagged_frames(item))
+        elif item.entry is not None:
             kept = [r for r in item.entry.regions if not r.removed]
             row |= {
                 "faces": len(kept),
@@ -170,6 +183,9 @@ class Review:
             if item.entry is None:
                 return {"index": index, "name": item.name, "state": item.state, "reason": item.reason}
             entry = item.entry
+            if isinstance(entry, regions.VideoEntry):
+                view = track_edits.view(entry) | {"flagged": _flagged_frames(item)}
+                return {"index": index, "name": item.name, "state": item.state, "revision": item.revision} | view
             shown = _shown_boxes(entry, self.options.grow)
             return {
                 "index": index,
@@ -191,9 +207,58 @@ class Review:
     def kept(self, index: int) -> Faces:
         with self.lock:
             entry = self.item(index).entry
-            if entry is None:
+            if not isinstance(entry, regions.Entry):
                 raise KeyError(index)
             return entry.kept(self.options.grow)
+
+    def video(self, index: int) -> regions.VideoEntry:
+        with self.lock:
+            entry = self.item(index).entry
+            if not isinstance(entry, regions.VideoEntry):
+                raise KeyError(index)
+            return entry
+
+    def frames(self, index: int) -> FrameSource:
+        """The video's frames for the page (opened on first use)."""
+        self.video(index)
+        with self.lock:
+            if index not in self._frames:
+                self._frames[index] = FrameSource(self.items[index].job.source, self.options.max_pixels)
+            return self._frames[index]
+
+    def is_video(self, index: int) -> bool:
+        with self.lock:
+            return isinstance(self.item(index).entry, regions.VideoEntry)
+
+    def video_thumbnail(self, index: int) -> bytes:
+        return images.jpeg(images.fit(self.frames(index).pixels(0), images.THUMB_SIDE), 80)
+
+    def frame_jpeg(self, index: int, frame: int, obscured: bool) -> bytes:
+        """Frame `frame` as shown; `obscured`: as it will be written (video_decisions.boxes_at, the pipeline's own
+        geometry, scaled to the view and obscured by the same function)."""
+        entry = self.video(index)
+        if not 0 <= frame < entry.frames:
+            raise KeyError(frame)
+        source = self.frames(index)
+        if not obscured:
+            return source.jpeg(frame)
+        pixels = source.pixels(frame)
+        sx, sy = pixels.shape[1] / entry.width, pixels.shape[0] / entry.height
+        faces = video_decisions.boxes_at(entry, frame, self.options.grow).scaled(sx, sy)
+        o = self.options
+        return images.jpeg(obscure(pixels, faces, o.method, o.strength, o.grow), images.QUALITY)
+
+    def at(self, index: int, frame: int) -> dict[str, object]:
+        """What is covered in one frame of a video, track by track, as the page draws it."""
+        entry = self.video(index)
+        if not 0 <= frame < entry.frames:
+            raise KeyError(frame)
+        return {"frame": frame, "regions": track_edits.at(entry, frame, self.options.grow)}
+
+    def follow(self, index: int, track: int, frame: int, count: int) -> dict[str, object]:
+        """Boxes a visual tracker proposes for a person's track on the frames after `frame` (not saved)."""
+        entry = self.video(index)
+        return {"proposed": track_edits.follow(entry, self.frames(index), track, frame, count)}
 
     def edit(self, index: int, change: Edit) -> dict[str, object]:
         """Apply a change from the page: `regions` (the whole list as the page has it) and/or `approved`, made on
@@ -207,7 +272,11 @@ class Review:
                 raise Stale(index)
             entry = item.entry
             new = replace(entry)
-            if "regions" in change:
+            if isinstance(entry, regions.VideoEntry) and "tracks" in change:
+                new.tracks = track_edits.merged(entry, change["tracks"])  # type: ignore[union-attr]
+                if not track_edits.same(new.tracks, entry.tracks):  # type: ignore[union-attr]
+                    new.approved = False
+            if isinstance(entry, regions.Entry) and "regions" in change:
                 new.regions = _merged(entry, change["regions"])
                 if new.regions != entry.regions:
                     new.approved = False  # a changed file is looked at again before it is approved
@@ -215,7 +284,7 @@ class Review:
                 if not isinstance(change["approved"], bool):
                     raise ValueError("approved must be true or false")
                 new.approved = change["approved"]
-            if new != entry:
+            if new is not entry and _changed(new, entry):
                 item.entry = new
                 item.revision += 1
                 item.edited = time.monotonic()
@@ -256,10 +325,12 @@ class Review:
         return None
 
     def _detect(self, item: Item) -> None:
-        if item.job.problem is not None or is_video(item.job.source):
-            reason = item.job.problem or "videos are not reviewed on this page yet: run unseen on them"
+        if item.job.problem is not None:
             with self.lock:
-                item.state, item.reason = FAILED, reason
+                item.state, item.reason = FAILED, item.job.problem
+            return
+        if is_video(item.job.source):
+            self._detect_video(item)
             return
         found: list[tuple[regions.Entry, np.ndarray]] = []
 
@@ -279,10 +350,29 @@ class Review:
         self.images.keep(item.index, pixels)
         self._check(item, pixels)
 
+    def _detect_video(self, item: Item) -> None:
+        """A video searched and tracked as a plain run does (decisions.detect_only_video); its tracks become
+        reviewable when the whole video is done."""
+        if self._video_detector is None:
+            self._video_detector = video_detector()
+        found: list[regions.AnyEntry] = []
+        report = decisions.detect_only_video(
+            item.job, self._video_detector, self.options, self.video_options, item.name, found
+        )
+        with self.lock:
+            if report.status != "done" or not found:
+                item.state, item.reason = FAILED, report.reason
+                return
+            item.entry, item.state, item.checked = found[0], READY, item.revision
+            self._save()
+
     def _check(self, item: Item, pixels: np.ndarray | None = None) -> None:
         """The residual check on the obscured pixels as the page previews them: a face it still finds is a
         reason to look (publishing checks the written file again)."""
         with self.lock:
+            if isinstance(item.entry, regions.VideoEntry):  # a video is checked when it is written
+                item.checked = item.revision
+                return
             revision, kept = item.revision, self.kept(item.index)
         if self.verifier is None:
             found = Faces()
@@ -326,7 +416,10 @@ class Review:
                 # A file this review wrote before is replaced by its corrected version; anything else at the
                 # output's name is kept unless --overwrite was given.
                 options = replace(self.options, overwrite=self.options.overwrite or again)
-                report = decisions.apply(item.job, entry, options, self.verifier)
+                if isinstance(entry, regions.VideoEntry):
+                    report = decisions.apply_video(item.job, entry, options, self.video_options, self.verifier)
+                else:
+                    report = decisions.apply(item.job, entry, options, self.verifier)
                 with self.lock:
                     item.published, item.published_revision = report, revision
                     self.publishing.reports.append(report)
@@ -343,6 +436,20 @@ class Review:
             self.finished.wait(0.1)
 
 
+def _changed(new: regions.AnyEntry, old: regions.AnyEntry) -> bool:
+    if isinstance(new, regions.VideoEntry) and isinstance(old, regions.VideoEntry):
+        return new.approved != old.approved or not track_edits.same(new.tracks, old.tracks)
+    return new != old
+
+
+def _flagged_frames(item: Item) -> list[int]:
+    """The frames the residual check flagged when the video was last written (videos are checked then)."""
+    report = item.published
+    if report is None:
+        return []
+    return sorted({int(r["frame"]) for r in report.residuals if "frame" in r})  # type: ignore[call-overload]
+
+
 class Stale(Exception):
     """The page edited a file on an older revision than the one here (another tab changed it)."""
 
@@ -350,17 +457,9 @@ class Stale(Exception):
 def _shown_boxes(entry: regions.Entry, grow: float) -> list[tuple[float, ...]]:
     """The rectangle the page shows and edits for each region: a person's box as drawn; a detection's mask's
     bounding box (the face box grown as the obscuring grows it), so that moving it never shrinks what is covered."""
-    from unseen.obscure import ellipses
-
-    shown = []
-    for region in entry.regions:
-        if region.origin == "person":
-            shown.append(region.box)
-            continue
-        centres, axes = ellipses(Faces(np.array([region.box]), np.array([region.score])), grow)
-        (cx, cy), (ax, ay) = centres[0], axes[0]
-        shown.append((cx - ax, cy - ay, cx + ax, cy + ay))
-    return shown
+    detections = Faces(np.array([r.box for r in entry.regions]), np.array([r.score for r in entry.regions]))
+    grown = covered_rects(detections, grow)
+    return [r.box if r.origin == "person" else tuple(grown[i]) for i, r in enumerate(entry.regions)]
 
 
 def _merged(entry: regions.Entry, submitted: object) -> list[regions.Region]:

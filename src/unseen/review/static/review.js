@@ -12,6 +12,8 @@ const page = {
   current: null, // index of the photo shown
   file: null, // its decisions from the server
   regions: [], // editable copy: {id, box, origin, score, removed}
+  tracks: [], // a video's tracks, as the timeline has them (video.js)
+  selectedTrack: null,
   selected: -1, // position in page.regions
   history: new Map(), // index -> {undo: [], redo: []} of region lists
   obscured: false,
@@ -46,19 +48,33 @@ async function post(url, body) {
 // ---- the list ----------------------------------------------------------------------------------------------
 
 function needsLook(row) {
-  return row.state === "ready" && (!row.approved || (row.residuals || 0) > 0);
+  return row.state === "ready" && (!row.approved || (row.residuals || 0) > 0 || (row.flagged || 0) > 0);
 }
 
 function describe(row) {
   if (row.state === "waiting") return [["searching…", ""]];
   if (row.state === "failed") return [[row.reason || "cannot be reviewed", "bad"]];
   const badges = [];
+  if (row.kind === "video") return videoBadges(row);
   badges.push([row.faces === 1 ? "1 region" : `${row.faces} regions`, ""]);
   if (row.found === 0 && row.faces === 0) badges.push(["no face found", "look"]);
   if (row.low > 0) badges.push([`${row.low} unsure`, "look"]);
   if (row.residuals === null) badges.push(["checking…", ""]);
   else if (row.residuals > 0) badges.push([`${row.residuals} possible face${row.residuals > 1 ? "s" : ""} left`, "bad"]);
   badges.push(row.approved ? ["approved", "ok"] : ["not approved", "look"]);
+  return badges.concat(publishedBadges(row));
+}
+
+function videoBadges(row) {
+  const badges = [[row.faces === 1 ? "video, 1 track" : `video, ${row.faces} tracks`, ""]];
+  if (row.found === 0 && row.faces === 0) badges.push(["no face found", "look"]);
+  if (row.flagged > 0) badges.push([`check saw a face in ${row.flagged} frames`, "bad"]);
+  badges.push(row.approved ? ["approved", "ok"] : ["not approved", "look"]);
+  return badges.concat(publishedBadges(row));
+}
+
+function publishedBadges(row) {
+  const badges = [];
   if (row.published) {
     const p = row.published;
     if (p.status === "done") badges.push([p.current ? "published" : "published (changed since)", p.current ? "ok" : "look"]);
@@ -137,7 +153,7 @@ function renderProgress(state) {
   const total = state.files.length;
   const ready = state.files.filter((r) => r.state === "ready").length;
   const approved = state.files.filter((r) => r.approved).length;
-  const parts = [`${total} photos`, `${approved} approved`];
+  const parts = [`${total} file${total === 1 ? "" : "s"}`, `${approved} approved`];
   if (state.waiting > 0) parts.push(`searching: ${total - state.waiting} of ${total} done`);
   else parts.push(`${ready} ready to review`);
   if (state.checking > 0) parts.push(`checking ${state.checking}`);
@@ -221,10 +237,15 @@ async function openFile(index) {
     drawRegions();
     return;
   }
-  setFile(data);
   page.full = false;
-  fit();
-  loadPicture(false);
+  if (data.kind === "video") {
+    openVideo(data);
+  } else {
+    closeVideo();
+    setFile(data);
+    fit();
+    loadPicture(false);
+  }
   const li = $("list").querySelector(`li[data-index="${index}"]`);
   if (li) li.scrollIntoView({ block: "nearest" });
   if (row) $("stage").focus({ preventScroll: true });
@@ -232,7 +253,13 @@ async function openFile(index) {
 
 function setFile(data) {
   page.file = data;
-  page.regions = data.regions.map((r) => ({ id: r.id, box: r.shown.slice(), origin: r.origin, score: r.score, removed: !!r.removed }));
+  page.regions = (data.regions || []).map((r) => ({
+    id: r.id,
+    box: r.shown.slice(),
+    origin: r.origin,
+    score: r.score,
+    removed: !!r.removed,
+  }));
   if (page.selected >= page.regions.length) page.selected = -1;
   const canvas = $("canvas");
   canvas.style.width = `${data.width}px`;
@@ -263,7 +290,7 @@ function loadPicture(full) {
 function wantFull() {
   // Past the downscaled view's own resolution, the full-resolution picture is fetched.
   const f = page.file;
-  if (!f) return;
+  if (!f || isVideo()) return; // a video's frames come at view size only
   const viewSide = Math.min(1600, Math.max(f.width, f.height));
   if (!page.full && page.scale * Math.max(f.width, f.height) > viewSide * 1.05) loadPicture(true);
 }
@@ -272,6 +299,10 @@ function drawRegions() {
   const canvas = $("canvas");
   for (const el of Array.from(canvas.querySelectorAll(".region, .residual, .drawing"))) el.remove();
   if (!page.file) return;
+  if (isVideo()) {
+    drawVideoRegions(canvas);
+    return;
+  }
   page.regions.forEach((r, k) => {
     const el = document.createElement("div");
     el.className = `region ${r.origin}`;
@@ -330,6 +361,7 @@ function updateButtons() {
   const position = page.shown.indexOf(page.current);
   $("prev").disabled = position <= 0;
   $("next").disabled = position < 0 || position >= page.shown.length - 1;
+  if (isVideo()) videoButtons();
 }
 
 // ---- the view: zoom and pan --------------------------------------------------------------------------------
@@ -378,6 +410,7 @@ function historyOf(index) {
 }
 
 function snapshot() {
+  if (isVideo()) return page.tracks.map(copyTrack);
   return page.regions.map((r) => ({ ...r, box: r.box.slice() }));
 }
 
@@ -392,6 +425,17 @@ function change(mutate) {
 function save(extra = {}) {
   const f = page.file;
   const index = page.current;
+  $("filestate").textContent = "Saving…"; // until the server has it (the regions file is written)
+  if (isVideo()) {
+    drawTimeline();
+    page.saving = page.saving.then(async () => {
+      const revision = page.file && page.current === index ? page.file.revision : f.revision;
+      await saveVideo({ revision, ...extra }, index);
+      updateButtons();
+      refreshState();
+    });
+    return page.saving;
+  }
   const body = {
     revision: f.revision,
     regions: page.regions.map((r) => (r.origin === "detector" ? { id: r.id, removed: r.removed } : { id: r.id, box: r.box })),
@@ -433,6 +477,10 @@ function addRegion(box) {
 }
 
 function removeSelected() {
+  if (isVideo()) {
+    removeTrack();
+    return;
+  }
   const k = page.selected;
   if (k < 0) return;
   change(() => {
@@ -466,7 +514,8 @@ function undo(redo) {
   const to = redo ? h.undo : h.redo;
   if (!from.length) return;
   to.push(snapshot());
-  page.regions = from.pop();
+  if (isVideo()) page.tracks = from.pop();
+  else page.regions = from.pop();
   page.selected = -1;
   save();
 }
@@ -493,7 +542,8 @@ function toggleMode() {
   page.obscured = !page.obscured;
   $("mode").setAttribute("aria-pressed", String(page.obscured));
   $("mode").textContent = page.obscured ? "Show original" : "Show as published";
-  loadPicture(page.full);
+  if (isVideo()) showFrame(video.frame, true);
+  else loadPicture(page.full);
 }
 
 // ---- mouse -------------------------------------------------------------------------------------------------
@@ -511,6 +561,11 @@ function onDown(event) {
   if (event.button !== 0) return;
   const target = event.target;
   const [x, y] = toImage(event);
+  if (isVideo()) {
+    videoDown(event, x, y);
+    event.preventDefault();
+    return;
+  }
   if (target.classList.contains("residual")) {
     addRegion(JSON.parse(target.dataset.box));
     return;
@@ -547,7 +602,8 @@ function onMove(event) {
     if (!el) { el = document.createElement("div"); el.className = "drawing"; $("canvas").append(el); }
     place(el, box);
   } else {
-    const el = $("canvas").querySelector(`.region[data-k="${d.k}"]`);
+    const key = d.track !== undefined ? `[data-track="${d.track}"]` : `[data-k="${d.k}"]`;
+    const el = $("canvas").querySelector(`.region${key}`);
     if (el) place(el, box, true);
   }
 }
@@ -563,6 +619,10 @@ function onUp(event) {
   const el = $("canvas").querySelector(".drawing");
   if (el) el.remove();
   const big = box[2] - box[0] >= MIN_SIDE && box[3] - box[1] >= MIN_SIDE;
+  if (isVideo()) {
+    videoUp(d, raw, box, big);
+    return;
+  }
   if (d.kind === "draw") {
     if (big) addRegion(box);
     return;
@@ -612,6 +672,10 @@ function onKey(event) {
   if (ctrl && (key === "z" || key === "Z")) { undo(event.shiftKey); event.preventDefault(); return; }
   if (ctrl && (key === "y" || key === "Y")) { undo(true); event.preventDefault(); return; }
   if (ctrl || event.altKey) return;
+  if (isVideo() && videoKey(event)) {
+    event.preventDefault();
+    return;
+  }
   const stage = $("stage").getBoundingClientRect();
   const actions = {
     n: () => go(1), ArrowRight: () => go(1), p: () => go(-1), ArrowLeft: () => go(-1),

@@ -1,0 +1,337 @@
+// The review page's video view: one frame at a time with what covers it, a timeline of tracks, and a
+// person's tracks (keyframes, interpolated in between). Shares `page` and the helpers of review.js.
+"use strict";
+
+const video = {
+  frame: 0,
+  regions: [], // what covers the frame shown: {track, origin, box, keyframe, off, score}
+  wanted: null, // the frame last asked for (scrubbing asks faster than frames come)
+};
+
+function isVideo() {
+  return !!(page.file && page.file.kind === "video");
+}
+
+function openVideo(data) {
+  page.tracks = data.tracks.map(copyTrack);
+  page.selectedTrack = null;
+  setFile(data);
+  $("videobar").hidden = false;
+  $("timeline").hidden = false;
+  $("scrub").max = String(data.frames - 1);
+  fit();
+  showFrame(Math.min(video.frame, data.frames - 1), true);
+  drawTimeline();
+}
+
+function closeVideo() {
+  $("videobar").hidden = true;
+  $("timeline").hidden = true;
+  page.tracks = [];
+  video.regions = [];
+  video.frame = 0;
+}
+
+function copyTrack(t) {
+  return { ...t, trim: t.trim ? t.trim.slice() : null, keyframes: t.keyframes ? t.keyframes.map((k) => k.slice()) : undefined };
+}
+
+function frameURL(k) {
+  const f = page.file;
+  return `/api/files/${f.index}/frame/${k}?obscured=${page.obscured ? 1 : 0}&rev=${f.revision}`;
+}
+
+async function showFrame(k, force = false) {
+  const f = page.file;
+  if (!f) return;
+  k = Math.max(0, Math.min(f.frames - 1, k));
+  if (k === video.frame && !force) return;
+  video.frame = k;
+  video.wanted = k;
+  $("scrub").value = String(k);
+  $("frameno").textContent = `frame ${k + 1} of ${f.frames}`;
+  moveCursor();
+  const index = f.index;
+  const url = frameURL(k);
+  const img = new Image();
+  img.onload = () => { if (video.wanted === k && page.current === index) $("photo").src = url; };
+  img.src = url;
+  const at = await getJSON(`/api/files/${index}/at/${k}`);
+  if (video.wanted !== k || page.current !== index) return;
+  video.regions = at.regions;
+  drawRegions();
+}
+
+function step(n) {
+  showFrame(video.frame + n);
+}
+
+function drawVideoRegions(canvas) {
+  for (const r of video.regions) {
+    const el = document.createElement("div");
+    el.className = `region ${r.origin}`;
+    if (r.off || trackOf(r.track)?.removed) el.classList.add("off");
+    if (r.keyframe) el.classList.add("keyframe");
+    const selected = r.track === page.selectedTrack;
+    if (selected) el.classList.add("selected");
+    place(el, r.box, true);
+    el.dataset.track = r.track;
+    el.dataset.box = JSON.stringify(r.box);
+    const label = document.createElement("span");
+    label.className = "label";
+    label.textContent = `${r.origin === "person" ? "yours" : "track"} ${r.track}${r.off ? " (off)" : ""}`;
+    el.append(label);
+    if (selected && r.origin === "person") {
+      for (const corner of ["nw", "ne", "sw", "se"]) {
+        const h = document.createElement("span");
+        h.className = `handle ${corner}`;
+        h.dataset.corner = corner;
+        el.append(h);
+      }
+    }
+    canvas.append(el);
+  }
+}
+
+function trackOf(id) {
+  return (page.tracks || []).find((t) => t.id === id);
+}
+
+// ---- the timeline --------------------------------------------------------------------------------------------
+
+function drawTimeline() {
+  const f = page.file;
+  const lanes = page.tracks.map((t) => lane(t, f.frames));
+  if ((f.flagged || []).length) lanes.push(flagLane(f.flagged, f.frames));
+  $("tracks").replaceChildren(...lanes);
+  moveCursor();
+}
+
+function pct(frame, frames) {
+  return `${(100 * frame) / frames}%`;
+}
+
+function lane(t, frames) {
+  const row = document.createElement("div");
+  row.className = "lane";
+  row.dataset.track = t.id;
+  if (t.id === page.selectedTrack) row.classList.add("selected");
+  const name = document.createElement("span");
+  name.className = "name";
+  name.textContent = `${t.origin === "person" ? "yours" : "track"} ${t.id}${t.removed ? " ✕" : ""}`;
+  row.append(name);
+  const [first, last] = t.trim || [t.first, t.last];
+  if (t.trim) row.append(bar("cut", t.first, t.last, frames));
+  row.append(bar(t.removed ? "removed" : t.origin, first, last, frames));
+  for (const k of t.keyframes || []) {
+    const tick = document.createElement("span");
+    tick.className = "tick";
+    tick.style.left = pct(k[0], frames);
+    row.append(tick);
+  }
+  row.addEventListener("mousedown", (event) => {
+    event.preventDefault();
+    selectTrack(t.id);
+    const frame = frameAt(event, row, frames);
+    const [a, b] = t.trim || [t.first, t.last];
+    showFrame(frame >= a && frame <= b ? frame : a);
+  });
+  return row;
+}
+
+function bar(kind, first, last, frames) {
+  const el = document.createElement("span");
+  el.className = `bar ${kind}`;
+  el.style.left = pct(first, frames);
+  el.style.width = pct(last - first + 1, frames);
+  return el;
+}
+
+function flagLane(flagged, frames) {
+  const row = document.createElement("div");
+  row.className = "lane";
+  const name = document.createElement("span");
+  name.className = "name";
+  name.textContent = "check";
+  row.append(name);
+  for (const frame of flagged) {
+    const tick = document.createElement("span");
+    tick.className = "flag";
+    tick.title = `the check saw a possible face at frame ${frame + 1}`;
+    tick.style.left = pct(frame, frames);
+    row.append(tick);
+  }
+  row.addEventListener("mousedown", (event) => showFrame(frameAt(event, row, frames)));
+  return row;
+}
+
+function frameAt(event, row, frames) {
+  const r = row.getBoundingClientRect();
+  return Math.max(0, Math.min(frames - 1, Math.floor(((event.clientX - r.left) / r.width) * frames)));
+}
+
+function moveCursor() {
+  const f = page.file;
+  if (!isVideo()) return;
+  const lanes = $("tracks").getBoundingClientRect();
+  const box = $("timeline").getBoundingClientRect();
+  const left = lanes.left + 90 + ((lanes.width - 100) * (video.frame + 0.5)) / f.frames - box.left;
+  $("cursor").style.left = `${left}px`;
+}
+
+function selectTrack(id) {
+  page.selectedTrack = id;
+  drawTimeline();
+  drawRegions();
+  updateButtons();
+}
+
+// ---- editing ------------------------------------------------------------------------------------------------
+
+function tracksBody() {
+  return page.tracks.map((t) =>
+    t.origin === "person" ? { id: t.id, keyframes: t.keyframes } : { id: t.id, removed: !!t.removed, trim: t.trim },
+  );
+}
+
+function setKeyframe(id, box) {
+  // A new track when `id` is null; else this frame becomes (or stays) one of the track's keyframes.
+  change(() => {
+    const key = [video.frame, ...box];
+    if (id === null) {
+      page.tracks.push({ id: null, origin: "person", keyframes: [key], first: video.frame, last: video.frame });
+      page.pendingSelect = true;
+    } else {
+      const t = trackOf(id);
+      t.keyframes = t.keyframes.filter((k) => k[0] !== video.frame).concat([key]).sort((a, b) => a[0] - b[0]);
+    }
+  });
+}
+
+function removeTrack() {
+  const t = trackOf(page.selectedTrack);
+  if (!t) return;
+  change(() => {
+    if (t.origin === "person") {
+      page.tracks = page.tracks.filter((x) => x !== t);
+      page.selectedTrack = null;
+    } else {
+      t.removed = !t.removed; // a removed track comes back with a second press
+    }
+  });
+}
+
+function trim(end) {
+  const t = trackOf(page.selectedTrack);
+  if (!t || t.origin !== "detector") return;
+  change(() => {
+    const [a, b] = t.trim || [t.first, t.last];
+    t.trim = end ? [Math.min(a, video.frame), video.frame] : [video.frame, Math.max(b, video.frame)];
+  });
+}
+
+async function follow() {
+  const t = trackOf(page.selectedTrack);
+  if (!t || t.origin !== "person" || t.id === null) return;
+  $("filestate").textContent = "Following…";
+  const { status, data } = await post(`/api/files/${page.file.index}/follow`, { track: t.id, frame: video.frame, count: 60 });
+  if (status !== 200) {
+    $("filestate").textContent = (data && data.error) || "Could not follow";
+    return;
+  }
+  const proposed = data.proposed;
+  if (!proposed.length) {
+    $("filestate").textContent = "The tracker lost it at once: add keyframes by hand";
+    return;
+  }
+  // Every fifth proposed box and the last become keyframes (one change: Undo drops them all).
+  change(() => {
+    const keep = proposed.filter((p, i) => i % 5 === 4 || i === proposed.length - 1);
+    const frames = new Set(keep.map((k) => k[0]));
+    t.keyframes = t.keyframes.filter((k) => !frames.has(k[0])).concat(keep).sort((a, b) => a[0] - b[0]);
+  });
+  $("filestate").textContent = `Followed ${proposed.length} frames: step through to check; Undo drops them`;
+}
+
+async function saveVideo(body, index) {
+  const { status, data } = await post(`/api/files/${index}`, { ...body, tracks: tracksBody() });
+  if (page.current !== index) return;
+  if (status === 409) {
+    page.history.delete(index);
+    $("filestate").textContent = "Changed in another tab: showing the latest.";
+  } else if (status !== 200) {
+    $("filestate").textContent = `Not saved: ${(data && data.error) || status}`;
+  }
+  const fresh = status === 200 || status === 409 ? data : await getJSON(`/api/files/${index}`);
+  page.tracks = fresh.tracks.map(copyTrack);
+  setFile(fresh);
+  if (page.pendingSelect) {
+    const mine = page.tracks.filter((t) => t.origin === "person");
+    page.selectedTrack = mine.length ? Math.max(...mine.map((t) => t.id)) : null;
+    page.pendingSelect = false;
+  }
+  if (status === 200) $("filestate").textContent = fresh.approved ? "" : "Saved";
+  drawTimeline();
+  await showFrame(video.frame, true);
+}
+
+// ---- mouse and keys -----------------------------------------------------------------------------------------
+
+function videoDown(event, x, y) {
+  const regionEl = event.target.closest(".region");
+  if (regionEl) {
+    const id = Number(regionEl.dataset.track);
+    if (page.selectedTrack !== id) selectTrack(id);
+    const t = trackOf(id);
+    if (!t || t.origin !== "person") return;
+    const box = JSON.parse(regionEl.dataset.box);
+    page.drag = { kind: event.target.dataset.corner ? "resize" : "move", corner: event.target.dataset.corner, x, y, box, track: id };
+    return;
+  }
+  const t = trackOf(page.selectedTrack);
+  if (t && t.origin !== "person") selectTrack(null);
+  page.drag = { kind: "draw", x, y };
+}
+
+function videoUp(d, raw, box, big) {
+  if (d.kind === "draw") {
+    const t = trackOf(page.selectedTrack);
+    if (big) setKeyframe(t && t.origin === "person" ? t.id : null, box);
+    return;
+  }
+  const same = raw.every((v, i) => Math.abs(v - d.box[i]) < 0.5);
+  if (!same && big) setKeyframe(d.track, box);
+  else drawRegions();
+}
+
+function videoKey(event) {
+  const key = event.key;
+  const steps = { ArrowLeft: -1, ArrowRight: 1 };
+  if (key in steps) { step(steps[key] * (event.shiftKey ? 10 : 1)); return true; }
+  const actions = {
+    "[": () => trim(false), "]": () => trim(true), t: follow, T: follow,
+    Delete: removeTrack, Backspace: removeTrack,
+    Home: () => showFrame(0), End: () => showFrame(page.file.frames - 1),
+    Escape: () => selectTrack(null),
+  };
+  if (actions[key]) { actions[key](); return true; }
+  return false;
+}
+
+function videoButtons() {
+  const t = trackOf(page.selectedTrack);
+  $("delete").disabled = !t;
+  $("delete").textContent = t && t.removed ? "Restore" : "Remove";
+  $("trimstart").disabled = $("trimend").disabled = !(t && t.origin === "detector");
+  $("follow").disabled = !(t && t.origin === "person" && t.id !== null);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("back").addEventListener("click", () => step(-1));
+  $("forward").addEventListener("click", () => step(1));
+  $("scrub").addEventListener("input", () => showFrame(Number($("scrub").value)));
+  $("trimstart").addEventListener("click", () => trim(false));
+  $("trimend").addEventListener("click", () => trim(true));
+  $("follow").addEventListener("click", follow);
+  window.addEventListener("resize", moveCursor);
+});
