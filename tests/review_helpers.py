@@ -131,7 +131,7 @@ BLINDS_FROM = 30  # from this frame on, the face is behind blinds: the detector 
 CLIP_CARTOON = (350, 190, 450, 330)  # where the drawn cartoon (no person) sits in every frame
 
 
-def make_clip(path: Path) -> list[tuple[int, int, int, int]]:
+def make_clip(path: Path, frames: int = CLIP_FRAMES) -> list[tuple[int, int, int, int]]:
     """A 2-s clip (H.264, 30 fps, with audio): the astronaut's head sliding right, behind blinds from frame
     BLINDS_FROM, and a drawn cartoon face the detector takes for a face. Returns the face box in each frame."""
     from test_video import write_clip
@@ -142,9 +142,9 @@ def make_clip(path: Path) -> list[tuple[int, int, int, int]]:
     background = np.full((height, width, 3), 200, np.uint8)
     cartoon = _cartoon(background.copy(), (400, 260), 0.75)
     images, boxes = [], []
-    for i in range(CLIP_FRAMES):
+    for i in range(frames):
         image = cartoon.copy()
-        ox, oy = 10 + 2 * i, 20
+        ox, oy = 10 + 2 * (i % CLIP_FRAMES), 20
         head = crop.copy()
         if i >= BLINDS_FROM:
             for row in range(5):  # five rows in eight: more than the photo's blinds, video's detector is keener

@@ -361,3 +361,29 @@ def test_the_preview_is_what_is_written(folder: Path) -> None:
         dark_seen = (view < 16).all(axis=2)
         assert (dark_expected == dark_seen).mean() > 0.99, full  # the covered area, where the page showed it
         assert np.abs(view.astype(int) - expected.astype(int)).mean() < 3, full  # the rest, as written (JPEG aside)
+
+
+def test_a_video_can_be_looked_at_while_it_is_searched(tmp_path: Path) -> None:
+    """Its frames and the tracks found so far are served at once; changes wait until the search is done."""
+    from review_helpers import make_clip
+
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    make_clip(folder / "long.mp4", frames=900)
+    with review_server(folder, "-o", tmp_path / "out") as running:
+        cookie = running.cookie()
+        wait_for(lambda: state(running, cookie)["files"][0]["state"] != "waiting", timeout=60)
+        row = state(running, cookie)["files"][0]
+        assert row["state"] == "searching" and row["kind"] == "video"
+        detail = json.loads(running.request("GET", "/api/files/0", {"Cookie": cookie}).read_body)
+        assert detail["state"] == "searching" and detail["frames"] == 900
+        frame = running.request("GET", "/api/files/0/frame/450", {"Cookie": cookie})
+        assert frame.status == 200 and frame.read_body[:2] == b"\xff\xd8"
+        assert running.request("GET", "/api/files/0/at/10", {"Cookie": cookie}).status == 200
+        status, _answer = post(running, cookie, "/api/files/0", {"revision": detail["revision"], "approved": True})
+        assert status in (400, 409) and state(running, cookie)["files"][0]["state"] == "searching"
+        wait_for(lambda: state(running, cookie)["files"][0].get("faces", 0) > 0, timeout=60)  # tracks stream in
+        assert (
+            not (tmp_path / "out.regions.json").exists()
+            or "long.mp4" not in (tmp_path / "out.regions.json").read_text()
+        )

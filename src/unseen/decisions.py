@@ -8,6 +8,7 @@ detection and tracking.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from pathlib import Path
 
@@ -85,13 +86,21 @@ def _decided(source: Path, entry: regions.Entry, grow: float) -> Detector:
 
 
 def detect_only_video(
-    job: Job, detector: Detector, options: Options, video: VideoOptions, name: str, found: list[regions.AnyEntry]
+    job: Job,
+    detector: Detector,
+    options: Options,
+    video: VideoOptions,
+    name: str,
+    found: list[regions.AnyEntry],
+    tracks: TrackGatherer | None = None,
 ) -> FileReport:
     """Decode, detect and track one video as a plain run does, and add its entry (the boxes each track covers
-    in each frame) to `found`; nothing is written."""
+    in each frame) to `found`; nothing is written. `tracks`, when given, gathers them (the review page reads
+    the tracks found so far from it while the search goes on)."""
 
     def work(_record: object) -> Done:
-        tracks = _Tracks()
+        nonlocal tracks
+        tracks = tracks or TrackGatherer()
         searched = search_video(job, detector, options, video, tracks.add)
         turned = tracks.turns % 2 == 1
         width, height = (searched.height, searched.width) if turned else (searched.width, searched.height)
@@ -103,24 +112,33 @@ def detect_only_video(
     return run_file(job, work)  # type: ignore[arg-type]
 
 
-class _Tracks:
-    """The boxes a run covers in each frame, gathered per track (a sink for video.search_video)."""
+class TrackGatherer:
+    """The boxes a run covers in each frame, gathered per track (a sink for video.search_video); `built` may be
+    called from another thread while the search goes on."""
 
     def __init__(self) -> None:
         self.turns = 0  # quarter turns that show the frames upright
         self.frames: dict[int, list[int]] = defaultdict(list)
         self.faces: dict[int, list[Faces]] = defaultdict(list)
+        self.released = 0  # frames released so far
+        self._lock = threading.Lock()
 
     def add(self, index: int, faces: Faces, ids: np.ndarray, turns: int) -> None:
-        self.turns = turns
-        for ident in np.unique(ids).tolist():
-            mine = faces[ids == ident]
-            self.frames[ident].extend([index] * len(mine))
-            self.faces[ident].append(mine)
+        with self._lock:
+            self.turns = turns
+            self.released = max(self.released, index + 1)
+            for ident in np.unique(ids).tolist():
+                mine = faces[ids == ident]
+                self.frames[ident].extend([index] * len(mine))
+                self.faces[ident].append(mine)
 
     def built(self, width: int, height: int) -> list[regions.VideoTrack]:
         """The tracks in the pixels of the frames as shown (`width`×`height`), by id; boxes so far off the frame
         that no mask reaches it (regions.REACH) are left out: they cover nothing."""
+        with self._lock:
+            return self._built(width, height)
+
+    def _built(self, width: int, height: int) -> list[regions.VideoTrack]:
         tracks: list[regions.VideoTrack] = []
         for ident in sorted(self.frames):
             faces = Faces.concat(self.faces[ident]).unturned(-self.turns % 4, width, height)

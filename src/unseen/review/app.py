@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from unseen.review.session import READY, Review, Stale
+from unseen.review.session import READY, SEARCHING, Review, Stale
 
 ASSETS = {  # the only files served, by name
     "review.js": "text/javascript; charset=utf-8",
@@ -148,8 +148,9 @@ def build(review: Review) -> Starlette:
 
 
 def _ready(review: Review, request: Request) -> int | None:
+    """The file's index if it can be shown: searched, or a video being searched (its frames can be looked at)."""
     index = request.path_params["index"]
-    if not 0 <= index < len(review.items) or review.items[index].state != READY:
+    if not 0 <= index < len(review.items) or review.items[index].state not in (READY, SEARCHING):
         return None
     return index
 

@@ -22,6 +22,7 @@ from unseen.media.videofile import VideoReader, rotation
 
 VIDEO_SIDE = 1280  # px, the longer side of a frame as the page shows it
 AHEAD = 48  # frames: a request this far past the decoder's position decodes on rather than seeking
+KEEP_BEFORE = 12  # frames before the one asked for kept on the way there (a step back is then a cache hit)
 JPEGS_KEPT = 400  # small JPEGs of frames (about 60 kB each at 1280×720)
 PIXELS_KEPT = 6  # decoded frames at view size, for the obscured preview of the frames around the one shown
 QUALITY = 85
@@ -39,6 +40,7 @@ class FrameSource:
         self._next = 0
         self._jpegs: OrderedDict[int, bytes] = OrderedDict()
         self._pixels: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._shown_size = (0, 0)
 
     def jpeg(self, index: int) -> bytes:
         with self._lock:
@@ -59,6 +61,15 @@ class FrameSource:
                 return self._keep_pixels(index, np.ascontiguousarray(found))
             self._reach(index)
             return self._pixels[index]
+
+    def probe(self) -> tuple[int, int, int, float]:
+        """Width and height as shown (full size), frame count and frames per second, before any search: what
+        the page needs to show a video while its faces are still being found."""
+        self.jpeg(0)
+        with self._lock:
+            reader = self._open()
+            width, height = self._shown_size
+            return width, height, len(self._frame_times()), float(reader.rate)
 
     def close(self) -> None:
         with self._lock:
@@ -82,7 +93,8 @@ class FrameSource:
             if number < self._next:
                 continue  # before the frame wanted: the seek lands on the keyframe before it
             self._next = number + 1
-            self._keep(number, frame)
+            if number >= index - KEEP_BEFORE:  # converting every frame from the keyframe on cost 4× the decoding
+                self._keep(number, frame)
 
     def _seek(self, pts: int) -> None:
         reader = self._open()
@@ -91,6 +103,8 @@ class FrameSource:
         self._next = bisect.bisect_left(self._frame_times(), pts)
 
     def _keep(self, number: int, frame: av.VideoFrame) -> None:
+        turned = rotation(frame) % 2 == 1
+        self._shown_size = (frame.height, frame.width) if turned else (frame.width, frame.height)
         small = _shown(frame)
         ok, data = cv2.imencode(".jpg", cv2.cvtColor(small, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, QUALITY])
         if ok:

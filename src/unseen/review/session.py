@@ -9,9 +9,11 @@ addresses files by their index here, never by path.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -35,9 +37,11 @@ from unseen.verify.residual import residuals
 from unseen.video import VideoOptions, is_video, video_detector
 
 WAITING, READY, FAILED = "waiting", "ready", "failed"
+SEARCHING = "searching"  # a video being searched: its frames and the tracks found so far can be looked at
 # Seconds after a change before its file is checked again: a person drawing several regions is not slowed by
 # a check of each intermediate state (which would compete with the preview for the CPU).
 CHECK_DELAY = 1.5
+SEARCH_NICENESS = 10  # added to the search's niceness: scrubbing and previews stay quick while it goes on
 
 
 @dataclass
@@ -56,6 +60,7 @@ class Item:
     published: FileReport | None = None
     published_revision: int = -1
     edited: float = 0.0  # time.monotonic() of the last change
+    searched: int = 0  # frames of a video searched so far (state SEARCHING)
 
 
 @dataclass
@@ -141,7 +146,7 @@ class Review:
         """The list as the page shows it (no pixels, no paths: names as in the regions file)."""
         with self.lock:
             files = [self._row(item) for item in self.items]
-            waiting = sum(1 for item in self.items if item.state == WAITING)
+            waiting = sum(1 for item in self.items if item.state in (WAITING, SEARCHING))
             unchecked = sum(
                 1
                 for item in self.items
@@ -161,6 +166,8 @@ class Review:
         if isinstance(item.entry, regions.VideoEntry):
             row |= track_edits.row(item.entry) | {"revision": item.revision, "residuals": None}
             row["flagged"] = len(_flagged_frames(item))
+            if item.state == SEARCHING:
+                row["searched"] = round(100 * item.searched / max(item.entry.frames, 1))
         elif item.entry is not None:
             kept = [r for r in item.entry.regions if not r.removed]
             row |= {
@@ -258,6 +265,8 @@ class Review:
     def follow(self, index: int, track: int, frame: int, count: int) -> dict[str, object]:
         """Boxes a visual tracker proposes for a person's track on the frames after `frame` (not saved)."""
         entry = self.video(index)
+        if self.items[index].state != READY:
+            raise ValueError("this video is still being searched")
         return {"proposed": track_edits.follow(entry, self.frames(index), track, frame, count)}
 
     def edit(self, index: int, change: Edit) -> dict[str, object]:
@@ -266,8 +275,8 @@ class Review:
         possible (a detection moved rather than removed, a box outside the photo)."""
         with self.lock:
             item = self.item(index)
-            if item.entry is None:
-                raise ValueError("this file is not ready for review")
+            if item.entry is None or item.state != READY:
+                raise ValueError("this file is not ready for review: it is still being searched")
             if change.get("revision") != item.revision:
                 raise Stale(index)
             entry = item.entry
@@ -294,13 +303,17 @@ class Review:
 
     def _save(self) -> None:
         """The regions file, rewritten whole and atomically (a temporary file renamed over it)."""
-        entries = [item.entry for item in self.items if item.entry is not None] + self.others
+        entries = [item.entry for item in self.items if item.entry is not None and item.state == READY] + self.others
         text = regions.dumps(entries).encode("utf-8")
         publish.save(self.path, True, None, lambda stream: stream.write(text), interruptible=False)
 
     # -- the worker ------------------------------------------------------------------------------------------
 
     def _work(self) -> None:
+        # The search runs at a lower priority than the page: on Linux a thread's niceness is its own, and the
+        # threads it starts (the video pipeline's, ONNX Runtime's pool, made on first use) inherit it.
+        with suppress(OSError, AttributeError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), SEARCH_NICENESS)
         while True:
             with self.lock:
                 task = self._next()
@@ -351,20 +364,48 @@ class Review:
         self._check(item, pixels)
 
     def _detect_video(self, item: Item) -> None:
-        """A video searched and tracked as a plain run does (decisions.detect_only_video); its tracks become
-        reviewable when the whole video is done."""
+        """A video searched and tracked as a plain run does (decisions.detect_only_video). While it is searched,
+        its frames and the tracks found so far can be looked at (not changed); it is reviewable once done."""
         if self._video_detector is None:
             self._video_detector = video_detector()
+        gatherer = decisions.TrackGatherer()
+        stop_showing = threading.Event()
+        try:
+            width, height, frames, fps = FrameSource(item.job.source, self.options.max_pixels).probe()
+        except Exception:  # the search says what is wrong with the file, in its one line
+            stop_showing.set()
+        else:
+            with self.lock:
+                item.entry = regions.VideoEntry(item.name, "", width, height, frames, fps, [])
+                item.state = SEARCHING
+            showing = threading.Thread(target=self._show_partial, args=(item, gatherer, stop_showing), daemon=True)
+            showing.start()
         found: list[regions.AnyEntry] = []
-        report = decisions.detect_only_video(
-            item.job, self._video_detector, self.options, self.video_options, item.name, found
-        )
+        options, video = self.options, self.video_options
+        report = decisions.detect_only_video(item.job, self._video_detector, options, video, item.name, found, gatherer)
+        stop_showing.set()
         with self.lock:
             if report.status != "done" or not found:
-                item.state, item.reason = FAILED, report.reason
+                item.entry, item.state, item.reason = None, FAILED, report.reason
                 return
-            item.entry, item.state, item.checked = found[0], READY, item.revision
+            item.entry, item.state = found[0], READY
+            item.revision += 1  # the page reloads the finished tracks
+            item.checked = item.revision
             self._save()
+
+    def _show_partial(self, item: Item, gatherer: decisions.TrackGatherer, done: threading.Event) -> None:
+        """Every second, the tracks found so far become the video's (read-only) entry."""
+        while not done.wait(1.0):
+            with self.lock:
+                entry = item.entry
+            if not isinstance(entry, regions.VideoEntry) or item.state != SEARCHING:
+                return
+            tracks = gatherer.built(entry.width, entry.height)
+            with self.lock:
+                if item.state == SEARCHING:
+                    item.entry = replace(entry, tracks=tracks)
+                    item.searched = gatherer.released
+                    item.revision += 1
 
     def _check(self, item: Item, pixels: np.ndarray | None = None) -> None:
         """The residual check on the obscured pixels as the page previews them: a face it still finds is a

@@ -16,6 +16,7 @@ const page = {
   selectedTrack: null,
   selected: -1, // position in page.regions
   history: new Map(), // index -> {undo: [], redo: []} of region lists
+  revisions: new Map(), // index -> the latest revision the server gave: a change queued behind another uses it
   obscured: false,
   scale: 1, tx: 0, ty: 0,
   full: false, // the full-resolution picture is loaded
@@ -53,6 +54,7 @@ function needsLook(row) {
 
 function describe(row) {
   if (row.state === "waiting") return [["searching…", ""]];
+  if (row.state === "searching") return [[`searching… ${row.searched || 0}%`, ""], [`${row.faces} tracks so far`, ""]];
   if (row.state === "failed") return [[row.reason || "cannot be reviewed", "bad"]];
   const badges = [];
   if (row.kind === "video") return videoBadges(row);
@@ -141,7 +143,7 @@ function updateRow(li, row) {
       return b;
     }));
   }
-  if (row.state === "ready" && thumb.tagName !== "IMG") {
+  if ((row.state === "ready" || row.state === "searching") && thumb.tagName !== "IMG") {
     const img = document.createElement("img");
     img.alt = "";
     img.src = `/api/files/${row.index}/thumb`;
@@ -201,10 +203,12 @@ async function refreshState() {
   renderList();
   renderResults();
   if (page.current === null) {
-    const first = page.files.find((r) => r.state === "ready");
+    const first = page.files.find((r) => r.state === "ready" || r.state === "searching");
     if (first) openFile(first.index);
   } else if (previous && previous.state !== "ready" && page.files[page.current].state === "ready") {
     openFile(page.current);
+  } else if (isVideo() && page.files[page.current].revision !== page.file.revision) {
+    refreshVideo(); // tracks found while the video is searched
   } else if (page.file && page.files[page.current].residuals !== (previous || {}).residuals) {
     refreshResiduals();
   }
@@ -229,6 +233,11 @@ async function openFile(index) {
   const data = await getJSON(`/api/files/${index}`);
   if (page.current !== index) return;
   $("empty").hidden = true;
+  if (data.state === "searching" && data.kind === "video") {
+    page.full = false;
+    openVideo(data); // frames and the tracks found so far: to look at, not to change yet
+    return;
+  }
   if (data.state !== "ready") {
     page.file = null;
     page.regions = [];
@@ -253,6 +262,7 @@ async function openFile(index) {
 
 function setFile(data) {
   page.file = data;
+  page.revisions.set(data.index, data.revision);
   page.regions = (data.regions || []).map((r) => ({
     id: r.id,
     box: r.shown.slice(),
@@ -429,7 +439,7 @@ function save(extra = {}) {
   if (isVideo()) {
     drawTimeline();
     page.saving = page.saving.then(async () => {
-      const revision = page.file && page.current === index ? page.file.revision : f.revision;
+      const revision = page.revisions.get(index) ?? f.revision;
       await saveVideo({ revision, ...extra }, index);
       updateButtons();
       refreshState();
@@ -444,8 +454,9 @@ function save(extra = {}) {
   drawRegions();
   updateButtons();
   page.saving = page.saving.then(async () => {
-    body.revision = page.file && page.current === index ? page.file.revision : body.revision;
+    body.revision = page.revisions.get(index) ?? body.revision;
     const { status, data } = await post(`/api/files/${index}`, body);
+    if (data && data.revision !== undefined) page.revisions.set(index, data.revision);
     if (page.current !== index) return;
     if (status === 409) {
       setFile(data);
@@ -521,7 +532,7 @@ function undo(redo) {
 }
 
 async function approve() {
-  if (!page.file) return;
+  if (!page.file || (isVideo() && searching())) return;
   const index = page.current;
   await save({ approved: true });
   if (page.current === index && page.file && page.file.approved) {

@@ -24,6 +24,25 @@ function openVideo(data) {
   drawTimeline();
 }
 
+async function refreshVideo() {
+  const index = page.current;
+  const data = await getJSON(`/api/files/${index}`);
+  if (page.current !== index || !isVideo() || page.file.revision === data.revision) return;
+  page.tracks = data.tracks.map(copyTrack);
+  setFile(data);
+  $("scrub").max = String(data.frames - 1);
+  drawTimeline();
+  showFrame(video.frame, true);
+}
+
+function searching() {
+  if (page.file && page.file.state === "searching") {
+    $("filestate").textContent = "Still being searched: you can look now, and change it when it is done.";
+    return true;
+  }
+  return false;
+}
+
 function closeVideo() {
   $("videobar").hidden = true;
   $("timeline").hidden = true;
@@ -60,6 +79,7 @@ async function showFrame(k, force = false) {
   if (video.wanted !== k || page.current !== index) return;
   video.regions = at.regions;
   drawRegions();
+  $("canvas").dataset.frame = String(k); // the boxes drawn are this frame's
 }
 
 function step(n) {
@@ -255,6 +275,7 @@ async function follow() {
 
 async function saveVideo(body, index) {
   const { status, data } = await post(`/api/files/${index}`, { ...body, tracks: tracksBody() });
+  if (data && data.revision !== undefined) page.revisions.set(index, data.revision);
   if (page.current !== index) return;
   if (status === 409) {
     page.history.delete(index);
@@ -278,6 +299,7 @@ async function saveVideo(body, index) {
 // ---- mouse and keys -----------------------------------------------------------------------------------------
 
 function videoDown(event, x, y) {
+  if (searching()) return;
   const regionEl = event.target.closest(".region");
   if (regionEl) {
     const id = Number(regionEl.dataset.track);
@@ -306,6 +328,7 @@ function videoUp(d, raw, box, big) {
 
 function videoKey(event) {
   const key = event.key;
+  if (["[", "]", "t", "T", "Delete", "Backspace"].includes(key) && searching()) return true;
   const steps = { ArrowLeft: -1, ArrowRight: 1 };
   if (key in steps) { step(steps[key] * (event.shiftKey ? 10 : 1)); return true; }
   const actions = {
