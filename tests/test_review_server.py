@@ -316,7 +316,12 @@ def test_bad_regions_files_and_places_are_one_line(folder: Path, tmp_path: Path)
         assert result.returncode == 2, result.stderr
         assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("unseen: ")
     result = run_cli("review", folder / "photos", "--no-browser")
-    assert result.returncode == 2 and "-o" in result.stderr
+    assert result.returncode == 2 and "-o" in result.stderr and "unseen review --help" in result.stderr
+    result = run_cli("review", folder / "nothing-here", "-o", folder / "out6", "--no-browser")  # never waits
+    assert result.returncode == 2 and result.stderr.splitlines() == [
+        f"unseen: {folder / 'nothing-here'}: no such file or folder",
+        "unseen: no photos or videos to review in the given paths",
+    ]
 
 
 def test_ctrl_c_ends_the_review_with_the_decisions_saved(folder: Path) -> None:

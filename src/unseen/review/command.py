@@ -18,7 +18,7 @@ from pathlib import Path
 from unseen import cli, stop
 from unseen.detectors.presets import Quality, build_detector
 from unseen.errors import EXIT_INTERRUPTED, EXIT_OK, UsageError
-from unseen.names import display
+from unseen.names import display, printable
 from unseen.paths import plan
 from unseen.review.server import serve
 from unseen.review.session import Review, check_regions_path
@@ -48,8 +48,11 @@ def review(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     fmt = cli.FORMAT_NAMES[args.format] if args.format else None
     jobs = plan(args.paths, args.output, fmt, writing=True)
-    if not jobs:
-        raise UsageError("no files found in the given paths")
+    for job in jobs:  # what cannot be reviewed is said at once, as a run says it
+        if job.problem is not None and not job.skipped:
+            print(printable(f"unseen: {display(job.source)}: {job.problem}"), file=sys.stderr)
+    if not any(job.problem is None for job in jobs):
+        raise UsageError("no photos or videos to review in the given paths")
     path = args.regions or default_regions(args.output)
     check_regions_path(path, args.paths, args.output)
     if args.report is not None:
