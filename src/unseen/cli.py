@@ -55,7 +55,7 @@ FORMAT_NAMES = {key: name for name in formats.WRITABLE for key in (name.lower(),
 class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # One line, not argparse's usage block: the user asked for something that cannot be done.
-        self.exit(EXIT_USAGE, f"unseen: {printable(message)} (see unseen --help)\n")  # it may quote an argument
+        self.exit(EXIT_USAGE, f"unseen: {printable(message)} (see {self.prog} --help)\n")  # it may quote an argument
 
 
 def _parser() -> argparse.ArgumentParser:
