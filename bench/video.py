@@ -6,7 +6,8 @@ path; a face counts in a frame when at least half of its box is in the frame. Ea
 clip, one after the other, in its own process:
 
 * unseen: its video pipeline with default settings, the residual check on the output included (or
-  --unseen-args, e.g. "--full-every 1" or "--no-verify"; bench/video_check.py times the check alone);
+  --unseen-args, e.g. "--quality fast" or "--no-verify"; bench/video_check.py times the check alone); given
+  more than once, one column for each, "--unseen-args '' --unseen-args '--quality fast'" the default and fast;
 * deface 1.5.0 from bench/.venv-deface (made by bench/protect.py's ensure_deface): --replacewith solid
   --keep-audio, CPU provider, and imageio's macro_block_size 1 so that 1080 rows stay 1080 rows;
 * transcode: unseen's decode and encode with the same settings, no detection and no check — the ceiling.
@@ -14,11 +15,12 @@ clip, one after the other, in its own process:
 Every output frame is compared with the input frame: a face-frame is protected when ≥70% of its box pixels
 changed by >8 in some channel (the rule of bench/protect.py); per face, the longest run of consecutive
 exposed frames; collateral as in bench/protect.py (changed pixels farther than one face size from every
-face). It prints fps (wall clock, model loading included), CPU seconds per frame (steadier than wall time on
-a shared machine), and checks frame count, duration and audio packets against the input.
+face). It prints fps (wall clock, model loading included) and its share of the transcode's, CPU seconds per
+frame and the transcode's share of them (steadier than wall time on a shared machine), the load average
+before and after each tool, and checks frame count, duration and audio packets against the input.
 
     .venv/bin/python bench/video.py                     # about 5 min on 2 quiet cores
-    .venv/bin/python bench/video.py --skip-deface --unseen-args "--full-every 1"
+    .venv/bin/python bench/video.py --skip-deface --unseen-args "" --unseen-args "--quality fast"
 
 WIDER FACE is for non-commercial research: the clip and outputs live in bench/.work/ (git-ignored) and are
 deleted after the run unless --keep is given.
@@ -187,11 +189,16 @@ def write_audio(out: av.container.OutputContainer, stream: av.audio.stream.Audio
 # --- running the tools --------------------------------------------------------------------------------------
 
 
+LOADS: dict[str, tuple[float, float]] = {}  # each run's 1-minute load average before and after it
+
+
 def timed(command: list[str], log: Path) -> tuple[float, float]:
     """Wall and CPU seconds of one run (its child processes included)."""
+    load = os.getloadavg()[0]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall = run_timed(command, log)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    LOADS[log.stem] = (load, os.getloadavg()[0])
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
@@ -204,7 +211,7 @@ def run_unseen(
         command = [sys.executable, str(Path(__file__)), "_unseen", str(clip), str(out_dir), "--", *extra]
     else:
         command = [str(UNSEEN), str(clip), "-o", str(out_dir), "--quiet", "--overwrite", "--crf", str(CRF), *extra]
-    name = "transcode" if transcode else "unseen"
+    name = "transcode" if transcode else out_dir.name
     return (out_dir / clip.name, *timed(command, work / f"{name}.log"))
 
 
@@ -350,6 +357,8 @@ def table(results: list[Result], clip: Clip) -> str:
         ("fps vs deface", lambda r: f"{r.fps / base.fps:.2f}×" if base else "—"),
         ("fps share of transcode", lambda r: f"{r.fps / ceiling.fps * 100:.0f}%" if ceiling else "—"),
         ("CPU s per frame", lambda r: f"{r.cpu_s / r.frames:.3f}"),
+        ("transcode's CPU s as a share", lambda r: f"{ceiling.cpu_s / r.cpu_s * 100:.0f}%" if ceiling else "—"),
+        ("load before → after", lambda r: "{:.1f} → {:.1f}".format(*LOADS.get(r.name, (float("nan"),) * 2))),
         ("CPU vs deface", lambda r: f"{base.cpu_s / r.cpu_s:.2f}× less" if base else "—"),
         ("face-frames protected %", lambda r: f"{r.protected / max(r.face_frames, 1) * 100:.2f}"),
         ("longest exposed run (frames)", lambda r: str(r.longest_exposed)),
@@ -376,7 +385,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="WIDER subset dir (default: %(default)s)")
     p.add_argument("--skip-deface", action="store_true", help="do not run deface")
     p.add_argument("--keep", action="store_true", help="keep the work dir (bench/.work/video-*)")
-    p.add_argument("--unseen-args", default="", help="extra video options for unseen, e.g. '--full-every 1'")
+    p.add_argument(
+        "--unseen-args",
+        action="append",
+        help="extra options for unseen, e.g. '--quality fast'; again for another unseen column (default: none)",
+    )
     p.add_argument("--json", type=Path, help="also write the results as JSON here")
     return p.parse_args(argv)
 
@@ -402,7 +415,8 @@ def main(argv: list[str] | None = None) -> int:
     m = machine_info()
     print(f"Date: {dt.datetime.now().astimezone().isoformat(timespec='seconds')}  ")
     print(f"Machine: {m['cpu']}, {m['nproc']} CPUs  ")
-    print(f"Repo commit: {git_commit()}; PyAV {av.__version__}; unseen args: {args.unseen_args or '(defaults)'}")
+    columns = ", ".join(repr(a) for a in args.unseen_args or [""])
+    print(f"Repo commit: {git_commit()}; PyAV {av.__version__}; unseen args per column: {columns}")
     print()
     print(table(results, clip))
     if args.json:
@@ -412,11 +426,17 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_all(args: argparse.Namespace, clip: Clip, work: Path) -> list[Result]:
     """Each tool once, one after the other (so that none slows another), then all outputs scored."""
-    extra = args.unseen_args.split()
-    runs = {"unseen": run_unseen(clip.path, work / "unseen", work, extra)}
+    variants = args.unseen_args or [""]
+    runs = {}
+    for number, variant in enumerate(variants):
+        name = "unseen" + (f" {variant}" if variant else "")
+        out_dir = work / (f"unseen-{number}" if number else "unseen")
+        out, wall, cpu = run_unseen(clip.path, out_dir, work, variant.split())
+        LOADS[name] = LOADS.pop(out_dir.name)
+        runs[name] = (out, wall, cpu)
     if not args.skip_deface:
         runs["deface"] = run_deface(clip.path, work)
-    runs["transcode"] = run_unseen(clip.path, work / "transcode", work, extra, transcode=True)
+    runs["transcode"] = run_unseen(clip.path, work / "transcode", work, variants[0].split(), transcode=True)
     print("scoring every frame of every output", file=sys.stderr, flush=True)
     return score_all(clip, runs)
 

@@ -41,6 +41,7 @@ from unseen.video import (
     DEFAULT_CRF,
     DEFAULT_FULL_EVERY,
     VIDEO_CODECS,
+    VIDEO_MODEL,
     VideoOptions,
     describe_video,
     is_video,
@@ -284,7 +285,12 @@ def _run(args: argparse.Namespace) -> int:
     verifier = verifier_of(args)
     options = options_of(args)
     video = VideoOptions(
-        crf=args.crf, codec=args.codec, audio=not args.no_audio, full_every=args.full_every, progress=not args.quiet
+        crf=args.crf,
+        codec=args.codec,
+        audio=not args.no_audio,
+        full_every=args.full_every,
+        fast=args.quality == "fast",
+        progress=not args.quiet,
     )
     setting = device.select(args.device)
     photos = build_detector(Quality(args.quality), args.threshold)
@@ -526,9 +532,9 @@ def _is_video(job: Job) -> bool:
 
 
 def _models(quality: Quality) -> list[dict[str, str]]:
-    """Every model file the run may use, with its sha256: the preset's passes, and the fp32 model that videos and
-    the residual check run (`model` above names that one alone, as reports before 0.1 did)."""
-    names = sorted(PRESETS[quality].models() | {MODEL_NAME})
+    """Every model file the run may use, with its sha256: the preset's passes, the model videos are searched with,
+    and the fp32 model the residual check runs (`model` above names that one alone, as reports before 0.1 did)."""
+    names = sorted(PRESETS[quality].models() | {MODEL_NAME, VIDEO_MODEL})
     return [{"name": name, "sha256": model_sha256(name)} for name in names]
 
 

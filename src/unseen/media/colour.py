@@ -74,6 +74,23 @@ def paint_yuv420(pixels: np.ndarray, box: tuple[int, int, int, int], paint: obje
     cv[block] = _down(nv)[block]
 
 
+def fill_yuv420(pixels: np.ndarray, box: tuple[int, int, int, int], mask: np.ndarray, colours: Colours) -> None:
+    """Paint black where `mask` (the box's size) is set, in one even-aligned box of an I420 frame, in place:
+    luma where the mask is, both chroma samples of every 2×2 block it touches. What `paint_yuv420` does with
+    a painter that blacks out the mask, without converting the box to RGB and back (that conversion cost
+    more than detecting, in a 1080p video with a few dozen faces a frame)."""
+    height, width = pixels.shape[0] * 2 // 3, pixels.shape[1]
+    x1, y1, x2, y2 = box
+    u = pixels[height : height + height // 4].reshape(height // 2, width // 2)
+    v = pixels[height + height // 4 :].reshape(height // 2, width // 2)
+    kr, kb = colours.coefficients(height)
+    black_y, black_u, black_v = _rgb_to_yuv(np.zeros((1, 1, 3), np.uint8), kr, kb, colours.full_range)
+    pixels[y1:y2, x1:x2][mask] = black_y[0, 0]
+    block = mask.reshape(mask.shape[0] // 2, 2, mask.shape[1] // 2, 2).any(axis=(1, 3))
+    u[y1 // 2 : y2 // 2, x1 // 2 : x2 // 2][block] = round(float(black_u[0, 0]))
+    v[y1 // 2 : y2 // 2, x1 // 2 : x2 // 2][block] = round(float(black_v[0, 0]))
+
+
 def _up(plane: np.ndarray) -> np.ndarray:
     return plane.repeat(2, axis=0).repeat(2, axis=1)
 

@@ -156,6 +156,7 @@ class VideoReader:
         yield Demuxed(index, None, audio)
 
     def close(self) -> None:
+        """Close the file (again: nothing)."""
         self.container.close()
 
 
