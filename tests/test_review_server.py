@@ -392,3 +392,35 @@ def test_a_video_can_be_looked_at_while_it_is_searched(tmp_path: Path) -> None:
             not (tmp_path / "out.regions.json").exists()
             or "long.mp4" not in (tmp_path / "out.regions.json").read_text()
         )
+
+
+def test_a_video_is_checked_before_it_is_written(tmp_path: Path) -> None:
+    """Remove the track of the face the detector found: the check on the decisions sees it on the timeline
+    (the sampled frames before the blinds), and bringing the track back clears it."""
+    from review_helpers import BLINDS_FROM, make_clip
+
+    folder = tmp_path / "clips"
+    folder.mkdir()
+    make_clip(folder / "march.mp4")
+    with review_server(folder, "-o", tmp_path / "out") as running:
+        cookie = running.cookie()
+
+        def checked() -> dict:
+            def done() -> bool:
+                row = state(running, cookie)["files"][0]
+                return row["state"] == "ready" and row.get("checking") is False
+
+            wait_for(done, timeout=120)
+            return json.loads(running.request("GET", "/api/files/0", {"Cookie": cookie}).read_body)
+
+        detail = checked()
+        assert detail["flagged"] == []
+        face = min(detail["tracks"], key=lambda t: t["first"] if t["origin"] == "detector" else 1e9)
+        tracks = [{"id": t["id"], "removed": t["id"] == face["id"]} for t in detail["tracks"]]
+        status, _ = post(running, cookie, "/api/files/0", {"revision": detail["revision"], "tracks": tracks})
+        assert status == 200
+        detail = checked()
+        assert {0, 5, 10, 15, 20, 25} & set(detail["flagged"]) and max(detail["flagged"]) < BLINDS_FROM + 10
+        tracks = [{"id": t["id"], "removed": False} for t in detail["tracks"]]
+        status, _ = post(running, cookie, "/api/files/0", {"revision": detail["revision"], "tracks": tracks})
+        assert checked()["flagged"] == []

@@ -27,7 +27,7 @@ from unseen.obscure import CONFIDENT, covered_rects, obscure
 from unseen.paths import Job
 from unseen.photo import Options
 from unseen.report import FileReport
-from unseen.review import images
+from unseen.review import checks, images
 from unseen.review import tracks as track_edits
 from unseen.review.frames import FrameSource
 from unseen.review.images import Images
@@ -61,6 +61,7 @@ class Item:
     published_revision: int = -1
     edited: float = 0.0  # time.monotonic() of the last change
     searched: int = 0  # frames of a video searched so far (state SEARCHING)
+    flagged: list[int] = field(default_factory=list)  # a video's sampled frames the check still sees a face in
 
 
 @dataclass
@@ -166,6 +167,7 @@ class Review:
         if isinstance(item.entry, regions.VideoEntry):
             row |= track_edits.row(item.entry) | {"revision": item.revision, "residuals": None}
             row["flagged"] = len(_flagged_frames(item))
+            row["checking"] = item.state == READY and item.checked != item.revision
             if item.state == SEARCHING:
                 row["searched"] = round(100 * item.searched / max(item.entry.frames, 1))
         elif item.entry is not None:
@@ -389,8 +391,7 @@ class Review:
                 item.entry, item.state, item.reason = None, FAILED, report.reason
                 return
             item.entry, item.state = found[0], READY
-            item.revision += 1  # the page reloads the finished tracks
-            item.checked = item.revision
+            item.revision += 1  # the page reloads the finished tracks; the worker checks them next
             self._save()
 
     def _show_partial(self, item: Item, gatherer: decisions.TrackGatherer, done: threading.Event) -> None:
@@ -411,9 +412,20 @@ class Review:
         """The residual check on the obscured pixels as the page previews them: a face it still finds is a
         reason to look (publishing checks the written file again)."""
         with self.lock:
-            if isinstance(item.entry, regions.VideoEntry):  # a video is checked when it is written
-                item.checked = item.revision
-                return
+            if isinstance(item.entry, regions.VideoEntry):
+                revision, entry = item.revision, item.entry
+                if self.verifier is None:
+                    item.checked = revision
+                    return
+        if isinstance(item.entry, regions.VideoEntry):
+            assert self.verifier is not None
+            current = lambda: item.revision == revision  # noqa: E731
+            found = checks.flagged_frames(item.job.source, entry, self.options, self.verifier.detector, current)
+            with self.lock:
+                if found is not None and item.revision == revision:
+                    item.flagged, item.checked = found, revision
+            return
+        with self.lock:
             revision, kept = item.revision, self.kept(item.index)
         if self.verifier is None:
             found = Faces()
@@ -484,11 +496,13 @@ def _changed(new: regions.AnyEntry, old: regions.AnyEntry) -> bool:
 
 
 def _flagged_frames(item: Item) -> list[int]:
-    """The frames the residual check flagged when the video was last written (videos are checked then)."""
+    """The frames in which the residual check still sees a face: on the decisions as they are (review/checks.py),
+    and on the written video if it was written from them."""
+    frames = set(item.flagged) if item.checked == item.revision else set()
     report = item.published
-    if report is None:
-        return []
-    return sorted({int(r["frame"]) for r in report.residuals if "frame" in r})  # type: ignore[call-overload]
+    if report is not None and item.published_revision == item.revision:
+        frames |= {int(r["frame"]) for r in report.residuals if "frame" in r}  # type: ignore[call-overload]
+    return sorted(frames)
 
 
 class Stale(Exception):

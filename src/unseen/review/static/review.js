@@ -70,7 +70,8 @@ function describe(row) {
 function videoBadges(row) {
   const badges = [[row.faces === 1 ? "video, 1 track" : `video, ${row.faces} tracks`, ""]];
   if (row.found === 0 && row.faces === 0) badges.push(["no face found", "look"]);
-  if (row.flagged > 0) badges.push([`check saw a face in ${row.flagged} frames`, "bad"]);
+  if (row.checking) badges.push(["checking…", ""]);
+  else if (row.flagged > 0) badges.push([`check sees a face in ${row.flagged} frames`, "bad"]);
   badges.push(row.approved ? ["approved", "ok"] : ["not approved", "look"]);
   return badges.concat(publishedBadges(row));
 }
@@ -207,8 +208,8 @@ async function refreshState() {
     if (first) openFile(first.index);
   } else if (previous && previous.state !== "ready" && page.files[page.current].state === "ready") {
     openFile(page.current);
-  } else if (isVideo() && page.files[page.current].revision !== page.file.revision) {
-    refreshVideo(); // tracks found while the video is searched
+  } else if (isVideo() && videoRowChanged(page.files[page.current], previous)) {
+    refreshVideo(); // tracks found while the video is searched, or what the check found
   } else if (page.file && page.files[page.current].residuals !== (previous || {}).residuals) {
     refreshResiduals();
   }

@@ -24,10 +24,14 @@ function openVideo(data) {
   drawTimeline();
 }
 
+function videoRowChanged(row, previous) {
+  return row.revision !== page.file.revision || !previous || row.flagged !== previous.flagged;
+}
+
 async function refreshVideo() {
   const index = page.current;
   const data = await getJSON(`/api/files/${index}`);
-  if (page.current !== index || !isVideo() || page.file.revision === data.revision) return;
+  if (page.current !== index || !isVideo() || data.revision < page.file.revision) return;
   page.tracks = data.tracks.map(copyTrack);
   setFile(data);
   $("scrub").max = String(data.frames - 1);
