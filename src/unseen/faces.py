@@ -58,6 +58,12 @@ class Faces:
             return self
         return Faces(np.stack(corners, axis=1), self.scores)
 
+    def mirrored(self, width: int) -> Faces:
+        """The same faces in the mirror image of a `width`-pixel-wide image (and back again)."""
+        boxes = self.boxes.copy()
+        boxes[:, [0, 2]] = width - self.boxes[:, [2, 0]]
+        return Faces(boxes, self.scores)
+
     def clipped(self, width: int, height: int) -> Faces:
         boxes = np.clip(self.boxes, 0, [width, height, width, height])
         keep = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])

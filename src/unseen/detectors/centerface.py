@@ -97,10 +97,7 @@ class CenterFace:
         model: str = MODEL_NAME,
         mirror: bool = False,
     ) -> None:
-        if not 0.0 < threshold < 1.0:
-            raise ValueError(f"threshold must be between 0 and 1, not {threshold}")
-        if scale <= 0:
-            raise ValueError(f"scale must be positive, not {scale}")
+        check_pass(threshold, scale)
         self.threshold = threshold
         self.scale = scale
         self.nms_iou = nms_iou
@@ -121,11 +118,7 @@ class CenterFace:
             faces = Faces.concat([overview, *self._tiles(resized)])
         faces = faces.scaled(width / in_w, height / in_h).clipped(width, height)
         faces = nms(faces, self.nms_iou)
-        if not self.mirror:
-            return faces
-        boxes = faces.boxes.copy()
-        boxes[:, [0, 2]] = width - faces.boxes[:, [2, 0]]
-        return Faces(boxes, faces.scores)
+        return faces.mirrored(width) if self.mirror else faces
 
     def _mirrored(self, resized: np.ndarray) -> np.ndarray:
         """The resized input, mirrored if asked (a view: the model's input is copied from it)."""
@@ -144,6 +137,24 @@ class CenterFace:
                 tile = np.ascontiguousarray(resized[y : y + TILE, x : x + TILE])
                 found.append(self._run(tile).shifted(x, y))
         return found
+
+
+def check_pass(threshold: float, scale: float) -> None:
+    """A detector pass's settings, as every detector here takes them: a score threshold in (0, 1), a scale > 0."""
+    if not 0.0 < threshold < 1.0:
+        raise ValueError(f"threshold must be between 0 and 1, not {threshold}")
+    if scale <= 0:
+        raise ValueError(f"scale must be positive, not {scale}")
+
+
+def fitted(image: np.ndarray, scale: float, least: int) -> np.ndarray:
+    """The image's colour resized by `scale`, shrunk further to MAX_RUN_PIXELS, each side at least `least`: the
+    input of a detector run once over the whole image (the candidates of detectors/yunet.py, retinaface.py)."""
+    height, width = image.shape[:2]
+    scale = min(scale, math.sqrt(MAX_RUN_PIXELS / (width * height)))
+    size = max(least, round(width * scale)), max(least, round(height * scale))
+    interpolation = cv2.INTER_AREA if size[0] < width else cv2.INTER_LINEAR
+    return cv2.resize(image[..., :3], size, interpolation=interpolation)
 
 
 def _resize(image: np.ndarray, scale: float) -> np.ndarray:

@@ -31,10 +31,7 @@ class Flipped:
 
     def __call__(self, image: np.ndarray) -> Faces:
         width = image.shape[1]
-        found = self.detector(np.ascontiguousarray(image[:, ::-1]))
-        boxes = found.boxes.copy()
-        boxes[:, [0, 2]] = width - found.boxes[:, [2, 0]]
-        return Faces(boxes, found.scores)
+        return self.detector(np.ascontiguousarray(image[:, ::-1])).mirrored(width)
 
 
 class Turned:

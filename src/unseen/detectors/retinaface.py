@@ -13,10 +13,9 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
-import cv2
 import numpy as np
 
-from unseen.detectors.centerface import MAX_RUN_PIXELS, _session
+from unseen.detectors.centerface import _session, check_pass, fitted
 from unseen.detectors.merge import nms
 from unseen.detectors.yunet import reshaped
 from unseen.faces import Faces
@@ -83,10 +82,7 @@ class RetinaFace:
         model: str = MODEL_NAME,
         mirror: bool = False,
     ) -> None:
-        if not 0.0 < threshold < 1.0:
-            raise ValueError(f"threshold must be between 0 and 1, not {threshold}")
-        if scale <= 0:
-            raise ValueError(f"scale must be positive, not {scale}")
+        check_pass(threshold, scale)
         if model not in MODELS:
             raise ValueError(f"unknown anchor-based model {model!r}")
         self.threshold = threshold
@@ -97,10 +93,8 @@ class RetinaFace:
 
     def __call__(self, image: np.ndarray) -> Faces:
         height, width = image.shape[:2]
-        scale = min(self.scale, math.sqrt(MAX_RUN_PIXELS / (width * height)))
-        in_w, in_h = max(32, round(width * scale)), max(32, round(height * scale))
-        interpolation = cv2.INTER_AREA if in_w < width else cv2.INTER_LINEAR
-        resized = cv2.resize(image[..., :3], (in_w, in_h), interpolation=interpolation)
+        resized = fitted(image, self.scale, 32)
+        in_h, in_w = resized.shape[:2]
         if self.mirror:
             resized = resized[:, ::-1]
         blob = (resized[..., ::-1].astype(np.float32) - _MEAN_BGR).transpose(2, 0, 1)[None]
@@ -112,8 +106,4 @@ class RetinaFace:
         faces = reshaped(faces, *MODELS[self.model].box)
         faces = faces.scaled(width / in_w, height / in_h).clipped(width, height)
         faces = nms(faces, self.nms_iou)
-        if not self.mirror:
-            return faces
-        boxes = faces.boxes.copy()
-        boxes[:, [0, 2]] = width - faces.boxes[:, [2, 0]]
-        return Faces(boxes, faces.scores)
+        return faces.mirrored(width) if self.mirror else faces

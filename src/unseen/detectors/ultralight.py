@@ -14,7 +14,7 @@ import math
 import cv2
 import numpy as np
 
-from unseen.detectors.centerface import _session
+from unseen.detectors.centerface import _session, check_pass
 from unseen.detectors.merge import nms
 from unseen.faces import Faces
 
@@ -31,8 +31,7 @@ class UltraLight:
         model: str = MODEL_NAME,
         mirror: bool = False,
     ) -> None:
-        if not 0.0 < threshold < 1.0:
-            raise ValueError(f"threshold must be between 0 and 1, not {threshold}")
+        check_pass(threshold, max(1.0, scale))  # below 1 the whole image is one window: taken as 1
         if model not in _INPUT:
             raise ValueError(f"unknown Ultra-Light model {model!r}")
         self.threshold = threshold
@@ -59,11 +58,7 @@ class UltraLight:
                 found.append(faces.shifted(x, y))
         faces = Faces.concat(found).scaled(width / big_w, height / big_h).clipped(width, height)
         faces = nms(faces, self.nms_iou)
-        if not self.mirror:
-            return faces
-        boxes = faces.boxes.copy()
-        boxes[:, [0, 2]] = width - faces.boxes[:, [2, 0]]
-        return Faces(boxes, faces.scores)
+        return faces.mirrored(width) if self.mirror else faces
 
 
 def _starts(length: int, window: int) -> list[int]:

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import math
 
-import cv2
 import numpy as np
 
-from unseen.detectors.centerface import MAX_RUN_PIXELS, _session
+from unseen.detectors.centerface import _session, check_pass, fitted
 from unseen.detectors.merge import nms
 from unseen.faces import Faces
 
@@ -47,10 +46,7 @@ class YuNet:
         model: str = MODEL_NAME,
         mirror: bool = False,
     ) -> None:
-        if not 0.0 < threshold < 1.0:
-            raise ValueError(f"threshold must be between 0 and 1, not {threshold}")
-        if scale <= 0:
-            raise ValueError(f"scale must be positive, not {scale}")
+        check_pass(threshold, scale)
         self.threshold = threshold
         self.scale = scale
         self.nms_iou = nms_iou
@@ -59,10 +55,8 @@ class YuNet:
 
     def __call__(self, image: np.ndarray) -> Faces:
         height, width = image.shape[:2]
-        scale = min(self.scale, math.sqrt(MAX_RUN_PIXELS / (width * height)))
-        in_w, in_h = max(1, round(width * scale)), max(1, round(height * scale))
-        interpolation = cv2.INTER_AREA if in_w < width else cv2.INTER_LINEAR
-        resized = cv2.resize(image[..., :3], (in_w, in_h), interpolation=interpolation)
+        resized = fitted(image, self.scale, 1)
+        in_h, in_w = resized.shape[:2]
         if self.mirror:
             resized = resized[:, ::-1]
         pad_w, pad_h = _padded(in_w), _padded(in_h)
@@ -72,11 +66,7 @@ class YuNet:
         faces = decode(outputs, pad_w, self.threshold)
         faces = conventional(faces).scaled(width / in_w, height / in_h).clipped(width, height)
         faces = nms(faces, self.nms_iou)
-        if not self.mirror:
-            return faces
-        boxes = faces.boxes.copy()
-        boxes[:, [0, 2]] = width - faces.boxes[:, [2, 0]]
-        return Faces(boxes, faces.scores)
+        return faces.mirrored(width) if self.mirror else faces
 
 
 def _padded(side: int) -> int:
