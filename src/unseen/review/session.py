@@ -69,7 +69,6 @@ class Publishing:
     running: bool = False
     done: int = 0
     total: int = 0
-    reports: list[FileReport] = field(default_factory=list)
 
 
 Edit = dict[str, object]
@@ -228,8 +227,13 @@ class Review:
             return entry
 
     def frames(self, index: int) -> FrameSource:
-        """The video's frames for the page (opened on first use)."""
+        """The video's frames for the page."""
         self.video(index)
+        return self._source(index)
+
+    def _source(self, index: int) -> FrameSource:
+        """One FrameSource per video, made on first use (by the probe before its search, or by the page): its
+        pass over the packets, a whole file's read, is made once."""
         with self.lock:
             if index not in self._frames:
                 self._frames[index] = FrameSource(self.items[index].job.source, self.options.max_pixels)
@@ -373,7 +377,7 @@ class Review:
         gatherer = decisions.TrackGatherer()
         stop_showing = threading.Event()
         try:
-            width, height, frames, fps = FrameSource(item.job.source, self.options.max_pixels).probe()
+            width, height, frames, fps = self._source(item.index).probe()
         except Exception:  # the search says what is wrong with the file, in its one line
             stop_showing.set()
         else:
@@ -409,37 +413,36 @@ class Review:
                     item.revision += 1
 
     def _check(self, item: Item, pixels: np.ndarray | None = None) -> None:
-        """The residual check on the obscured pixels as the page previews them: a face it still finds is a
-        reason to look (publishing checks the written file again)."""
+        """The residual check on the decisions as they would be written: a face it still finds is a reason to look
+        (publishing checks the written file again). The result is kept only if the decisions did not change."""
         with self.lock:
-            if isinstance(item.entry, regions.VideoEntry):
-                revision, entry = item.revision, item.entry
-                if self.verifier is None:
-                    item.checked = revision
-                    return
-        if isinstance(item.entry, regions.VideoEntry):
-            assert self.verifier is not None
-            current = lambda: item.revision == revision  # noqa: E731
-            found = checks.flagged_frames(item.job.source, entry, self.options, self.verifier.detector, current)
-            with self.lock:
-                if found is not None and item.revision == revision:
-                    item.flagged, item.checked = found, revision
-            return
-        with self.lock:
-            revision, kept = item.revision, self.kept(item.index)
+            revision, entry = item.revision, item.entry
         if self.verifier is None:
-            found = Faces()
+            found: Faces | list[int] = Faces()
+        elif isinstance(entry, regions.VideoEntry):
+            current = lambda: item.revision == revision  # noqa: E731 (asked between frames)
+            flagged = checks.flagged_frames(item.job.source, entry, self.options, self.verifier.detector, current)
+            if flagged is None:
+                return
+            found = flagged
         else:
-            if pixels is None:
-                pixels = self.images.pixels(item.index)
-            o = self.options
-            covered = obscure(pixels, kept, o.method, o.strength, o.grow)
-            found = residuals(covered, kept, self.verifier.detector, o.grow)
+            found = self._photo_residuals(item.index, self.verifier, pixels)
         with self.lock:
-            if item.revision == revision:
-                item.residuals, item.checked = found, revision
-            elif self.verifier is None:
-                item.checked = item.revision
+            if item.revision != revision:
+                return
+            if isinstance(found, Faces):
+                item.residuals = found
+            else:
+                item.flagged = found
+            item.checked = revision
+
+    def _photo_residuals(self, index: int, verifier: Verifier, pixels: np.ndarray | None) -> Faces:
+        """The faces the check finds in the photo's pixels obscured as the page previews them."""
+        kept = self.kept(index)
+        if pixels is None:
+            pixels = self.images.pixels(index)
+        o = self.options
+        return residuals(obscure(pixels, kept, o.method, o.strength, o.grow), kept, verifier.detector, o.grow)
 
     # -- publishing ------------------------------------------------------------------------------------------
 
@@ -453,7 +456,7 @@ class Review:
                 for item in self.items
                 if item.entry is not None and item.entry.approved and item.published_revision != item.revision
             ]
-            self.publishing = Publishing(True, 0, len(todo), self.publishing.reports)
+            self.publishing = Publishing(True, 0, len(todo))
         threading.Thread(target=self._publish, args=(todo,), name="unseen-publish", daemon=True).start()
         return True
 
@@ -475,7 +478,6 @@ class Review:
                     report = decisions.apply(item.job, entry, options, self.verifier)
                 with self.lock:
                     item.published, item.published_revision = report, revision
-                    self.publishing.reports.append(report)
                     self.publishing.done += 1
         finally:
             with self.lock:
