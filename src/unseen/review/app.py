@@ -56,9 +56,9 @@ def build(review: Review) -> Starlette:
         return Response(review.images.thumbnail(index), media_type="image/jpeg")
 
     def frame(request: Request) -> Response:
-        index = _ready(review, request)
+        index = _ready(review, request, video=True)
         obscured = request.query_params.get("obscured", "0")
-        if index is None or not review.is_video(index) or obscured not in ("0", "1"):
+        if index is None or obscured not in ("0", "1"):
             return PlainTextResponse("not found", 404)
         try:
             data = review.frame_jpeg(index, request.path_params["frame"], obscured == "1")
@@ -67,8 +67,8 @@ def build(review: Review) -> Starlette:
         return Response(data, media_type="image/jpeg")
 
     def at(request: Request) -> Response:
-        index = _ready(review, request)
-        if index is None or not review.is_video(index):
+        index = _ready(review, request, video=True)
+        if index is None:
             return PlainTextResponse("not found", 404)
         try:
             return JSONResponse(review.at(index, request.path_params["frame"]))
@@ -76,9 +76,9 @@ def build(review: Review) -> Starlette:
             return PlainTextResponse("not found", 404)
 
     async def follow(request: Request) -> Response:
-        index = _ready(review, request)
+        index = _ready(review, request, video=True)
         change = await _json(request)
-        if index is None or not review.is_video(index) or not isinstance(change, dict):
+        if index is None or not isinstance(change, dict):
             return PlainTextResponse("not found", 404)
         values = [change.get(key) for key in ("track", "frame", "count")]
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
@@ -89,17 +89,11 @@ def build(review: Review) -> Starlette:
             return JSONResponse({"error": str(error)}, 400)
 
     def view(request: Request) -> Response:
-        index = _ready(review, request)
+        index = _ready(review, request, video=False)
         flags = {key: request.query_params.get(key, "0") for key in ("full", "obscured")}
-        if index is None or review.is_video(index) or any(value not in ("0", "1") for value in flags.values()):
+        if index is None or any(value not in ("0", "1") for value in flags.values()):
             return PlainTextResponse("not found", 404)
-        with review.lock:
-            revision, kept = review.items[index].revision, review.kept(index)
-        obscured = kept if flags["obscured"] == "1" else None
-        data = review.images.view(index, flags["full"] == "1", obscured, revision)
-        for neighbour in (index + 1, index - 1):
-            if 0 <= neighbour < len(review.items) and review.items[neighbour].state == READY:
-                review.images.warm(neighbour)
+        data = review.photo_jpeg(index, flags["full"] == "1", flags["obscured"] == "1")
         return Response(data, media_type="image/jpeg")
 
     async def edit(request: Request) -> Response:
@@ -147,10 +141,13 @@ def build(review: Review) -> Starlette:
     return Starlette(routes=routes, exception_handlers={_BadRequest: _failed, Exception: _failed})
 
 
-def _ready(review: Review, request: Request) -> int | None:
-    """The file's index if it can be shown: searched, or a video being searched (its frames can be looked at)."""
+def _ready(review: Review, request: Request, video: bool | None = None) -> int | None:
+    """The file's index if it can be shown: searched, or a video being searched (its frames can be looked at);
+    with `video`, only if it is (True) or is not (False) a video."""
     index = request.path_params["index"]
     if not 0 <= index < len(review.items) or review.items[index].state not in (READY, SEARCHING):
+        return None
+    if video is not None and review.is_video(index) != video:
         return None
     return index
 

@@ -246,6 +246,17 @@ class Review:
     def video_thumbnail(self, index: int) -> bytes:
         return images.jpeg(images.fit(self.frames(index).pixels(0), images.THUMB_SIDE), 80)
 
+    def photo_jpeg(self, index: int, full: bool, obscured: bool) -> bytes:
+        """The photo as shown, downscaled unless `full`; `obscured`: as it will be written. The neighbours' views
+        are made ahead, so that going to the next photo is quick."""
+        with self.lock:
+            revision, kept = self.items[index].revision, self.kept(index)
+        data = self.images.view(index, full, kept if obscured else None, revision)
+        for neighbour in (index + 1, index - 1):
+            if 0 <= neighbour < len(self.items) and self.items[neighbour].state == READY:
+                self.images.warm(neighbour)
+        return data
+
     def frame_jpeg(self, index: int, frame: int, obscured: bool) -> bytes:
         """Frame `frame` as shown; `obscured`: as it will be written (video_decisions.boxes_at, the pipeline's own
         geometry, scaled to the view and obscured by the same function)."""

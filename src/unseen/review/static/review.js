@@ -315,39 +315,40 @@ function drawRegions() {
     return;
   }
   page.regions.forEach((r, k) => {
-    const el = document.createElement("div");
-    el.className = `region ${r.origin}`;
-    if (r.removed) el.classList.add("removed");
-    if (r.origin === "detector" && r.score < 0.5 && !r.removed) el.classList.add("low");
-    if (k === page.selected) el.classList.add("selected");
-    place(el, r.box, true);
+    const classes = [`region ${r.origin}`];
+    if (r.removed) classes.push("removed");
+    if (r.origin === "detector" && r.score < 0.5 && !r.removed) classes.push("low");
+    if (k === page.selected) classes.push("selected");
+    const label = r.removed ? "removed" : r.origin === "person" ? "added" : `${Math.round(r.score * 100)}%`;
+    const el = boxElement(classes.join(" "), r.box, true, label, k === page.selected && !r.removed);
     el.dataset.k = k;
-    const label = document.createElement("span");
-    label.className = "label";
-    label.textContent = r.removed ? "removed" : r.origin === "person" ? "added" : `${Math.round(r.score * 100)}%`;
-    el.append(label);
-    if (k === page.selected && !r.removed) {
-      for (const corner of ["nw", "ne", "sw", "se"]) {
-        const h = document.createElement("span");
-        h.className = `handle ${corner}`;
-        h.dataset.corner = corner;
-        el.append(h);
-      }
-    }
     canvas.append(el);
   });
   for (const res of page.file.residuals || []) {
-    const el = document.createElement("div");
-    el.className = "residual";
+    const el = boxElement("residual", res.box, false, "possible face", false);
     el.title = "The check still sees a possible face here: click to cover it";
-    place(el, res.box);
     el.dataset.box = JSON.stringify(res.box);
-    const label = document.createElement("span");
-    label.className = "label";
-    label.textContent = "possible face";
-    el.append(label);
     canvas.append(el);
   }
+}
+
+function boxElement(className, box, inside, label, handles) {
+  // A box drawn over the photo: a region (photo or video frame) or a residual, with its label and, when it is
+  // selected and can be resized, a handle at each corner.
+  const el = document.createElement("div");
+  el.className = className;
+  place(el, box, inside);
+  const text = document.createElement("span");
+  text.className = "label";
+  text.textContent = label;
+  el.append(text);
+  for (const corner of handles ? ["nw", "ne", "sw", "se"] : []) {
+    const h = document.createElement("span");
+    h.className = `handle ${corner}`;
+    h.dataset.corner = corner;
+    el.append(h);
+  }
+  return el;
 }
 
 function place(el, box, inside = false) {

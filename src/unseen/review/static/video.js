@@ -92,27 +92,15 @@ function step(n) {
 
 function drawVideoRegions(canvas) {
   for (const r of video.regions) {
-    const el = document.createElement("div");
-    el.className = `region ${r.origin}`;
-    if (r.off || trackOf(r.track)?.removed) el.classList.add("off");
-    if (r.keyframe) el.classList.add("keyframe");
+    const classes = [`region ${r.origin}`];
+    if (r.off || trackOf(r.track)?.removed) classes.push("off");
+    if (r.keyframe) classes.push("keyframe");
     const selected = r.track === page.selectedTrack;
-    if (selected) el.classList.add("selected");
-    place(el, r.box, true);
+    if (selected) classes.push("selected");
+    const label = `${r.origin === "person" ? "yours" : "track"} ${r.track}${r.off ? " (off)" : ""}`;
+    const el = boxElement(classes.join(" "), r.box, true, label, selected && r.origin === "person");
     el.dataset.track = r.track;
     el.dataset.box = JSON.stringify(r.box);
-    const label = document.createElement("span");
-    label.className = "label";
-    label.textContent = `${r.origin === "person" ? "yours" : "track"} ${r.track}${r.off ? " (off)" : ""}`;
-    el.append(label);
-    if (selected && r.origin === "person") {
-      for (const corner of ["nw", "ne", "sw", "se"]) {
-        const h = document.createElement("span");
-        h.className = `handle ${corner}`;
-        h.dataset.corner = corner;
-        el.append(h);
-      }
-    }
     canvas.append(el);
   }
 }
