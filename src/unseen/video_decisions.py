@@ -43,6 +43,11 @@ def detector_at(track: DetectorTrack, frame: int) -> Faces:
     """The track's face boxes in `frame`: none when it is removed or the frame is trimmed off."""
     if track.removed or (track.trim is not None and not track.trim[0] <= frame <= track.trim[1]):
         return Faces()
+    return found_at(track, frame)
+
+
+def found_at(track: DetectorTrack, frame: int) -> Faces:
+    """The track's face boxes in `frame` as found, whether or not a person removed or trimmed them."""
     start, end = np.searchsorted(track.frames, [frame, frame + 1])
     return Faces(track.boxes[start:end], track.scores[start:end])
 

@@ -29,6 +29,7 @@ from unseen.photo import Options
 from unseen.report import FileReport
 from unseen.review import checks, images
 from unseen.review import tracks as track_edits
+from unseen.review.boxes import clipped_box
 from unseen.review.frames import FrameSource
 from unseen.review.images import Images
 from unseen.runner import Done, run_file
@@ -556,20 +557,13 @@ def _merged(entry: regions.Entry, submitted: object) -> list[regions.Region]:
     return merged
 
 
-MIN_SIDE = 2.0  # px: a drawn box smaller than this is a slip of the mouse, not a region
-
-
 def _box(value: object, width: int, height: int) -> tuple[float, float, float, float]:
     if not isinstance(value, list) or len(value) != 4 or not all(isinstance(v, int | float) for v in value):
         raise ValueError("a box is four numbers")
-    x1, y1, x2, y2 = (float(v) for v in value)
-    if not all(np.isfinite([x1, y1, x2, y2])):
-        raise ValueError("a box is four numbers")
-    x1, x2 = sorted((min(max(x1, 0.0), width), min(max(x2, 0.0), width)))
-    y1, y2 = sorted((min(max(y1, 0.0), height), min(max(y2, 0.0), height)))
-    if x2 - x1 < MIN_SIDE or y2 - y1 < MIN_SIDE:
-        raise ValueError("a region must be at least 2 pixels wide and high inside the photo")
-    return (round(x1, 1), round(y1, 1), round(x2, 1), round(y2, 1))
+    return clipped_box([float(v) for v in value], width, height, REGION_TOO_SMALL)
+
+
+REGION_TOO_SMALL = "a region must be at least 2 pixels wide and high inside the photo"
 
 
 def _published_row(item: Item) -> dict[str, object]:

@@ -14,10 +14,10 @@ import numpy as np
 from unseen.faces import Faces
 from unseen.obscure import covered_rects
 from unseen.regions import DetectorTrack, PersonTrack, VideoEntry, VideoTrack
+from unseen.review.boxes import clipped_box
 from unseen.review.frames import FrameSource
-from unseen.video_decisions import detector_at, person_at
+from unseen.video_decisions import found_at, person_at
 
-MIN_SIDE = 2.0  # px: a smaller box is a slip of the mouse
 FOLLOW_MOST = 150  # frames one "follow" may propose (5 s at 30 fps): the person checks them before going on
 
 
@@ -63,7 +63,7 @@ def at(entry: VideoEntry, frame: int, grow: float) -> list[dict[str, object]]:
                 box = _rounded(area.boxes[0])
                 found.append({"track": track.id, "origin": "person", "box": box, "keyframe": keyframe})
             continue
-        faces = detector_at(DetectorTrack(track.id, track.frames, track.boxes, track.scores), frame)
+        faces = found_at(track, frame)
         off = track.removed or (track.trim is not None and not track.trim[0] <= frame <= track.trim[1])
         for rect, score in zip(covered_rects(faces, grow), faces.scores, strict=True):
             score_shown = round(float(score), 3)
@@ -137,13 +137,7 @@ def _keyframes(value: object, entry: VideoEntry) -> list[list[float]]:
 
 
 def _box(box: list[float], width: int, height: int) -> list[float]:
-    if not all(np.isfinite(box)):
-        raise ValueError("a box is four numbers")
-    x1, x2 = sorted((min(max(box[0], 0.0), width), min(max(box[2], 0.0), width)))
-    y1, y2 = sorted((min(max(box[1], 0.0), height), min(max(box[3], 0.0), height)))
-    if x2 - x1 < MIN_SIDE or y2 - y1 < MIN_SIDE:
-        raise ValueError("a box must be at least 2 pixels wide and high inside the frame")
-    return [round(x1, 1), round(y1, 1), round(x2, 1), round(y2, 1)]
+    return list(clipped_box(box, width, height, "a box must be at least 2 pixels wide and high inside the frame"))
 
 
 def follow(entry: VideoEntry, source: FrameSource, ident: int, frame: int, count: int) -> list[list[float]]:
