@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -20,29 +20,36 @@ def read_frames(image: Image.Image, max_pixels: int) -> Decoded:
     kept here too, from each frame's size before it is decoded, so that a count the header got wrong costs no
     frame past the limit.
     """
-    frames: list[np.ndarray] = []
+    frames, durations, gray = decode_each(ImageSequence.Iterator(image), max_pixels)
+    return Decoded(
+        pixels=frames[0],
+        format=formats.photo(image.format or "").writes_as,
+        gray=gray,
+        frames=tuple(frames),
+        durations=tuple(durations),
+        loop=int(image.info.get("loop", 0) or 0),
+        animated=image.format == "WEBP",
+    )
+
+
+def decode_each(frames: Iterable[Image.Image], max_pixels: int) -> tuple[list[np.ndarray], list[int], bool]:
+    """Each frame decoded in turn, its size added to the sum `max_pixels` bounds before it is decoded: the
+    pixels, each frame's duration (ms, 0 if none) and whether all are grey."""
+    decoded: list[np.ndarray] = []
     durations: list[int] = []
     grays: list[bool] = []
     total = 0
-    for frame in ImageSequence.Iterator(image):
+    for frame in frames:
         width, height = frame.size
         total += width * height
         if total > max_pixels:
             raise ImageReadError(f"image frames add up to over the {max_pixels:,}-pixel limit (--max-pixels)")
         frame.load()
         pixels, gray = frame_pixels(frame)
-        frames.append(pixels)
+        decoded.append(pixels)
         grays.append(gray)
         durations.append(max(int(frame.info.get("duration") or 0), 0))
-    return Decoded(
-        pixels=frames[0],
-        format=formats.photo(image.format or "").writes_as,
-        gray=all(grays),
-        frames=tuple(frames),
-        durations=tuple(durations),
-        loop=int(image.info.get("loop", 0) or 0),
-        animated=image.format == "WEBP",
-    )
+    return decoded, durations, all(grays)
 
 
 def write_frames(

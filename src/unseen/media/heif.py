@@ -21,12 +21,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import numpy as np
 import pillow_heif
 from PIL import Image, features
 
 from unseen import formats
-from unseen.media.pixels import Decoded, ImageReadError, frame_pixels
+from unseen.media.frames import decode_each
+from unseen.media.pixels import Decoded, ImageReadError
 
 FORMATS = ("HEIF", "AVIF")  # Pillow's names for them
 # The brands a file's ftyp box names (its bytes 8 to 12): a file that begins so and cannot be opened is broken.
@@ -69,30 +69,22 @@ def read_frames(image: Image.Image, max_pixels: int) -> Decoded:
     animated = image.format == "AVIF"  # frames of one scene in time; a HEIC's images are unrelated pictures
     primary = image.tell()  # pillow-heif opens a file at its primary image
     order = [primary, *(index for index in range(image.n_frames) if index != primary)]
-    frames: list[np.ndarray] = []
-    durations: list[int] = []
-    grays: list[bool] = []
-    total = 0
-    for index in order:
-        image.seek(index)
-        width, height = image.size
-        total += width * height
-        if total > max_pixels:
-            raise ImageReadError(f"image frames add up to over the {max_pixels:,}-pixel limit (--max-pixels)")
-        shown_as_decoded(image)  # seek reads each image's own metadata again
-        image.load()
-        pixels, gray = frame_pixels(image)
-        frames.append(pixels)
-        grays.append(gray)
-        durations.append(max(int(image.info.get("duration") or 0), 0))
+    frames, durations, gray = decode_each(_in_order(image, order), max_pixels)
     return Decoded(
         pixels=frames[0],
         format=formats.photo(image.format or "").writes_as,
-        gray=all(grays),
+        gray=gray,
         frames=tuple(frames),
         durations=tuple(durations) if animated else (),
         animated=animated,
     )
+
+
+def _in_order(image: Image.Image, order: list[int]) -> Iterator[Image.Image]:
+    for index in order:
+        image.seek(index)
+        shown_as_decoded(image)  # seek reads each image's own metadata again
+        yield image
 
 
 def kind(head: bytes) -> str | None:
