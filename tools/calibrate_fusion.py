@@ -203,16 +203,8 @@ def main() -> None:
     if args.misses:
         print_misses(base, added, names, truth, args.data, args.cache, args)
     g = groups(passes, names, truth, args.data, args.cache)
-
-    def fit(subset: list[str]) -> np.ndarray:
-        labels = [g[n]["protects"][0].any(axis=1).astype(float) for n in subset]
-        return fit_logistic(np.vstack([g[n]["x"] for n in subset]), np.concatenate(labels))
-
-    halves = [names[0::2], names[1::2]]
-    held_out = {}
-    for k in (0, 1):
-        held_out.update(probabilities(fit(halves[1 - k]), g, halves[k]))
-    w = fit(names)
+    held_out = two_fold(g, names)
+    w = fitted(g, names)
     full = probabilities(w, g, names)
     threshold = threshold_for(g, names, truth, full, args.size_penalty, args.collateral)
     if args.threshold is not None:
@@ -231,6 +223,21 @@ def main() -> None:
         write(args, fusion, estimates, len(names))
 
 
+def fitted(g, subset: list[str]) -> np.ndarray:
+    """The fusion's weights fitted on the images of `subset`."""
+    labels = [g[n]["protects"][0].any(axis=1).astype(float) for n in subset]
+    return fit_logistic(np.vstack([g[n]["x"] for n in subset]), np.concatenate(labels))
+
+
+def two_fold(g, names: list[str]) -> dict:
+    """Each image's probabilities from weights fitted on the other half (even and odd images)."""
+    halves = [names[0::2], names[1::2]]
+    held_out = {}
+    for k in (0, 1):
+        held_out.update(probabilities(fitted(g, halves[1 - k]), g, halves[k]))
+    return held_out
+
+
 def parse_pass(spec: str) -> Pass:
     """MODEL:SCALE[:flip][:minN] as a Pass: mirrored with flip, keeping boxes N px high or more with minN."""
     model, _, rest = spec.partition(":")
@@ -244,15 +251,7 @@ def parse_pass(spec: str) -> Pass:
 
 def cross_validated(g, names, truth, size_penalty: float, collateral: float):
     """Per image, which annotated faces the two-fold fusion protects at the target collateral."""
-
-    def fit(subset: list[str]) -> np.ndarray:
-        labels = [g[n]["protects"][0].any(axis=1).astype(float) for n in subset]
-        return fit_logistic(np.vstack([g[n]["x"] for n in subset]), np.concatenate(labels))
-
-    halves = [names[0::2], names[1::2]]
-    held_out = {}
-    for k in (0, 1):
-        held_out.update(probabilities(fit(halves[1 - k]), g, halves[k]))
+    held_out = two_fold(g, names)
     fusion = Fusion((), size_penalty, threshold_for(g, names, truth, held_out, size_penalty, collateral))
     protected = {}
     for name in names:
