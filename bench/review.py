@@ -96,7 +96,7 @@ def _video(browser: object, folder: Path) -> dict[str, object]:
         _loaded(page)  # the page opens the first file that can be looked at: this one, while it is searched
         shown = time.perf_counter() - started
         rss_start = _rss_mb(process.pid)
-        steps = [_step(page) for _ in range(20)]
+        steps = [_shown_after_key(page, "ArrowRight") for _ in range(20)]
         frames = int(page.eval_on_selector("#scrub", "s => s.max")) + 1
         scrubs = [_scrub(page, (n * 7919) % frames) for n in range(12)]
         rss_middle = _rss_mb(process.pid)
@@ -114,19 +114,6 @@ def _video(browser: object, folder: Path) -> dict[str, object]:
         "frames": frames,
         "still_searching": searching,
     }
-
-
-def _step(page: Page) -> float:
-    return page.evaluate(
-        """async () => {
-          const photo = document.querySelector('#photo');
-          const before = photo.src;
-          const start = performance.now();
-          window.dispatchEvent(new KeyboardEvent('keydown', {key: 'ArrowRight'}));
-          while (photo.src === before || !photo.complete) await new Promise(r => requestAnimationFrame(r));
-          return performance.now() - start;
-        }"""
-    )
 
 
 def _scrub(page: Page, frame: int) -> float:
@@ -219,7 +206,7 @@ def _large(browser: object, folder: Path) -> dict[str, object]:
         page.wait_for_timeout(1000)  # the next photo's view is made ahead, as when a person looks for a second
         switches = []
         for _ in range(count - 1):
-            switches.append(_next_shown(page))
+            switches.append(_shown_after_key(page, "n"))
             page.wait_for_timeout(1000)
         page.keyboard.press("o")
         _loaded(page)
@@ -243,17 +230,18 @@ def _loaded(page: Page) -> None:
     page.wait_for_function("() => { const p = document.querySelector('#photo'); return p.src && p.complete; }")
 
 
-def _next_shown(page: Page) -> float:
-    """Milliseconds from pressing N (in the page) until #photo shows a picture it did not show before."""
+def _shown_after_key(page: Page, key: str) -> float:
+    """Milliseconds from pressing `key` (in the page) until #photo shows a picture it did not show before."""
     return page.evaluate(
-        """async () => {
+        """async (key) => {
           const photo = document.querySelector('#photo');
           const before = photo.src;
           const start = performance.now();
-          window.dispatchEvent(new KeyboardEvent('keydown', {key: 'n'}));
+          window.dispatchEvent(new KeyboardEvent('keydown', {key}));
           while (photo.src === before || !photo.complete) await new Promise(r => requestAnimationFrame(r));
           return performance.now() - start;
-        }"""
+        }""",
+        key,
     )
 
 
