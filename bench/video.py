@@ -403,6 +403,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="extra options for unseen, e.g. '--quality fast'; again for another unseen column (default: none)",
     )
     p.add_argument("--json", type=Path, help="also write the results as JSON here")
+    p.add_argument(
+        "--fps", type=int, default=FPS, help="frames a second of the clip, the same motion (default: %(default)s)"
+    )
     return p.parse_args(argv)
 
 
@@ -411,6 +414,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["_unseen"]:
         return unseen_child(argv[1:])
     args = parse_args(argv)
+    global FPS
+    FPS = args.fps  # the clip's frame times, and the camera's path sampled at them
     gt = load_ground_truth(args.data)
     work = BENCH_DIR / ".work" / f"video-{dt.datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}"
     work.mkdir(parents=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -107,3 +108,32 @@ def test_covered_between_first_and_last_detection(gaps: list[int], speed: float,
     out, _ = run({int(i): [face_at(int(i), speed, size)] for i in frames}, int(frames[-1]) + 30)
     for index in range(int(frames[0]), int(frames[-1]) + 1):
         assert covered(out[index], face_at(index, speed, size)), index
+
+
+def test_stepped_settings_are_the_same_in_seconds():
+    s = TrackerSettings()
+    assert s.stepped(1) is s
+    two = s.stepped(2)
+    assert (two.extend_before, two.extend_after, two.max_gap, two.velocity_span, two.step) == (
+        2 * s.extend_before, 2 * s.extend_after, 2 * s.max_gap, 2 * s.velocity_span, 2,
+    )  # fmt: skip
+    assert (two.pixels_per_frame, two.reach_pixels, two.max_speed) == (
+        s.pixels_per_frame / 2, s.reach_pixels / 2, s.max_speed / 2,
+    )  # fmt: skip
+    assert (two.confirm, two.sure) == (s.confirm, s.sure)
+    with pytest.raises(ValueError):
+        TrackerSettings(step=0)
+
+
+def test_a_face_searched_every_2nd_frame_is_followed_as_long_in_seconds():
+    """At step 2 (a 60-fps video searched every 2nd frame) a gap of 30 frames (15 searches) is filled and a
+    confirmed track is carried 16 frames past its last detection; at step 1 neither (max_gap 20, 8 frames)."""
+    seen = [*range(0, 20, 2), *range(50, 70, 2)]
+    detected = {i: [face_at(i, speed=2.0)] for i in seen}
+    out, tracker = run(detected, 100, TrackerSettings().stepped(2))
+    assert len(tracker.summaries()) == 1  # one face, one track, across the gap
+    for index in range(0, 68 + 16 + 1):
+        assert covered(out[index], face_at(index, speed=2.0)), index
+    assert len(out[68 + 17]) == 0
+    plain, _ = run(detected, 100)
+    assert len(plain[35]) == 0 and len(plain[68 + 9]) == 0

@@ -32,7 +32,7 @@ from unseen.media.colour import Colours, paint_yuv420
 from unseen.paths import Job
 from unseen.photo import Options
 from unseen.report import FileReport
-from unseen.video import VideoOptions, process_video, video_detector
+from unseen.video import VideoOptions, detection_scale, frame_step, process_video, video_detector
 
 WIDTH, HEIGHT = 320, 240
 # What the crafted inputs say about who filmed where: none of it may reach an output.
@@ -194,6 +194,43 @@ def test_tracker_covers_frames_the_detector_missed(tmp_path: Path, detector: Det
     after, _ = decoded(Path(report.output or ""))
     for i in sorted(missed):
         assert changed_share(before[i], after[i], boxes[i]) >= 0.9, f"frame {i}"
+
+
+def test_a_60_fps_video_is_searched_every_2nd_frame_and_covered_in_every_frame(tmp_path: Path, detector: Detector):
+    images, boxes = scene(48)  # 0.8 s at 60 fps, the face moving 4 px a frame
+    source = tmp_path / "clip.mp4"
+    write_clip(source, images, time_base=Fraction(1, 60))
+    searched: list[tuple[int, int]] = []
+
+    def counted(image: np.ndarray) -> Faces:
+        searched.append(image.shape[:2])
+        return detector(image)
+
+    report = protect(source, tmp_path / "out", counted)
+    assert report.status == "done", report.reason
+    assert len(searched) == 24  # frames 0, 2, 4, ...: the 30-fps plan in seconds
+    before, before_pts = decoded(source)
+    after, after_pts = decoded(Path(report.output or ""))
+    assert after_pts == before_pts and len(after) == 48
+    for i, box in enumerate(boxes):  # the frames between two searches are covered by the tracker
+        assert changed_share(before[i], after[i], box) >= 0.9, f"frame {i}"
+        assert changed_share(before[i], after[i], (0, 0, WIDTH, HEIGHT)) < 0.5, f"frame {i}: mostly changed"
+
+
+@pytest.mark.parametrize(
+    ("rate", "step"),
+    [(None, 1), (float("nan"), 1), (12.5, 1), (29.97, 1), (30, 1), (44.9, 1), (50, 2), (59.94, 2), (120, 4),
+     (240, 8), (960, 8)],
+)  # fmt: skip
+def test_frame_step_keeps_about_30_searched_frames_a_second(rate: float | None, step: int):
+    assert frame_step(rate) == step
+
+
+def test_detection_scale_searches_only_the_first_frame_of_each_step():
+    video = VideoOptions()
+    scales = [detection_scale(1920, 1080, i, video, step=2) for i in range(12)]
+    assert scales[1::2] == [None] * 6
+    assert scales[0::2] == [detection_scale(1920, 1080, i, video) for i in range(6)]
 
 
 def test_detection_on_the_upright_picture_of_a_rotated_video(tmp_path: Path, detector: Detector):

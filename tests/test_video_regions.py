@@ -7,6 +7,7 @@ The clips are made here with PyAV (tests/test_video.py's helpers): the astronaut
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -113,6 +114,31 @@ def test_an_untouched_file_covers_what_a_plain_run_covers(tmp_path: Path, clip: 
     assert entry["status"] == "done" and entry["verdict"] == "clean"
     assert [f["track"] for f in entry["faces"]] == [t["id"] for t in tracks(detected)]
     assert all(f["origin"] == "detector" and "removed" not in f for f in entry["faces"])
+
+
+def test_a_60_fps_video_searched_in_steps_is_decided_and_written_as_a_plain_run(tmp_path: Path) -> None:
+    """Searched every 2nd frame (video.frame_step): the regions file still has a box on the face in every frame,
+    and writing from it gives a plain run's pixels."""
+    source = tmp_path / "clip60.mp4"
+    images, boxes = scene(FRAMES)
+    write_clip(source, images, time_base=Fraction(1, 60))
+    found = run_cli(source, "--regions-out", tmp_path / "regions.json")
+    assert found.returncode == 0, found.stderr
+    data = json.loads((tmp_path / "regions.json").read_text())
+    on_face = set()
+    for track in tracks(data):
+        for frame, x1, y1, x2, y2, _score in track["boxes"]:
+            fx1, fy1, fx2, fy2 = boxes[frame]
+            if x1 < fx2 and fx1 < x2 and y1 < fy2 and fy1 < y2:
+                on_face.add(frame)
+    assert on_face == set(range(FRAMES))
+    plain = run_cli(source, "-o", tmp_path / "plain", "-q")
+    assert plain.returncode == 0, plain.stderr
+    result, output = write_from(source, data, tmp_path / "a")
+    assert result.returncode == 0, result.stderr
+    ours, _ = decoded(output)
+    theirs, _ = decoded(tmp_path / "plain" / source.name)
+    assert all(np.array_equal(a, b) for a, b in zip(ours, theirs, strict=True))
 
 
 def test_a_person_track_covers_the_interpolated_box_between_its_keyframes(tmp_path: Path) -> None:

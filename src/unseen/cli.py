@@ -91,7 +91,8 @@ def _parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=DEFAULT_FULL_EVERY,
         metavar="N",
-        help=f"search every N-th frame at full resolution, the others reduced (default {DEFAULT_FULL_EVERY}; 1: all)",
+        help=f"search every N-th frame at full resolution, the others reduced (default {DEFAULT_FULL_EVERY}; 1: all; "
+        "at 45 fps and more, frames are taken in steps of about 1/30 s and N counts steps)",
     )
     r = p.add_argument_group("regions file (decisions a person can check and correct; see also: unseen review)")
     r.add_argument(

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import bisect
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -59,10 +59,33 @@ class TrackerSettings:
     # face-frames; 4 left a face exposed for 90 frames).
     confirm: int = 3
     sure: float = 0.5
+    # Frames per search step (stepped()): a face may move this many frames' worth between two searches.
+    step: int = 1
 
     def __post_init__(self) -> None:
         if min(self.extend_before, self.extend_after, self.max_gap) < 0:
             raise ValueError("tracker frame counts cannot be negative")
+        if self.step < 1:
+            raise ValueError(f"step must be at least 1, not {self.step}")
+
+    def stepped(self, step: int) -> TrackerSettings:
+        """These settings, meant for a video searched in every frame at about 30 fps, for one searched in every
+        `step`-th frame of a video `step` times as fast (video.frame_step): the same in seconds. Counts of
+        detections and scores stay as they are."""
+        if step == 1:
+            return self
+        return replace(
+            self,
+            extend_before=self.extend_before * step,
+            extend_after=self.extend_after * step,
+            max_gap=self.max_gap * step,
+            velocity_span=self.velocity_span * step,
+            growth=self.growth / step,
+            pixels_per_frame=self.pixels_per_frame / step,
+            reach_pixels=self.reach_pixels / step,
+            max_speed=self.max_speed / step,
+            step=self.step * step,
+        )
 
     @property
     def lookahead(self) -> int:
@@ -178,7 +201,7 @@ class Tracker:
             s = self.settings
             predicted = np.stack([t.predict(index, s.velocity_span, s.max_speed) for t in live])
             gaps = np.array([index - t.last for t in live], np.float32)
-            cost = _match_cost(predicted, faces.boxes, gaps, self.settings.reach_pixels)
+            cost = _match_cost(predicted, faces.boxes, gaps / s.step, s.reach_pixels * s.step)
             for flat in np.argsort(cost, axis=None, kind="stable"):
                 ti, di = divmod(int(flat), len(faces))
                 if not np.isfinite(cost[ti, di]):
@@ -274,6 +297,7 @@ def _size(box: np.ndarray) -> float:
 
 def _match_cost(tracks: np.ndarray, detections: np.ndarray, gaps: np.ndarray, reach_pixels: float) -> np.ndarray:
     """Cost of joining each detection to each track's predicted box; inf where it cannot be the same face.
+    `gaps` are in search steps, `reach_pixels` per step.
 
     Overlapping boxes cost 1 - IoU. Apart, the centre distance in face sizes counts; it may grow with the
     frames since the track was last seen (a share of the size plus `reach_pixels` per frame), and sizes must

@@ -52,7 +52,7 @@ from unseen.runner import Checked, Done, Record, checker, run_file
 from unseen.track import Tracker, TrackerSettings
 from unseen.verify.photo_check import Verifier
 from unseen.verify.residual import residual_detector
-from unseen.verify.video_check import Regions, check_video
+from unseen.verify.video_check import CHECK_EVERY, Regions, check_video
 
 if TYPE_CHECKING:
     from tqdm import tqdm
@@ -85,6 +85,12 @@ VIDEO_MODEL = INT8_MODEL_NAME
 # about 3% of the detection's time. A video that shows on its side is searched turned upright as well, from
 # the frame where the frames seen so far hold more sure faces turned than upright.
 PROBE_EVERY = 30
+# The plan above, the probe's and the tracker's frame counts are meant for about 30 frames a second. A video of
+# STEP_FROM fps or more (a phone's 60, a slow-motion 120 or 240) is searched in steps of round(fps / 30) frames,
+# the same plan in seconds, and the tracker covers the frames between (TrackerSettings.stepped): at 60 fps
+# about half the detection (README "Videos": the bench clip made at 60 fps).
+STEP_FROM = 45
+MAX_STEP = 8
 _QUEUE = 4  # frames waiting between two stages
 _POLL = 0.1  # seconds between checks that the other stages are still alive
 
@@ -135,13 +141,26 @@ def describe_video(video: VideoOptions, threshold: float | None) -> dict[str, ob
         "orientation_probe": {"model": PROBE_MODEL, "every": PROBE_EVERY, "long_side": PROBE_LONG_SIDE},
         "reduced_resolution_pixels": REDUCED_PIXELS,
         "tracker": asdict(video.tracker),
+        "frame_step": f"1 under {STEP_FROM} fps, else round(fps / 30) (at most {MAX_STEP}): the plan, the probe and "
+        "the tracker's frame counts are in steps of that many frames, only the first of each searched",
     }
 
 
-def detection_scale(width: int, height: int, index: int, video: VideoOptions) -> float | None:
+def frame_step(rate: float | None) -> int:
+    """Frames per search step for a video of `rate` frames a second: 1 under STEP_FROM, else about 30 a second."""
+    if rate is None or not math.isfinite(rate) or rate < STEP_FROM:
+        return 1
+    return min(MAX_STEP, round(rate / 30))
+
+
+def detection_scale(width: int, height: int, index: int, video: VideoOptions, step: int = 1) -> float | None:
     """The scale frame `index` is searched at (None: not searched, the tracker covers it): 1 on every
-    `full_every`-th frame, reduced on every `search_every`-th of the others. A small video, and every frame
-    the orientation probe looks at, is searched in every frame."""
+    `full_every`-th step, reduced on every `search_every`-th of the others; only the first frame of each step of
+    `step` frames is searched. A small video, and every step the orientation probe looks at, is searched in
+    every step."""
+    if index % step:
+        return None
+    index //= step
     low = math.sqrt(REDUCED_PIXELS / (width * height))
     if low > 0.8 or (not video.fast and index % video.full_every == 0):
         return 1.0
@@ -165,8 +184,9 @@ class _Item:
 
 _END = object()
 _NO_PIXELS = np.zeros(0, np.uint8)  # a frame searched and not written (search_video)
-# What the writer calls on the finished temporary file, with the regions obscured in each frame.
-_Check = Callable[[Path, Regions], None]
+# What the writer calls on the finished temporary file, with the regions obscured in each frame and the frames
+# per search step (the check samples in steps too).
+_Check = Callable[[Path, Regions, int], None]
 # Where search_video hands each frame: its index, the boxes a run covers in it (stored frame's pixels), the track
 # id of each box, and the quarter turns that show the frame upright.
 Sink = Callable[[int, Faces, np.ndarray, int], None]
@@ -234,10 +254,10 @@ def _checker(options: Options, video: VideoOptions, verifier: Verifier | None, r
         return None
     detector = verifier.detector if verifier is not None else residual_detector()
 
-    def check(written: Path, regions: Regions) -> None:
+    def check(written: Path, regions: Regions, step: int) -> None:
         def run(path: Path) -> Checked:
             with _bar(video, len(regions), "checking") as bar:
-                found = check_video(path, regions, detector, options.grow, bar.update)
+                found = check_video(path, regions, detector, options.grow, bar.update, CHECK_EVERY * step)
             return Checked(found.to_list(), None, None if found.clean else found.problem())
 
         checker(run, options.strict, record)(written)
@@ -275,7 +295,8 @@ def _run(
             # Every frame and audio packet is read: the input's index (FFmpeg holds an MP4's whole, 5-6 KiB per
             # second of video) is freed before the check reads the output's.
             reader.close()
-            published = writer.finish(None if check is None else lambda tmp: check(tmp, pipeline.regions))
+            steps = pipeline.search_step
+            published = writer.finish(None if check is None else lambda tmp: check(tmp, pipeline.regions, steps))
             return published, (reader.width, reader.height), tracker.summaries()
         except BaseException:
             writer.abort()
@@ -304,6 +325,7 @@ class _Pipeline:
         self.errors: list[BaseException] = []
         self.regions = Regions()  # what was obscured in each frame written, for the check on the output
         self.orientation = Orientation(Probe())  # which way up the frames are, once rotation is applied
+        self.search_step = frame_step(float(reader.rate) if reader.rate else None)  # frames per search step
 
     def run(self) -> Tracker:
         with _bar(self.video, self.reader.frame_count or None, "") as bar:
@@ -367,7 +389,7 @@ class _Pipeline:
             return _Item(decoded.index, None, audio=decoded.audio)
         # Raw streams carry no timestamps: number the frames at the stream's rate.
         pts = frame.pts if frame.pts is not None else (0 if last_pts is None else last_pts + step)
-        scale = detection_scale(frame.width, frame.height, decoded.index, self.video)
+        scale = detection_scale(frame.width, frame.height, decoded.index, self.video, self.search_step)
         pixels = _NO_PIXELS if self.writer is None else working_pixels(frame, self.writer.working_format)
         item = _Item(decoded.index, pixels, pts, frame.duration or step)
         item.audio, item.turns = decoded.audio, rotation(frame)
@@ -378,7 +400,7 @@ class _Pipeline:
         return item
 
     def _detect_all(self, writer_thread: threading.Thread) -> Tracker:
-        tracker = Tracker(self.video.tracker)
+        tracker = Tracker(self.video.tracker.stepped(self.search_step))
         held: dict[int, _Item] = {}
         try:
             while (item := self._get(self.decoded)) is not _END:
@@ -417,7 +439,7 @@ class _Pipeline:
             return Faces()
         width, height = self.reader.width, self.reader.height
         upright_w, upright_h = (width, height) if item.turns % 2 == 0 else (height, width)
-        if item.index % PROBE_EVERY == 0:
+        if item.index % (PROBE_EVERY * self.search_step) == 0:
             self.orientation.observe(item.detect)
         found = also_turned(self.detector, item.detect, self.detector(item.detect), self.orientation.quarter_turns)
         found = found.scaled(upright_w / item.detect.shape[1], upright_h / item.detect.shape[0])

@@ -113,7 +113,8 @@ FLOOR = 0.05
 # measures about 0.97% (fast), 0.96% (balanced) and, for thorough at the tool's own threshold, 1.59%, so
 # thorough is fitted with --threshold -3.965 (the tool chose -3.983), where the benchmark measures 1.42%.
 # Videos do not run these passes (too slow for every frame): video.py searches each frame with one int8
-# CenterFace pass, full resolution every 3rd frame and a 0.75 scale on the others (at 1080p), and the tracker
+# CenterFace pass, full resolution every 3rd frame and a 0.75 scale on the others (at 1080p; at 45 fps and
+# more, frames are taken in steps of about 1/30 s and only the first of each is searched), and the tracker
 # covers what it misses for a while; --quality fast there searches every 6th frame at 0.75 only (86% of the
 # bench clip's face-frames at 2.7% collateral, against 96% at 5%; README "Videos").
 _INT8 = INT8_MODEL_NAME
