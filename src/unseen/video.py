@@ -153,6 +153,13 @@ def frame_step(rate: float | None) -> int:
     return min(MAX_STEP, round(rate / 30))
 
 
+def _steady_rate(reader: VideoReader) -> float | None:
+    """The lower of the stream's average and guessed frame rates: a step is taken only when both say the video
+    is fast (a variable-rate clip's guessed rate can be its time base's, a broken average can be anything)."""
+    rates = [float(r) for r in (reader.stream.average_rate, reader.stream.guessed_rate) if r]
+    return min(rates) if rates else None
+
+
 def detection_scale(width: int, height: int, index: int, video: VideoOptions, step: int = 1) -> float | None:
     """The scale frame `index` is searched at (None: not searched, the tracker covers it): 1 on every
     `full_every`-th step, reduced on every `search_every`-th of the others; only the first frame of each step of
@@ -325,7 +332,7 @@ class _Pipeline:
         self.errors: list[BaseException] = []
         self.regions = Regions()  # what was obscured in each frame written, for the check on the output
         self.orientation = Orientation(Probe())  # which way up the frames are, once rotation is applied
-        self.search_step = frame_step(float(reader.rate) if reader.rate else None)  # frames per search step
+        self.search_step = frame_step(_steady_rate(reader))  # frames per search step
 
     def run(self) -> Tracker:
         with _bar(self.video, self.reader.frame_count or None, "") as bar:
