@@ -297,11 +297,10 @@ def _size(box: np.ndarray) -> float:
 
 def _match_cost(tracks: np.ndarray, detections: np.ndarray, gaps: np.ndarray, reach_pixels: float) -> np.ndarray:
     """Cost of joining each detection to each track's predicted box; inf where it cannot be the same face.
-    `gaps` are in search steps, `reach_pixels` per step.
 
     Overlapping boxes cost 1 - IoU. Apart, the centre distance in face sizes counts; it may grow with the
-    frames since the track was last seen (a share of the size plus `reach_pixels` per frame), and sizes must
-    agree within a factor of two.
+    search steps since the track was last seen (`gaps`: a share of the size plus `reach_pixels` per step), and
+    sizes must agree within a factor of two.
     """
     iou = iou_matrix(tracks, detections)
     tc = (tracks[:, :2] + tracks[:, 2:]) / 2
