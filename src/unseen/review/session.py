@@ -96,6 +96,7 @@ class Review:
         self.publishing = Publishing()
         self.finished = threading.Event()
         self.images = Images([item.job.source for item in self.items], options)
+        self._viewed = -1  # the photo whose view was asked for last: its neighbours are made ahead when found
         self.video_options = VideoOptions(progress=False)
         self._video_detector: Detector | None = None
         self._frames: dict[int, FrameSource] = {}
@@ -252,6 +253,7 @@ class Review:
         are made ahead, so that going to the next photo is quick."""
         with self.lock:
             revision, kept = self.items[index].revision, self.kept(index)
+            self._viewed = index
         data = self.images.view(index, full, kept if obscured else None, revision)
         for neighbour in (index + 1, index - 1):
             if 0 <= neighbour < len(self.items) and self.items[neighbour].state == READY:
@@ -379,6 +381,8 @@ class Review:
             item.entry, item.state = entry, READY
             self._save()
         self.images.keep(item.index, pixels)
+        if abs(item.index - self._viewed) == 1:  # found after the photo beside it was shown: its view made ahead
+            self.images.warm(item.index)
         self._check(item, pixels)
 
     def _detect_video(self, item: Item) -> None:
