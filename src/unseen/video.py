@@ -86,11 +86,14 @@ VIDEO_MODEL = INT8_MODEL_NAME
 # the frame where the frames seen so far hold more sure faces turned than upright.
 PROBE_EVERY = 30
 # The plan above, the probe's and the tracker's frame counts are meant for about 30 frames a second. A video of
-# STEP_FROM fps or more (a phone's 60, a slow-motion 120 or 240) is searched in steps of round(fps / 30) frames,
-# the same plan in seconds, and the tracker covers the frames between (TrackerSettings.stepped): at 60 fps
-# about half the detection (README "Videos": the bench clip made at 60 fps).
+# STEP_FROM fps or more (a phone's 60, a slow-motion 120 or 240) is searched in steps of round(fps / 30) frames
+# (at most MAX_STEP), the same plan in seconds, and the tracker covers the frames between
+# (TrackerSettings.stepped): at 60 fps about half the detection (README "Videos": the bench clip at 60 fps).
 STEP_FROM = 45
-MAX_STEP = 8
+# The tracker's lookahead is in frames, so a longer step holds more frames: 1080p at 60 fps peaked at 1.24 GB
+# RSS against 1.15 GB at 30 fps on the bench clips. At most 4 (120 fps and more are searched at least 30 times a
+# second), so that slow motion at 240 fps holds about 80 frames, not 160.
+MAX_STEP = 4
 _QUEUE = 4  # frames waiting between two stages
 _POLL = 0.1  # seconds between checks that the other stages are still alive
 
