@@ -150,7 +150,7 @@ def add_shared_options(p: argparse.ArgumentParser) -> None:
         dest="verify",
         action="store_false",
         help="do not re-read each written photo or video to look for faces left visible (the residual check, "
-        f"on by default; in a video, on every {CHECK_EVERY}th frame and the last)",
+        f"on by default; in a video, on every {CHECK_EVERY}th frame, or step at 45 fps and more, and the last)",
     )
     p.add_argument(
         "--reid",
@@ -562,7 +562,8 @@ def _verify_settings(args: argparse.Namespace) -> dict[str, object]:
         "threshold": residual.THRESHOLD,
     }
     # Videos get the residual check on sampled frames of the decoded output; --reid is for photos only.
-    videos = {"residuals": True, "frames": f"every {CHECK_EVERY}th from the first, and the last", "reid": False}
+    frames = f"every {CHECK_EVERY}th from the first, and the last (at 45 fps and more, every {CHECK_EVERY}th step)"
+    videos = {"residuals": True, "frames": frames, "reid": False}
     return {"residuals": check, "reid": args.reid, "strict": args.strict, "videos": videos}
 
 
