@@ -406,6 +406,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--fps", type=int, default=FPS, help="frames a second of the clip, the same motion (default: %(default)s)"
     )
+    p.add_argument("--size", default=f"{WIDTH}x{HEIGHT}", help="the clip's WIDTHxHEIGHT (default: %(default)s)")
     return p.parse_args(argv)
 
 
@@ -414,8 +415,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["_unseen"]:
         return unseen_child(argv[1:])
     args = parse_args(argv)
-    global FPS
+    global FPS, WIDTH, HEIGHT
     FPS = args.fps  # the clip's frame times, and the camera's path sampled at them
+    WIDTH, HEIGHT = (int(v) for v in args.size.lower().split("x"))  # the clip's frames and the scoring's masks
     gt = load_ground_truth(args.data)
     work = BENCH_DIR / ".work" / f"video-{dt.datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}"
     work.mkdir(parents=True)

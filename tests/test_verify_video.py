@@ -140,6 +140,24 @@ def test_rotated_residuals_are_boxes_in_the_picture_as_shown(tmp_path: Path) -> 
     assert all(on(e["box"], boxes[int(e["frame"])]) for e in report.residuals)  # type: ignore[arg-type,call-overload]
 
 
+@pytest.mark.parametrize("turned", [False, True])
+def test_a_frame_shrunk_for_the_check_gives_boxes_in_the_picture_as_shown(tmp_path: Path, turned: bool) -> None:
+    """video.py checks a frame larger than 1080p shrunk to 1080p's pixels (FULL_PIXELS): the residuals' boxes
+    are still in the full picture's pixels, rotation applied."""
+    images, boxes = scene(6)
+    source = tmp_path / "clip.mp4"
+    stored = [np.ascontiguousarray(np.rot90(image, -1)) for image in images] if turned else images
+    write_clip(source, stored, rotation=90 if turned else None)
+    regions = Regions()
+    for index in range(6):
+        regions.add(index, Faces())  # nothing covered: the face is a residual wherever it is found
+    whole = check_video(source, regions, residual_detector(), every=5)
+    shrunk = check_video(source, regions, residual_detector(), every=5, most_pixels=320 * 240 // 2)
+    assert [r.frame for r in shrunk.found] == [r.frame for r in whole.found] == [0, 5]
+    for residual in shrunk.found:
+        assert all(on(face["box"], boxes[residual.frame]) for face in residual.faces.to_list())
+
+
 def test_strict_publishes_nothing_when_a_face_is_left_visible(tmp_path: Path) -> None:
     source, _ = clip(tmp_path, 8)
     out = tmp_path / "out"

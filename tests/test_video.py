@@ -536,3 +536,25 @@ def test_a_video_lying_on_its_side_is_searched_turned_upright(tmp_path: Path, de
     frames, _ = decoded(Path(report.output or ""))
     for frame in frames:
         assert all(changed_share(lying, frame, face) >= 0.7 for face in faces)
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_fast_checks_a_video_larger_than_1080p_shrunk_to_1080p_s_pixels(
+    tmp_path: Path, detector: Detector, monkeypatch: pytest.MonkeyPatch, fast: bool
+):
+    import unseen.video
+
+    seen: list[int | None] = []
+
+    def spy(*args: object) -> object:
+        seen.append(args[-1])  # type: ignore[arg-type]
+        return real(*args)
+
+    real = unseen.video.check_video
+    monkeypatch.setattr(unseen.video, "check_video", spy)
+    images, _ = scene(6)
+    source = tmp_path / "clip.mp4"
+    write_clip(source, images)
+    report = protect(source, tmp_path / "out", detector, fast=fast)
+    assert report.status == "done" and report.verified
+    assert seen == [unseen.video.FAST_CHECK_PIXELS if fast else None]

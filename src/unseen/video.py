@@ -70,6 +70,12 @@ if TYPE_CHECKING:
 # FAST_SEARCH_EVERY-th frame at the reduced scale only: 86% of face-frames (deface 79.5%) at 2.7% collateral,
 # about 2.6× less CPU than the default.
 REDUCED_PIXELS = 1440 * 810
+# --quality fast checks a video larger than 1080p (2.7K, 4K) shrunk to this many pixels, as it would a 1080p one:
+# at its own size the check's pass over a 4K frame is tiled and cost more than fast's whole search (README
+# "Videos", the bench clip made at 4K: fast 14% of a transcode's speed with the check at full size, 52% so).
+# The defaults search and check at full size: searching 4K as if it were 1080p was 4.9 times as fast but
+# protected 4.2 points fewer face-frames and left a face bare twice as long.
+FAST_CHECK_PIXELS = 1920 * 1088
 DEFAULT_FULL_EVERY = 3
 DEFAULT_SEARCH_EVERY = 1
 FAST_SEARCH_EVERY = 6
@@ -267,7 +273,8 @@ def _checker(options: Options, video: VideoOptions, verifier: Verifier | None, r
     def check(written: Path, regions: Regions, step: int) -> None:
         def run(path: Path) -> Checked:
             with _bar(video, len(regions), "checking") as bar:
-                found = check_video(path, regions, detector, options.grow, bar.update, CHECK_EVERY * step)
+                most = FAST_CHECK_PIXELS if video.fast else None
+                found = check_video(path, regions, detector, options.grow, bar.update, CHECK_EVERY * step, most)
             return Checked(found.to_list(), None, None if found.clean else found.problem())
 
         checker(run, options.strict, record)(written)

@@ -8,6 +8,7 @@ the frame's regions do not cover is a residual, reported with its frame index an
 
 from __future__ import annotations
 
+import math
 import sys
 from array import array
 from collections.abc import Callable
@@ -115,9 +116,11 @@ def check_video(
     grow: float = DEFAULT_GROW,
     progress: Callable[[int], object] | None = None,
     every: int = CHECK_EVERY,
+    most_pixels: int | None = None,
 ) -> VideoVerification:
     """Decode the written video at `path` and look for faces that `regions` leave visible in sampled frames
-    (every `every`-th and the last: video.py passes CHECK_EVERY frames per search step, the same in seconds).
+    (every `every`-th and the last: video.py passes CHECK_EVERY frames per search step, the same in seconds),
+    each shrunk to at most `most_pixels` first (video.py: --quality fast, above 1080p).
 
     Raises VideoWriteError when the output cannot be decoded to the frames written: then it cannot be checked.
     """
@@ -135,7 +138,7 @@ def check_video(
             frames = decoded.index + 1
             if frames <= len(regions) and sampled(decoded.index, len(regions), every):
                 checked += 1
-                left = frame_residuals(decoded.frame, regions[decoded.index], detector, grow)
+                left = frame_residuals(decoded.frame, regions[decoded.index], detector, grow, most_pixels)
                 if len(left):
                     found.append(FrameResiduals(decoded.index, _seconds(decoded.frame, decoded.index, reader), left))
             if progress is not None:
@@ -149,12 +152,22 @@ def check_video(
     return VideoVerification(checked, frames, found)
 
 
-def frame_residuals(frame: av.VideoFrame, obscured: Faces, detector: Detector, grow: float) -> Faces:
-    """The faces `detector` finds in the frame as shown (rotation applied: faces are found upright) that the
-    regions obscured in the stored frame leave visible; boxes in the shown picture's pixels."""
-    found = detector(upright_rgb(frame, 1.0, align=1))
+def frame_residuals(
+    frame: av.VideoFrame, obscured: Faces, detector: Detector, grow: float, most_pixels: int | None = None
+) -> Faces:
+    """The faces `detector` finds in the frame as shown (rotation applied: faces are found upright), shrunk to
+    at most `most_pixels`, that the regions obscured in the stored frame leave visible; boxes in the shown
+    picture's pixels."""
+    pixels = frame.width * frame.height
+    scale = min(1.0, math.sqrt(most_pixels / pixels)) if most_pixels else 1.0
+    image = upright_rgb(frame, scale, align=1)
+    found = detector(image)
     if not len(found):
         return found
+    if scale < 1.0:
+        turned = rotation(frame) % 2 == 1
+        shown_w, shown_h = (frame.height, frame.width) if turned else (frame.width, frame.height)
+        found = found.scaled(shown_w / image.shape[1], shown_h / image.shape[0])
     # The mask as drawn on the stored frame (whose sides the writer may have padded to even), turned as shown.
     mask = np.rot90(region_mask(obscured, frame.width, frame.height, grow), rotation(frame))
     return uncovered(found, mask)
