@@ -17,7 +17,7 @@ import numpy as np
 from unseen import regions, stop, video_decisions
 from unseen.digest import file_sha256
 from unseen.errors import FileError
-from unseen.faces import Detector, Faces
+from unseen.faces import Detector, Faces, turned_size
 from unseen.media.image import read_image
 from unseen.names import display
 from unseen.paths import Job
@@ -102,8 +102,7 @@ def detect_only_video(
         nonlocal tracks
         tracks = tracks or TrackGatherer()
         searched = search_video(job, detector, options, video, tracks.add)
-        turned = tracks.turns % 2 == 1
-        width, height = (searched.height, searched.width) if turned else (searched.width, searched.height)
+        width, height = turned_size(searched.width, searched.height, tracks.turns)
         built = tracks.built(width, height)
         fps = round(searched.fps, 3)
         found.append(regions.VideoEntry(name, file_sha256(job.source), width, height, searched.frames, fps, built))

@@ -8,6 +8,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
+def turned_size(width: int, height: int, quarter_turns: int) -> tuple[int, int]:
+    """The sides of a width × height image turned by `quarter_turns` quarter turns (either way)."""
+    return (width, height) if quarter_turns % 2 == 0 else (height, width)
+
+
 @dataclass(frozen=True)
 class Faces:
     """N face boxes (x1, y1, x2, y2 in pixels of the image they were found in) and N scores in 0..1."""

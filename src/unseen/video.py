@@ -29,7 +29,7 @@ from unseen import formats, stop
 from unseen.detectors.centerface import INT8_MODEL_NAME, CenterFace
 from unseen.detectors.orient import PROBE_LONG_SIDE, PROBE_MODEL, Orientation, Probe, also_turned
 from unseen.errors import NameTaken, reason
-from unseen.faces import Detector, Faces
+from unseen.faces import Detector, Faces, turned_size
 from unseen.media.colour import Colours, colours, fill_yuv420, paint_yuv420, working_pixels
 from unseen.media.videofile import (
     CODECS,
@@ -455,7 +455,7 @@ class _Pipeline:
         if item.detect is None:
             return Faces()
         width, height = self.reader.width, self.reader.height
-        upright_w, upright_h = (width, height) if item.turns % 2 == 0 else (height, width)
+        upright_w, upright_h = turned_size(width, height, item.turns)
         if item.index % (PROBE_EVERY * self.search_step) == 0:
             self.orientation.observe(item.detect)
         found = also_turned(self.detector, item.detect, self.detector(item.detect), self.orientation.quarter_turns)

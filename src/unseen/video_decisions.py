@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from unseen.errors import FileError
-from unseen.faces import Faces
+from unseen.faces import Faces, turned_size
 from unseen.obscure import DEFAULT_GROW, face_boxes_covering
 from unseen.regions import DetectorTrack, PersonTrack, VideoEntry, check_unchanged
 
@@ -32,7 +32,7 @@ def boxes_at(entry: VideoEntry, frame: int, grow: float = DEFAULT_GROW, turns: i
     detected = Faces.concat([detector_at(t, frame) for t in entry.tracks if isinstance(t, DetectorTrack)])
     drawn = Faces.concat([person_at(t, frame) for t in entry.tracks if isinstance(t, PersonTrack)])
     if turns % 4:
-        stored_w, stored_h = (entry.width, entry.height) if turns % 2 == 0 else (entry.height, entry.width)
+        stored_w, stored_h = turned_size(entry.width, entry.height, turns)
         detected = detected.unturned(turns, stored_w, stored_h)
         drawn = drawn.unturned(turns, stored_w, stored_h)
     covering = Faces(face_boxes_covering(drawn.boxes, drawn.scores, grow), drawn.scores)
@@ -96,7 +96,7 @@ class Plan:
         entry = self.entry
         if index == 0:
             check_unchanged(entry, self.source)
-            shown = (width, height) if turns % 2 == 0 else (height, width)
+            shown = turned_size(width, height, turns)
             if shown != (entry.width, entry.height):
                 raise FileError(f"shows {shown[0]}×{shown[1]}, not the {entry.width}×{entry.height} decided on")
         if index >= entry.frames:

@@ -26,6 +26,7 @@ from PIL import Image
 
 from unseen import formats, publish
 from unseen.errors import InputError, OutputError
+from unseen.faces import turned_size
 from unseen.media import budget
 from unseen.media.colour import Colours
 
@@ -193,14 +194,19 @@ def display_matrix(frame: av.VideoFrame) -> list[int] | None:
     return None
 
 
+def shown_size(frame: av.VideoFrame) -> tuple[int, int]:
+    """Width and height of the frame as shown (rotation applied)."""
+    return turned_size(frame.width, frame.height, rotation(frame))
+
+
 def upright_rgb(frame: av.VideoFrame, scale: float, align: int = 32) -> np.ndarray:
     """The frame as shown (rotation applied), in RGB, resized by about `scale` to sides that are multiples of
     `align` (what CenterFace takes, so that it need not resize again), for the detector."""
     k = rotation(frame)
-    shown_w, shown_h = (frame.width, frame.height) if k % 2 == 0 else (frame.height, frame.width)
+    shown_w, shown_h = shown_size(frame)
     width = max(align, math.ceil(shown_w * scale / align) * align)
     height = max(align, math.ceil(shown_h * scale / align) * align)
-    stored_w, stored_h = (width, height) if k % 2 == 0 else (height, width)
+    stored_w, stored_h = turned_size(width, height, k)
     if (stored_w, stored_h) == (frame.width, frame.height):
         rgb = frame.to_ndarray(format="rgb24")
     else:

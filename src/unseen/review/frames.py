@@ -19,7 +19,7 @@ import av
 import cv2
 import numpy as np
 
-from unseen.media.videofile import VideoReader, rotation
+from unseen.media.videofile import VideoReader, rotation, shown_size
 
 VIDEO_SIDE = 1280  # px, the longer side of a frame as the page shows it
 AHEAD = 48  # frames: a request this far past the decoder's position decodes on rather than seeking
@@ -106,8 +106,7 @@ class FrameSource:
         self._next = bisect.bisect_left(self._frame_times(), pts)
 
     def _keep(self, number: int, frame: av.VideoFrame) -> None:
-        turned = rotation(frame) % 2 == 1
-        self._shown_size = (frame.height, frame.width) if turned else (frame.width, frame.height)
+        self._shown_size = shown_size(frame)
         small = _shown(frame)
         ok, data = cv2.imencode(".jpg", cv2.cvtColor(small, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, QUALITY])
         if ok:
@@ -155,7 +154,7 @@ def _decoded(reader: VideoReader, skip_before: int) -> Iterator[av.VideoFrame]:
 def _shown(frame: av.VideoFrame) -> np.ndarray:
     """The frame as shown, at view size, RGB."""
     turns = rotation(frame)
-    shown_w, shown_h = (frame.width, frame.height) if turns % 2 == 0 else (frame.height, frame.width)
+    shown_w, shown_h = shown_size(frame)
     scale = min(1.0, VIDEO_SIDE / max(shown_w, shown_h))
     width, height = max(2, round(frame.width * scale)), max(2, round(frame.height * scale))
     rgb = frame.reformat(width, height, "rgb24", interpolation="AREA").to_ndarray()

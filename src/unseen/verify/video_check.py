@@ -20,7 +20,7 @@ import numpy as np
 
 from unseen import stop
 from unseen.faces import Detector, Faces
-from unseen.media.videofile import VideoReader, VideoReadError, VideoWriteError, rotation, upright_rgb
+from unseen.media.videofile import VideoReader, VideoReadError, VideoWriteError, rotation, shown_size, upright_rgb
 from unseen.obscure import DEFAULT_GROW, region_mask
 from unseen.verify.residual import uncovered
 
@@ -165,8 +165,7 @@ def frame_residuals(
     if not len(found):
         return found
     if scale < 1.0:
-        turned = rotation(frame) % 2 == 1
-        shown_w, shown_h = (frame.height, frame.width) if turned else (frame.width, frame.height)
+        shown_w, shown_h = shown_size(frame)
         found = found.scaled(shown_w / image.shape[1], shown_h / image.shape[0])
     # The mask as drawn on the stored frame (whose sides the writer may have padded to even), turned as shown.
     mask = np.rot90(region_mask(obscured, frame.width, frame.height, grow), rotation(frame))
