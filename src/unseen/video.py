@@ -156,17 +156,11 @@ def describe_video(video: VideoOptions, threshold: float | None) -> dict[str, ob
 
 
 def frame_step(rate: float | None) -> int:
-    """Frames per search step for a video of `rate` frames a second: 1 under STEP_FROM, else about 30 a second."""
+    """Frames per search step for a video of `rate` frames a second (VideoReader.steady_rate): 1 under STEP_FROM,
+    else about 30 a second."""
     if rate is None or not math.isfinite(rate) or rate < STEP_FROM:
         return 1
     return min(MAX_STEP, round(rate / 30))
-
-
-def _steady_rate(reader: VideoReader) -> float | None:
-    """The lower of the stream's average and guessed frame rates: a step is taken only when both say the video
-    is fast (a variable-rate clip's guessed rate can be its time base's, a broken average can be anything)."""
-    rates = [float(r) for r in (reader.stream.average_rate, reader.stream.guessed_rate) if r]
-    return min(rates) if rates else None
 
 
 def detection_scale(width: int, height: int, index: int, video: VideoOptions, step: int = 1) -> float | None:
@@ -342,7 +336,7 @@ class _Pipeline:
         self.errors: list[BaseException] = []
         self.regions = Regions()  # what was obscured in each frame written, for the check on the output
         self.orientation = Orientation(Probe())  # which way up the frames are, once rotation is applied
-        self.search_step = frame_step(_steady_rate(reader))  # frames per search step
+        self.search_step = frame_step(reader.steady_rate)  # frames per search step
 
     def run(self) -> Tracker:
         with _bar(self.video, self.reader.frame_count or None, "") as bar:

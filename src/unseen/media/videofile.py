@@ -121,6 +121,13 @@ class VideoReader:
         return self.stream.average_rate or self.stream.guessed_rate or Fraction(25)
 
     @property
+    def steady_rate(self) -> float | None:
+        """The lower of the stream's average and guessed frame rates (None when it gives neither): fast only when
+        both say so (a variable-rate clip's guessed rate can be its time base's, a broken average anything)."""
+        rates = [float(r) for r in (self.stream.average_rate, self.stream.guessed_rate) if r]
+        return min(rates) if rates else None
+
+    @property
     def time_base(self) -> Fraction:
         return self.stream.time_base or 1 / self.rate
 
