@@ -238,7 +238,8 @@ def _shown_after_key(page: Page, key: str) -> float:
           const before = photo.src;
           const start = performance.now();
           window.dispatchEvent(new KeyboardEvent('keydown', {key}));
-          while (photo.src === before || !photo.complete) await new Promise(r => requestAnimationFrame(r));
+          const shown = () => photo.src && photo.src !== before && photo.complete;  // a cleared picture is not shown
+          while (!shown()) await new Promise(r => requestAnimationFrame(r));
           return performance.now() - start;
         }""",
         key,

@@ -88,8 +88,10 @@ class Page:
         self.page.wait_for_function(
             f"() => document.querySelector('#list button[aria-current=\"true\"]').textContent.includes('{name}')"
         )
-        self.page.wait_for_function(
-            "() => document.querySelector('#photo').complete && document.querySelector('#photo').src"
+        self.page.wait_for_function(  # the picture shown is the file's own, loaded (never the one before)
+            "() => { const photo = document.querySelector('#photo'); "
+            "const li = document.querySelector('#list button[aria-current=\"true\"]').closest('li'); "
+            "return photo.complete && !!photo.src && photo.dataset.file === li.dataset.index; }"
         )
 
     def screen(self, x: float, y: float) -> tuple[float, float]:
@@ -213,6 +215,24 @@ def test_a_person_corrects_approves_and_publishes(browser: object, tmp_path: Pat
     assert [r["origin"] for r in files["a_astronaut"]["faces"]] == ["detector"]
 
 
+def killed(server: Server, tab: Page) -> None:
+    """The review's process killed with no goodbye (what it saved is all there is), its tab closed."""
+    server.process.send_signal(signal.SIGKILL)
+    server.process.wait(timeout=30)
+    tab.context.close()
+
+
+def reopened(browser: object, args: tuple, name: str, file: str, drawn: str) -> None:
+    """The review started again on the same files: `file` shows exactly one element matching `drawn`."""
+    with review_server(*args) as server:
+        tab = Page(browser, server, name)
+        tab.page.wait_for_selector("#list img")
+        tab.open(file)
+        tab.page.wait_for_function(f"() => document.querySelectorAll('{drawn}').length === 1")
+        tab.shot("resumed")
+        assert tab.errors == []
+
+
 def test_a_review_killed_mid_way_resumes_where_it_stopped(browser: object, tmp_path: Path) -> None:
     make_photos(tmp_path / "photos")
     args = (tmp_path / "photos", "-o", tmp_path / "out")
@@ -224,16 +244,8 @@ def test_a_review_killed_mid_way_resumes_where_it_stopped(browser: object, tmp_p
         tab.drag((x1, y1), (x2, y2))
         tab.saved()
         tab.shot("drawn")
-        server.process.send_signal(signal.SIGKILL)  # no goodbye: the process is gone
-        server.process.wait(timeout=30)
-        tab.context.close()
-    with review_server(*args) as server:
-        tab = Page(browser, server, "resume-again")
-        tab.page.wait_for_selector("#list img")
-        tab.open("b_blinds")
-        tab.page.wait_for_function("() => document.querySelectorAll('#canvas .region.person').length === 1")
-        tab.shot("resumed")
-        assert tab.errors == []
+        killed(server, tab)
+    reopened(browser, args, "resume-again", "b_blinds", "#canvas .region.person")
 
 
 def test_two_tabs_edit_two_files_and_a_stale_edit_is_not_lost(browser: object, tmp_path: Path) -> None:
@@ -280,7 +292,7 @@ def test_a_tiny_face_in_a_large_photo_is_found_by_zooming_and_covered(browser: o
     with review_server(folder, "-o", tmp_path / "out") as server:
         tab = Page(browser, server, "zoom")
         tab.all_ready(1)
-        tab.page.wait_for_function("() => document.querySelector('#photo').complete")
+        tab.page.wait_for_function("() => { const p = document.querySelector('#photo'); return p.src && p.complete; }")
         assert tab.regions() == 0
         tab.page.mouse.move(*tab.screen(3104, 2105))
         for _ in range(10):
@@ -386,13 +398,5 @@ def test_a_video_review_killed_mid_way_resumes_with_its_tracks(browser: object, 
         x1, y1, x2, y2 = faces[frame]
         tab.drag((x1, y1), (x2, y2))
         tab.saved()
-        server.process.send_signal(signal.SIGKILL)
-        server.process.wait(timeout=30)
-        tab.context.close()
-    with review_server(*args) as server:
-        tab = Page(browser, server, "video-resume-again")
-        tab.page.wait_for_selector("#list img")
-        tab.open("march.mp4")
-        tab.page.wait_for_function("() => document.querySelectorAll('#tracks .bar.person').length === 1")
-        tab.shot("resumed")
-        assert tab.errors == []
+        killed(server, tab)
+    reopened(browser, args, "video-resume-again", "march.mp4", "#tracks .bar.person")

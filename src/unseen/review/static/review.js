@@ -229,6 +229,14 @@ async function refreshResiduals() {
 async function openFile(index) {
   page.current = index;
   page.selected = -1;
+  if ($("photo").dataset.file !== String(index)) {
+    // Another file's picture and regions go at once: never one file's regions over another's pixels while
+    // the new picture loads.
+    clearPicture();
+    page.file = null;
+    page.regions = [];
+    drawRegions();
+  }
   renderList();
   const row = page.files[index];
   const data = await getJSON(`/api/files/${index}`);
@@ -242,7 +250,7 @@ async function openFile(index) {
   if (data.state !== "ready") {
     page.file = null;
     page.regions = [];
-    $("photo").removeAttribute("src");
+    clearPicture();
     $("filestate").textContent = data.state === "waiting" ? "still being searched…" : data.reason || "";
     drawRegions();
     return;
@@ -292,10 +300,23 @@ function loadPicture(full) {
   const index = page.current;
   img.onload = () => {
     if (page.current !== index || pictureURL(full) !== url) return;
-    $("photo").src = url;
+    showPicture(index, url);
     page.full = full;
   };
   img.src = url;
+}
+
+function showPicture(index, url) {
+  // The picture shown, marked with the file it belongs to (openFile clears it when another file is opened).
+  const photo = $("photo");
+  photo.src = url;
+  photo.dataset.file = String(index);
+}
+
+function clearPicture() {
+  const photo = $("photo");
+  photo.removeAttribute("src");
+  delete photo.dataset.file;
 }
 
 function wantFull() {

@@ -77,7 +77,7 @@ async function showFrame(k, force = false) {
   const index = f.index;
   const url = frameURL(k);
   const img = new Image();
-  img.onload = () => { if (video.wanted === k && page.current === index) $("photo").src = url; };
+  img.onload = () => { if (video.wanted === k && page.current === index) showPicture(index, url); };
   img.src = url;
   const at = await getJSON(`/api/files/${index}/at/${k}`);
   if (video.wanted !== k || page.current !== index) return;
