@@ -15,13 +15,14 @@ from pathlib import Path
 import numpy as np
 
 from unseen import regions, stop, video_decisions
+from unseen.config import PhotoOptions as Options
 from unseen.digest import file_sha256
 from unseen.errors import FileError
 from unseen.faces import Detector, Faces, turned_size
 from unseen.media.image import read_image
 from unseen.names import display
 from unseen.paths import Job
-from unseen.photo import Options, process
+from unseen.photo import process
 from unseen.report import FileReport
 from unseen.runner import Done, run_file
 from unseen.verify.photo_check import Verifier

@@ -26,6 +26,7 @@ import av
 import numpy as np
 
 from unseen import formats, stop
+from unseen.config import PhotoOptions, VideoOptions
 from unseen.detectors.centerface import INT8_MODEL_NAME, CenterFace
 from unseen.detectors.orient import PROBE_LONG_SIDE, PROBE_MODEL, Orientation, Probe, also_turned
 from unseen.errors import NameTaken, reason
@@ -46,10 +47,9 @@ from unseen.media.videofile import (
 from unseen.names import display
 from unseen.obscure import Method, head_boxes, obscure, region_mask
 from unseen.paths import Job
-from unseen.photo import Options
 from unseen.report import FileReport
 from unseen.runner import Checked, Done, Record, checker, run_file
-from unseen.track import Tracker, TrackerSettings
+from unseen.track import Tracker
 from unseen.verify.photo_check import Verifier
 from unseen.verify.residual import residual_detector
 from unseen.verify.video_check import CHECK_EVERY, Regions, check_video
@@ -76,10 +76,7 @@ REDUCED_PIXELS = 1440 * 810
 # The defaults search and check at full size: searching 4K as if it were 1080p was 4.9 times as fast but
 # protected 4.2 points fewer face-frames and left a face bare twice as long.
 FAST_CHECK_PIXELS = 1920 * 1088
-DEFAULT_FULL_EVERY = 3
-DEFAULT_SEARCH_EVERY = 1
 FAST_SEARCH_EVERY = 6
-DEFAULT_CRF = 18  # x264's "visually lossless" end: the picture is not worse than the input to the eye
 # --codec choices: those this PyAV build can encode.
 VIDEO_CODECS = sorted(name for name, encoder in CODECS.items() if encoder in av.codecs_available)
 # One CenterFace pass at this threshold: at scale 1 it finds most faces under 16 px at 0.7% collateral on the
@@ -102,26 +99,6 @@ STEP_FROM = 45
 MAX_STEP = 4
 _QUEUE = 4  # frames waiting between two stages
 _POLL = 0.1  # seconds between checks that the other stages are still alive
-
-
-@dataclass(frozen=True)
-class VideoOptions:
-    crf: int = DEFAULT_CRF
-    codec: str | None = None  # None: H.264, or GIF for a GIF
-    audio: bool = True
-    full_every: int = DEFAULT_FULL_EVERY  # 1: every frame searched at full resolution
-    search_every: int = DEFAULT_SEARCH_EVERY  # 1: every frame searched
-    fast: bool = False  # --quality fast: every FAST_SEARCH_EVERY-th frame searched, reduced; full_every unused
-    tracker: TrackerSettings = field(default_factory=TrackerSettings)
-    progress: bool = False  # a progress bar on stderr (when it is a terminal)
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.crf <= 51:
-            raise ValueError(f"crf must be between 0 and 51, not {self.crf}")
-        if self.full_every < 1:
-            raise ValueError(f"full_every must be at least 1, not {self.full_every}")
-        if self.search_every < 1:
-            raise ValueError(f"search_every must be at least 1, not {self.search_every}")
 
 
 def is_video(path: Path) -> bool:
@@ -224,7 +201,7 @@ class Searched:
 def process_video(
     job: Job,
     detector: Detector | None,
-    options: Options,
+    options: PhotoOptions,
     video: VideoOptions | None = None,
     verifier: Verifier | None = None,
     decided: Decided | None = None,
@@ -245,7 +222,7 @@ def process_video(
     return run_file(job, work)
 
 
-def search_video(job: Job, detector: Detector, options: Options, video: VideoOptions, sink: Sink) -> Searched:
+def search_video(job: Job, detector: Detector, options: PhotoOptions, video: VideoOptions, sink: Sink) -> Searched:
     """Decode, detect and track as `process_video` does, handing `sink` every frame's boxes in order; nothing
     is written. Raises for a problem with the video (run it inside runner.run_file)."""
     reader = VideoReader(job.source, False, options.max_pixels)
@@ -257,7 +234,7 @@ def search_video(job: Job, detector: Detector, options: Options, video: VideoOpt
         reader.close()
 
 
-def _checker(options: Options, video: VideoOptions, verifier: Verifier | None, record: Record) -> _Check | None:
+def _checker(options: PhotoOptions, video: VideoOptions, verifier: Verifier | None, record: Record) -> _Check | None:
     """The residual check on the finished temporary file (None with --no-verify); under --strict it refuses
     an output with a residual."""
     if not options.verify:
@@ -287,7 +264,7 @@ def _bar(video: VideoOptions, total: int | None, what: str) -> tqdm:
 def _run(
     job: Job,
     detector: Detector | None,
-    options: Options,
+    options: PhotoOptions,
     video: VideoOptions,
     check: _Check | None,
     decided: Decided | None,
@@ -322,7 +299,7 @@ class _Pipeline:
         reader: VideoReader,
         writer: VideoWriter | None,  # None: search only, every frame's boxes handed to `sink`
         detector: Detector | None,
-        options: Options,
+        options: PhotoOptions,
         video: VideoOptions,
         decided: Decided | None = None,  # what to cover instead of detecting
         sink: Sink | None = None,
@@ -531,7 +508,7 @@ class _Stopped(Exception):
     """Another stage failed or the run was interrupted: this stage ends quietly."""
 
 
-def _painter(faces: Faces, options: Options) -> Callable[[np.ndarray], np.ndarray]:
+def _painter(faces: Faces, options: PhotoOptions) -> Callable[[np.ndarray], np.ndarray]:
     return lambda rgb: obscure(rgb, faces, options.method, options.strength, options.grow)
 
 

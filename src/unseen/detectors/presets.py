@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from enum import Enum
 from importlib import resources
 
+from unseen.config import Quality
 from unseen.detectors.centerface import INT8_MODEL_NAME, MODEL_NAME, CenterFace
 from unseen.detectors.compose import AtLeast, Flipped, Merged, Turned
 from unseen.detectors.fusion import Fused, Fusion
@@ -21,12 +21,6 @@ from unseen.detectors.retinaface import RetinaFace
 from unseen.detectors.ultralight import UltraLight
 from unseen.detectors.yunet import YuNet
 from unseen.faces import Detector
-
-
-class Quality(str, Enum):
-    FAST = "fast"
-    BALANCED = "balanced"
-    THOROUGH = "thorough"
 
 
 def family(model: str) -> type[CenterFace] | type[YuNet] | type[RetinaFace] | type[UltraLight]:
