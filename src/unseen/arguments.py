@@ -15,6 +15,7 @@ from typing import NoReturn
 
 from unseen import __version__, device, formats
 from unseen.config import DEFAULT_CRF, DEFAULT_FULL_EVERY, PhotoOptions, Quality, ReviewConfig, RunConfig, VideoOptions
+from unseen.detectors.presets import PRESETS
 from unseen.errors import EXIT_USAGE
 from unseen.media.image import DEFAULT_MAX_PIXELS
 from unseen.names import printable
@@ -36,7 +37,7 @@ def run_config(argv: Sequence[str]) -> RunConfig:
         codec=args.codec,
         audio=not args.no_audio,
         full_every=args.full_every,
-        fast=shared.quality is Quality.FAST,
+        plan=PRESETS[shared.quality].video,
         progress=not args.quiet,
     )
     return replace(

@@ -20,13 +20,14 @@ from unseen.arguments import review_config, run_config
 from unseen.batch import Batch, Batches
 from unseen.config import RunConfig
 from unseen.errors import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, Interrupted, UsageError
+from unseen.kinds import is_video_job
 from unseen.names import display, printable
 from unseen.outcome import finish, named_as_asked, new_report, report_as_asked
 from unseen.paths import Job, output_roots, plan
 from unseen.preflight import check_side_file, check_verify, warn_weak_method
 from unseen.report import FileReport, RunReport
 from unseen.video import describe_video
-from unseen.work import Decided, detect_only, is_video_job, make_work
+from unseen.work import Decided, detect_only, make_work
 
 
 def command() -> NoReturn:
@@ -86,7 +87,7 @@ def _run(config: RunConfig) -> int:
         if side is not None:
             check_side_file(side, config.inputs, jobs, config.photo.overwrite, what)
     decided = regions.load(config.regions) if config.regions is not None else {}
-    if decided:
+    if decided and config.regions is not None:
         _warn_unlisted(config.regions, decided, {decisions.name_of(job.source, config.inputs) for job in jobs})
     check_verify(config)
     warn_weak_method(config)

@@ -45,6 +45,15 @@ class PhotoOptions:
 
 
 @dataclass(frozen=True)
+class VideoPlan:
+    """How a video larger than video.REDUCED_PIXELS is searched and checked: the quality's (detectors/presets.py)."""
+
+    full_resolution: bool = True  # every VideoOptions.full_every-th step searched at full resolution
+    search_every: int | None = None  # every N-th of the other steps searched, reduced; None: VideoOptions'
+    check_pixels: int | None = None  # the check shrinks a larger frame to about this many pixels; None: never
+
+
+@dataclass(frozen=True)
 class VideoOptions:
     """What only videos read: the encoder, the audio, and the search plan (video.py)."""
 
@@ -53,7 +62,7 @@ class VideoOptions:
     audio: bool = True
     full_every: int = DEFAULT_FULL_EVERY  # 1: every frame searched at full resolution
     search_every: int = DEFAULT_SEARCH_EVERY  # 1: every frame searched
-    fast: bool = False  # --quality fast: every FAST_SEARCH_EVERY-th frame searched, reduced; full_every unused
+    plan: VideoPlan = field(default_factory=VideoPlan)  # the quality's search plan (presets.Preset.video)
     tracker: TrackerSettings = field(default_factory=TrackerSettings)
     progress: bool = False  # a progress bar on stderr (when it is a terminal)
 

@@ -49,7 +49,7 @@ def detect_only(job: Job, detector: Detector, options: Options, name: str, found
         found.append(entry)
         return Done(None, entry.width, entry.height, entry.kept(options.grow).to_list())
 
-    return run_file(job, work)  # type: ignore[arg-type]
+    return run_file(job, work)
 
 
 def detect_entry(job: Job, detector: Detector, options: Options, name: str) -> tuple[regions.Entry, np.ndarray]:
@@ -109,7 +109,7 @@ def detect_only_video(
         found.append(regions.VideoEntry(name, file_sha256(job.source), width, height, searched.frames, fps, built))
         return Done(None, width, height, searched.tracks)
 
-    return run_file(job, work)  # type: ignore[arg-type]
+    return run_file(job, work)
 
 
 class TrackGatherer:

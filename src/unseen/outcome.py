@@ -9,8 +9,9 @@ from pathlib import Path
 
 from unseen import __version__, renaming
 from unseen.config import RunConfig
-from unseen.detectors.centerface import MODEL_NAME, model_sha256
+from unseen.detectors.centerface import MODEL_NAME
 from unseen.detectors.presets import PRESETS, Quality, describe, describe_orientation
+from unseen.device import model_sha256
 from unseen.errors import EXIT_FAILED, EXIT_OK, EXIT_REFUSED
 from unseen.names import display, printable
 from unseen.paths import NOT_AN_IMAGE, output_roots
@@ -27,7 +28,7 @@ def new_report(config: RunConfig, video: dict[str, object] | None) -> RunReport:
     quality, photo = config.quality, config.photo
     return RunReport(
         unseen_version=__version__,
-        model={"name": MODEL_NAME, "sha256": model_sha256()},
+        model={"name": MODEL_NAME, "sha256": model_sha256(MODEL_NAME)},
         models=_models(quality),
         settings={
             "method": photo.method.value,
@@ -55,7 +56,7 @@ def _verify_settings(config: RunConfig) -> dict[str, object]:
     photo = config.photo
     if not photo.verify:
         return {"residuals": False, "reid": False, "strict": False}
-    scales = residual.scales_for(config.quality.value)
+    scales = PRESETS[config.quality].check_scales
     check = {
         "passes": [{"scale": s, "flip": True, "model": MODEL_NAME} for s in scales],
         "threshold": residual.THRESHOLD,

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 import av
 import numpy as np
@@ -57,26 +57,12 @@ from unseen.verify.video_check import CHECK_EVERY, Regions, check_video
 if TYPE_CHECKING:
     from tqdm import tqdm
 
-# The search plan for a video larger than about 1.25× REDUCED_PIXELS: every `full_every`-th frame is searched at
-# full resolution, and every `search_every`-th of the others at about REDUCED_PIXELS (at 1080p a 0.75 scale),
-# all with the int8 model; frames in between are not searched, and the tracker covers them. Smaller videos are
-# searched in every frame at full resolution.
-# Measured on the bench clip (bench/video.py, 1080p; README "Videos"), its detections stored per pass and
-# replayed through the tracker, then confirmed on the output: reduced passes at 960×540 (as before) found false
-# faces that the tracker then carried (13.8% collateral against 9.7% at 0.75, the same face-frames); the int8
-# model at full resolution costs 0.55-0.63 of fp32 and protected 0.3 points fewer face-frames, but left no face
-# bare as long (27 frames against 58); searching only every 2nd frame lost 2 points of face-frames and left a
-# face bare for 56 frames, so every frame is searched by default. --quality fast searches every
-# FAST_SEARCH_EVERY-th frame at the reduced scale only: 86% of face-frames (deface 79.5%) at 2.7% collateral,
-# about 2.6× less CPU than the default.
+# A video larger than about 1.25× REDUCED_PIXELS is searched as its quality's plan says (config.VideoPlan, set
+# by detectors/presets.py): by default every `full_every`-th frame at full resolution and every `search_every`-th
+# of the others at about REDUCED_PIXELS (at 1080p a 0.75 scale), all with the int8 model; frames in between are
+# not searched, and the tracker covers them. Smaller videos are searched in every frame at full resolution.
+# Why: docs/measurements-detection.md, "Videos".
 REDUCED_PIXELS = 1440 * 810
-# --quality fast checks a video larger than 1080p (2.7K, 4K) shrunk to this many pixels, as it would a 1080p one:
-# at its own size the check's pass over a 4K frame is tiled and cost more than fast's whole search (README
-# "Videos", the bench clip made at 4K: fast 14% of a transcode's speed with the check at full size, 52% so).
-# The defaults search and check at full size: searching 4K as if it were 1080p was 4.9 times as fast but
-# protected 4.2 points fewer face-frames and left a face bare twice as long.
-FAST_CHECK_PIXELS = 1920 * 1088
-FAST_SEARCH_EVERY = 6
 # --codec choices: those this PyAV build can encode.
 VIDEO_CODECS = sorted(name for name, encoder in CODECS.items() if encoder in av.codecs_available)
 # One CenterFace pass at this threshold: at scale 1 it finds most faces under 16 px at 0.7% collateral on the
@@ -122,8 +108,8 @@ def describe_video(video: VideoOptions, threshold: float | None) -> dict[str, ob
         "crf": video.crf,
         "audio": "copied" if video.audio else "dropped",
         "detector": {"model": VIDEO_MODEL, "threshold": threshold or VIDEO_THRESHOLD},
-        "full_resolution_every": None if video.fast else video.full_every,
-        "searched_every": FAST_SEARCH_EVERY if video.fast else video.search_every,
+        "full_resolution_every": video.full_every if video.plan.full_resolution else None,
+        "searched_every": video.plan.search_every or video.search_every,
         "orientation_probe": {"model": PROBE_MODEL, "every": PROBE_EVERY, "long_side": PROBE_LONG_SIDE},
         "reduced_resolution_pixels": REDUCED_PIXELS,
         "tracker": asdict(video.tracker),
@@ -149,9 +135,10 @@ def detection_scale(width: int, height: int, index: int, video: VideoOptions, st
         return None
     index //= step
     low = math.sqrt(REDUCED_PIXELS / (width * height))
-    if low > 0.8 or (not video.fast and index % video.full_every == 0):
+    plan = video.plan
+    if low > 0.8 or (plan.full_resolution and index % video.full_every == 0):
         return 1.0
-    every = FAST_SEARCH_EVERY if video.fast else video.search_every
+    every = plan.search_every or video.search_every
     if index % every and index % PROBE_EVERY:
         return None
     return low
@@ -244,7 +231,7 @@ def _checker(options: PhotoOptions, video: VideoOptions, verifier: Verifier | No
     def check(written: Path, regions: Regions, step: int) -> None:
         def run(path: Path) -> Checked:
             with _bar(video, len(regions), "checking") as bar:
-                most = FAST_CHECK_PIXELS if video.fast else None
+                most = video.plan.check_pixels
                 found = check_video(path, regions, detector, options.grow, bar.update, CHECK_EVERY * step, most)
             return Checked(found.to_list(), None, None if found.clean else found.problem())
 
@@ -435,7 +422,7 @@ class _Pipeline:
 
     def _write(self, progress: Callable[[int], object]) -> None:
         while (message := self._get(self.obscured)) is not _END:
-            item, faces, ids = message  # type: ignore[misc]
+            item, faces, ids = cast(tuple[_Item, Faces, "np.ndarray | None"], message)
             try:
                 self._write_one(item, faces, ids)
             except av.FFmpegError as error:
@@ -444,26 +431,28 @@ class _Pipeline:
                 progress(1)
 
     def _write_one(self, item: _Item, faces: Faces, ids: np.ndarray | None) -> None:
-        if self.writer is None:  # searched only
+        writer = self.writer
+        if writer is None:  # searched only
             if item.pixels is not None and self.sink is not None and ids is not None:
                 self.sink(item.index, faces, ids, item.turns)
             return
-        if item.start is not None:
-            height, width = _size(item.pixels, self.writer.working_format)
-            self.writer.start(self.reader, *item.start, width, height)
+        if item.start is not None and item.pixels is not None:  # the first frame
+            height, width = _size(item.pixels, writer.working_format)
+            writer.start(self.reader, *item.start, width, height)
         if item.pixels is not None:
-            self.writer.write(self._obscure(item.pixels, faces), item.pts, item.duration)
+            writer.write(self._obscure(writer, item.pixels, faces), item.pts, item.duration)
             self.regions.add(item.index, faces)
-        self.writer.write_audio(item.audio)
+        writer.write_audio(item.audio)
 
-    def _obscure(self, pixels: np.ndarray, faces: Faces) -> np.ndarray:
+    def _obscure(self, writer: VideoWriter, pixels: np.ndarray, faces: Faces) -> np.ndarray:
         if not len(faces):
             return pixels
         o = self.options
-        if self.writer.working_format == "rgb24":
+        if writer.working_format == "rgb24":
             return obscure(pixels, faces, o.method, o.strength, o.grow)
         height, width = _size(pixels, "yuv420p")
-        assert self.writer.colours is not None
+        colours = writer.colours
+        assert colours is not None
         # Overlapping regions are painted together, each with only the faces that reach it, and black is written
         # straight into the planes: converting every face's box to RGB and back with every face drawn in it
         # took half as long as detecting on the bench clip (47 ms a frame with 40 faces; now 4.4 ms).
@@ -473,9 +462,9 @@ class _Pipeline:
                 inside = faces[members].shifted(-box[0], -box[1])
                 if o.method is Method.SOLID:  # black written straight into the planes
                     mask = region_mask(inside, box[2] - box[0], box[3] - box[1], o.grow)
-                    fill_yuv420(pixels, box, mask, self.writer.colours)
+                    fill_yuv420(pixels, box, mask, colours)
                 else:
-                    paint_yuv420(pixels, box, _painter(inside, o), self.writer.colours)
+                    paint_yuv420(pixels, box, _painter(inside, o), colours)
         return pixels
 
 

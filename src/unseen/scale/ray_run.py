@@ -42,10 +42,11 @@ from typing import Any
 from unseen import device, privacy, publish, stop
 from unseen.config import RunConfig
 from unseen.errors import UsageError
+from unseen.kinds import is_video_job
 from unseen.names import display
 from unseen.paths import Job
 from unseen.report import ALREADY_DONE, FileReport
-from unseen.work import Decided, Work, is_video_job, make_work
+from unseen.work import Decided, Work, make_work
 
 LOCAL = "local"  # --ray with no address: a Ray started for this run on this machine
 ACTOR_CPUS = 0.5  # per photo actor: leaves room for Ray Data's own tasks (a full CPU each once deadlocked)
@@ -131,11 +132,11 @@ class RayBatch:
     def _photos(self, indices: list[int]) -> Iterator[FileReport]:
         ray = self._ray
         rows = [{"index": i, "job": pickle.dumps(self.jobs[i])} for i in indices]
-        gpu = bool(self.setting.providers) and self.setting.providers[0] == device.CUDA
+        gpu = (self.setting.providers or ("",))[0] == device.CUDA
         setting = replace(self.setting, threads=threads_for(ACTOR_CPUS))
         stream = ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
             _photos_actor((self.config, self.decided, setting, os.getcwd())),
-            compute=ray.data.ActorPoolStrategy(size=min(self.workers, len(rows))),
+            compute=ray.data.ActorPoolStrategy(size=min(self.workers or 1, len(rows))),
             num_cpus=ACTOR_CPUS,
             num_gpus=1 if gpu else None,
             batch_size=1,
