@@ -12,7 +12,6 @@ import argparse
 import os
 import sys
 import threading
-import webbrowser
 from pathlib import Path
 
 from unseen import cli, stop
@@ -20,6 +19,7 @@ from unseen.detectors.presets import Quality, build_detector
 from unseen.errors import EXIT_INTERRUPTED, EXIT_OK, UsageError
 from unseen.names import display, printable
 from unseen.paths import plan
+from unseen.review.browser import BrowserPage
 from unseen.review.server import serve
 from unseen.review.session import Review, check_regions_path
 
@@ -78,11 +78,15 @@ def review(argv: list[str]) -> int:
                 "not reviewed here (not among the inputs, changed, or videos): kept in it as they were",
                 file=sys.stderr,
             )
+        opened = BrowserPage(guard.url)
         if not args.no_browser:
-            threading.Thread(target=_open, args=(guard.url,), daemon=True).start()
-        while not session.finished.wait(0.2) and not stop.requested():
-            pass
-        session.wait_publishing()
+            threading.Thread(target=_open, args=(opened, guard.exchanged), daemon=True).start()
+        try:
+            while not session.finished.wait(0.2) and not stop.requested():
+                pass
+            session.wait_publishing()
+        finally:
+            opened.remove()
     session.close()
     return _end(session, args, path)
 
@@ -92,11 +96,17 @@ def default_regions(out: Path) -> Path:
     return out.parent / f"{name}.regions.json"
 
 
-def _open(url: str) -> None:
+def _open(page: BrowserPage, exchanged: threading.Event) -> None:
+    """The browser opened on a page that leads to the address (never the secret in its arguments); the page is
+    deleted once the secret has been exchanged."""
     # Without a screen, Python's webbrowser falls back to a text browser that would take over this terminal.
     headless = sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-    if headless or not webbrowser.open(url, new=2):
+    if headless or not page.open():
+        page.remove()
         print("unseen review: no browser could be opened here; open the address above in one", file=sys.stderr)
+        return
+    exchanged.wait()
+    page.remove()
 
 
 def _end(session: Review, args: argparse.Namespace, path: Path) -> int:

@@ -27,7 +27,7 @@ from unseen.obscure import CONFIDENT, covered_rects, obscure
 from unseen.paths import Job
 from unseen.photo import Options
 from unseen.report import FileReport
-from unseen.review import checks, images
+from unseen.review import checks, flags, images
 from unseen.review import tracks as track_edits
 from unseen.review.boxes import clipped_box
 from unseen.review.frames import FrameSource
@@ -63,6 +63,8 @@ class Item:
     edited: float = 0.0  # time.monotonic() of the last change
     searched: int = 0  # frames of a video searched so far (state SEARCHING)
     flagged: list[int] = field(default_factory=list)  # a video's sampled frames the check still sees a face in
+    output_flags: Faces | None = None  # what the check found in the photo as written (published_revision's)
+    held: str | None = None  # why the last publish did not write it (a flag not answered)
 
 
 @dataclass
@@ -173,17 +175,30 @@ class Review:
                 row["searched"] = round(100 * item.searched / max(item.entry.frames, 1))
         elif item.entry is not None:
             kept = [r for r in item.entry.regions if not r.removed]
+            pending = self._flags(item)
             row |= {
                 "faces": len(kept),
                 "found": sum(1 for r in item.entry.regions if r.origin == "detector"),
                 "low": sum(1 for r in kept if r.origin == "detector" and r.score < CONFIDENT),
                 "approved": item.entry.approved,
                 "revision": item.revision,
-                "residuals": None if item.checked != item.revision or item.residuals is None else len(item.residuals),
+                "residuals": None if pending is None else len(pending),
+                "answered": sum(1 for r in item.entry.regions if r.check is not None),
             }
         if item.published is not None:
             row["published"] = _published_row(item)
+        if item.held is not None:
+            row["held"] = item.held
         return row
+
+    def _flags(self, item: Item) -> Faces | None:
+        """The faces the check still sees in a photo and no one has answered: on the preview of its decisions as
+        they are, and in the file as last written; None while neither is known."""
+        preview = item.residuals if item.checked == item.revision else None
+        found = [f for f in (preview, item.output_flags) if f is not None]
+        if not isinstance(item.entry, regions.Entry) or not found:
+            return None
+        return flags.unanswered(item.entry, *found)
 
     # -- one file's decisions --------------------------------------------------------------------------------
 
@@ -209,9 +224,7 @@ class Review:
                     {"id": i, **r.to_dict(), "shown": [round(v, 1) for v in box]}
                     for i, (r, box) in enumerate(zip(entry.regions, shown, strict=True))
                 ],
-                "residuals": None
-                if item.checked != item.revision or item.residuals is None
-                else item.residuals.to_list(),
+                "residuals": None if (pending := self._flags(item)) is None else pending.to_list(),
             }
 
     def kept(self, index: int) -> Faces:
@@ -303,23 +316,44 @@ class Review:
             new = replace(entry)
             if isinstance(entry, regions.VideoEntry) and "tracks" in change:
                 new.tracks = track_edits.merged(entry, change["tracks"])  # type: ignore[union-attr]
-                if not track_edits.same(new.tracks, entry.tracks):  # type: ignore[union-attr]
-                    new.approved = False
             if isinstance(entry, regions.Entry) and "regions" in change:
                 new.regions = _merged(entry, change["regions"])
-                if new.regions != entry.regions:
-                    new.approved = False  # a changed file is looked at again before it is approved
+            same = not _decided_differently(new, entry)
+            if not same:
+                new.approved = False  # a changed file is looked at again before it is approved
             if "approved" in change:
                 if not isinstance(change["approved"], bool):
                     raise ValueError("approved must be true or false")
                 new.approved = change["approved"]
-            if new is not entry and _changed(new, entry):
+                # A flag is answered before approval; one the check has not found yet un-approves it (_check).
+                pending = self._flags(item) if same and new.approved and not entry.approved else None
+                if pending is not None and len(pending):
+                    raise ValueError(flags.said(len(pending)))
+            if _changed(new, entry):
                 item.entry = new
-                item.revision += 1
-                item.edited = time.monotonic()
+                self._advance(item, same)
                 self._save()
-                self.wake.notify_all()  # the worker checks the changed file
             return self.decisions(index)
+
+    def _advance(self, item: Item, same: bool) -> None:
+        """A new revision of the item's decisions; `same`: what is covered did not change (only the approval),
+        so the check's findings and the publish stay those of this revision."""
+        old = item.revision
+        item.revision += 1
+        if same:
+            item.checked = item.revision if item.checked == old else item.checked
+            item.published_revision = item.revision if item.published_revision == old else item.published_revision
+        else:
+            item.edited = time.monotonic()
+            item.output_flags = item.held = None
+        self.wake.notify_all()  # the worker checks the changed file
+
+    def _reopen(self, item: Item) -> None:
+        """An approved photo in which the check sees a face no one answered needs a look again."""
+        if isinstance(item.entry, regions.Entry) and item.entry.approved:
+            item.entry = replace(item.entry, approved=False)
+            self._advance(item, True)
+            self._save()
 
     def _save(self) -> None:
         """The regions file, rewritten whole and atomically (a temporary file renamed over it)."""
@@ -451,6 +485,8 @@ class Review:
             else:
                 item.flagged = found
             item.checked = revision
+            if len(self._flags(item) or Faces()):
+                self._reopen(item)
 
     def _photo_residuals(self, index: int, verifier: Verifier, pixels: np.ndarray | None) -> Faces:
         """The faces the check finds in the photo's pixels obscured as the page previews them."""
@@ -481,6 +517,8 @@ class Review:
             for item in todo:
                 if stop.requested():
                     break
+                if not self._publishable(item):
+                    continue
                 with self.lock:
                     entry, revision = item.entry, item.revision
                     again = item.published is not None and item.published.status == "done"
@@ -495,9 +533,30 @@ class Review:
                 with self.lock:
                     item.published, item.published_revision = report, revision
                     self.publishing.done += 1
+                    if isinstance(entry, regions.Entry) and item.revision == revision:
+                        # What the check found in the file as written: not left looking done.
+                        item.output_flags = flags.from_report(report.residuals)
+                        if len(self._flags(item) or Faces()):
+                            self._reopen(item)
         finally:
             with self.lock:
                 self.publishing.running = False
+
+    def _publishable(self, item: Item) -> bool:
+        """Whether a photo may be written: its decisions checked (now, if the worker has not yet) and every flag
+        answered; else it is held, with the reason the page shows."""
+        with self.lock:
+            item.held = None
+            unchecked = isinstance(item.entry, regions.Entry) and item.checked != item.revision
+        if unchecked and self.verifier is not None:
+            self._check(item)
+        with self.lock:
+            pending = self._flags(item)
+            if pending is not None and len(pending):
+                item.held = flags.said(len(pending))
+                self.publishing.done += 1
+                return False
+            return True
 
     def wait_publishing(self) -> None:
         while True:
@@ -508,9 +567,14 @@ class Review:
 
 
 def _changed(new: regions.AnyEntry, old: regions.AnyEntry) -> bool:
+    return new.approved != old.approved or _decided_differently(new, old)
+
+
+def _decided_differently(new: regions.AnyEntry, old: regions.AnyEntry) -> bool:
+    """Whether what is covered (or a flag's answer) differs: the approval aside."""
     if isinstance(new, regions.VideoEntry) and isinstance(old, regions.VideoEntry):
-        return new.approved != old.approved or not track_edits.same(new.tracks, old.tracks)
-    return new != old
+        return not track_edits.same(new.tracks, old.tracks)
+    return new.regions != old.regions  # type: ignore[union-attr]
 
 
 def _flagged_frames(item: Item) -> list[int]:
@@ -537,7 +601,8 @@ def _shown_boxes(entry: regions.Entry, grow: float) -> list[tuple[float, ...]]:
 
 def _merged(entry: regions.Entry, submitted: object) -> list[regions.Region]:
     """The regions after a page's change: detections keep their box and score (a person can only remove one or
-    bring it back); a person's regions are as the page sends them, boxes clipped to the photo."""
+    bring it back); a person's regions are as the page sends them, boxes clipped to the photo, with their answer
+    to a face the check saw ("check"): "covered" is a region like any other, "not a face" covers nothing."""
     if not isinstance(submitted, list):
         raise ValueError("regions must be a list")
     merged: list[regions.Region] = []
@@ -553,8 +618,11 @@ def _merged(entry: regions.Entry, submitted: object) -> list[regions.Region]:
                 merged.append(replace(old, removed=removed))
                 continue
         box = _box(item.get("box"), entry.width, entry.height)
-        if not removed:
-            merged.append(regions.Region(box, 1.0, "person"))
+        check = _check(item.get("check"), entry.width, entry.height)
+        if check is not None and check.answer == "not a face":
+            merged.append(regions.Region(check.box, 1.0, "person", True, check))
+        elif not removed:
+            merged.append(regions.Region(box, 1.0, "person", False, check))
     missing = [i for i, r in enumerate(entry.regions) if r.origin == "detector" and i not in seen]
     if missing:
         raise ValueError("a detection can be removed, not dropped from the record")
@@ -568,6 +636,19 @@ def _box(value: object, width: int, height: int) -> tuple[float, float, float, f
 
 
 REGION_TOO_SMALL = "a region must be at least 2 pixels wide and high inside the photo"
+
+
+def _check(value: object, width: int, height: int) -> regions.Check | None:
+    """A person's answer to a face the check saw, as the page sends it: the check's box and score, the answer."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or value.get("answer") not in regions.ANSWERS:
+        raise ValueError(f"a check's answer is one of {', '.join(regions.ANSWERS)}")
+    score = value.get("score")
+    if not isinstance(score, int | float) or isinstance(score, bool) or not 0.0 <= score <= 1.0:
+        raise ValueError("a check's score is a number from 0 to 1")
+    box = _box(value.get("box"), width, height)
+    return regions.Check(box, round(float(score), 4), str(value["answer"]))
 
 
 def _published_row(item: Item) -> dict[str, object]:
