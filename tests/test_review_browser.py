@@ -66,10 +66,16 @@ class Page:
         self.errors: list[str] = []
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("dialog", lambda dialog: dialog.accept())
+        self.dialogs: list[str] = []  # what the page asked (every question is answered yes)
+        self.page.on("dialog", self._answer)
         self.prefix, self.steps = step_prefix, 0
         self.page.goto(server.url)
-        assert self.page.url.endswith("/") and "key=" not in self.page.url  # the secret left the address bar
+        self.page.wait_for_url(f"{server.origin}/")  # the secret left the address bar
+        self.page.wait_for_selector("#progress")
+
+    def _answer(self, dialog: object) -> None:
+        self.dialogs.append(dialog.message)  # type: ignore[attr-defined]
+        dialog.accept()  # type: ignore[attr-defined]
 
     def shot(self, name: str) -> None:
         self.steps += 1

@@ -80,7 +80,8 @@ def review(argv: list[str]) -> int:
             )
         opened = BrowserPage(guard.url)
         if not args.no_browser:
-            threading.Thread(target=_open, args=(opened, guard.exchanged), daemon=True).start()
+            threading.Thread(target=_open, args=(opened,), daemon=True).start()
+            threading.Thread(target=_forget, args=(opened, guard.exchanged), daemon=True).start()
         try:
             while not session.finished.wait(0.2) and not stop.requested():
                 pass
@@ -96,15 +97,18 @@ def default_regions(out: Path) -> Path:
     return out.parent / f"{name}.regions.json"
 
 
-def _open(page: BrowserPage, exchanged: threading.Event) -> None:
-    """The browser opened on a page that leads to the address (never the secret in its arguments); the page is
-    deleted once the secret has been exchanged."""
+def _open(page: BrowserPage) -> None:
+    """The browser opened on a page that leads to the address: never the secret in its arguments."""
     # Without a screen, Python's webbrowser falls back to a text browser that would take over this terminal.
     headless = sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     if headless or not page.open():
         page.remove()
         print("unseen review: no browser could be opened here; open the address above in one", file=sys.stderr)
-        return
+
+
+def _forget(page: BrowserPage, exchanged: threading.Event) -> None:
+    """The page with the secret deleted once a browser has brought the secret (webbrowser may wait for the
+    browser it started to end: not this)."""
     exchanged.wait()
     page.remove()
 

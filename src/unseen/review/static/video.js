@@ -71,6 +71,7 @@ async function showFrame(k, force = false) {
   if (k === video.frame && !force) return;
   video.frame = k;
   video.wanted = k;
+  framesSeen().add(k);
   $("scrub").value = String(k);
   $("frameno").textContent = `frame ${k + 1} of ${f.frames}`;
   moveCursor();
@@ -94,6 +95,7 @@ function drawVideoRegions(canvas) {
   for (const r of video.regions) {
     const classes = [`region ${r.origin}`];
     if (r.off || trackOf(r.track)?.removed) classes.push("off");
+    if (isUnsureTrack(trackOf(r.track))) classes.push("low");
     if (r.keyframe) classes.push("keyframe");
     const selected = r.track === page.selectedTrack;
     if (selected) classes.push("selected");
@@ -117,6 +119,84 @@ function drawTimeline() {
   if ((f.flagged || []).length) lanes.push(flagLane(f.flagged, f.frames));
   $("tracks").replaceChildren(...lanes);
   moveCursor();
+  renderFlagbar();
+}
+
+// ---- what to look at before approving: the frames the check flags, the tracks the detector was unsure of ----
+
+function isUnsureTrack(t) {
+  return !!t && t.origin === "detector" && !t.removed && (t.score ?? 1) < UNSURE;
+}
+
+function framesSeen(index = page.current) {
+  if (!page.seenFrames.has(index)) page.seenFrames.set(index, new Set());
+  return page.seenFrames.get(index);
+}
+
+function flaggedNotSeen() {
+  const seen = framesSeen();
+  return (page.file.flagged || []).filter((k) => !seen.has(k));
+}
+
+function unsureTracksNotLooked() {
+  const seen = lookedAt();
+  return page.tracks.filter((t) => isUnsureTrack(t) && !seen.has(t.id));
+}
+
+function framesText(frames) {
+  const shown = frames.slice(0, 12).map((k) => k + 1).join(", ");
+  return frames.length > 12 ? `${shown}, …` : shown;
+}
+
+function videoFlagbar(bar) {
+  const parts = [];
+  const flagged = page.file.flagged || [];
+  if (flagged.length) {
+    const left = flaggedNotSeen();
+    parts.push(text(`The check sees a face in ${flagged.length} frame${flagged.length > 1 ? "s" : ""}${left.length ? ` (${left.length} not looked at)` : ""}:`, "flagtext"));
+    for (const k of flagged.slice(0, 12)) parts.push(button(`${k + 1}${framesSeen().has(k) ? " ✓" : ""}`, () => showFrame(k), `Show frame ${k + 1}`));
+    if (flagged.length > 12) parts.push(button("next not looked at", () => { const l = flaggedNotSeen(); if (l.length) showFrame(l[0]); }));
+  }
+  const unsure = page.tracks.filter(isUnsureTrack);
+  if (unsure.length) {
+    const left = unsureTracksNotLooked().length;
+    parts.push(text(`${unsure.length} unsure track${unsure.length > 1 ? "s" : ""}${left ? ` (${left} not looked at)` : ""}:`, "unsuretext"));
+    parts.push(button("Review unsure one by one (U)", nextVideoUnsure), button("Keep all unsure (K)", keepVideoUnsure));
+  }
+  bar.replaceChildren(...parts);
+  bar.hidden = parts.length === 0;
+}
+
+function nextVideoUnsure() {
+  const all = page.tracks.filter(isUnsureTrack);
+  if (!all.length) { $("filestate").textContent = "No unsure track here"; return; }
+  const left = unsureTracksNotLooked();
+  const t = left.length ? left[0] : all[(all.indexOf(trackOf(page.selectedTrack)) + 1) % all.length];
+  selectTrack(t.id);
+  const [a] = t.trim || [t.first, t.last];
+  showFrame(a);
+  $("filestate").textContent = `Unsure track ${t.id}: Delete removes it, U goes on`;
+}
+
+function keepVideoUnsure() {
+  const seen = lookedAt();
+  for (const t of page.tracks.filter(isUnsureTrack)) seen.add(t.id);
+  renderFlagbar();
+}
+
+function confirmVideoApproval() {
+  const frames = flaggedNotSeen();
+  const tracks = unsureTracksNotLooked();
+  if (!frames.length && !tracks.length) return true;
+  const parts = [];
+  if (frames.length) parts.push(`${frames.length} frame${frames.length > 1 ? "s" : ""} in which the check sees a face (${framesText(frames)})`);
+  if (tracks.length) parts.push(`${tracks.length} unsure track${tracks.length > 1 ? "s" : ""} (${tracks.map((t) => t.id).join(", ")})`);
+  const ok = window.confirm(`You have not looked at ${parts.join(" and ")}. Approve anyway?`);
+  if (ok) {
+    for (const k of frames) framesSeen().add(k);
+    keepVideoUnsure();
+  }
+  return ok;
 }
 
 function pct(frame, frames) {
@@ -130,7 +210,7 @@ function lane(t, frames) {
   if (t.id === page.selectedTrack) row.classList.add("selected");
   const name = document.createElement("span");
   name.className = "name";
-  name.textContent = `${t.origin === "person" ? "yours" : "track"} ${t.id}${t.removed ? " ✕" : ""}`;
+  name.textContent = `${t.origin === "person" ? "yours" : "track"} ${t.id}${t.removed ? " ✕" : isUnsureTrack(t) ? " ?" : ""}`;
   row.append(name);
   const [first, last] = t.trim || [t.first, t.last];
   if (t.trim) row.append(bar("cut", t.first, t.last, frames));
@@ -193,6 +273,7 @@ function moveCursor() {
 
 function selectTrack(id) {
   page.selectedTrack = id;
+  if (isUnsureTrack(trackOf(id))) lookedAt().add(id);
   drawTimeline();
   drawRegions();
   updateButtons();
