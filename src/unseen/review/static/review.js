@@ -7,7 +7,9 @@ const MIN_SIDE = 2; // image px: a smaller drag is a click, not a region
 const ZOOM_STEP = 1.25;
 const LABEL_SIDE = 72; // screen px: a region at least this wide shows its label (a smaller one would be hidden by it)
 const UNSURE = 0.5; // a detection scored below this is unsure (obscure.CONFIDENT)
-const COVER_MARGIN = 0.1; // "Cover" draws a flag's box grown by this share of its size on each side
+// "Cover" draws a flag's box grown by this share of its size on each side: a person's region is covered by the
+// ellipse through its corners, and this one's passes through the corners of the flag's box (√2 its size).
+const COVER_MARGIN = (Math.SQRT2 - 1) / 2;
 
 const page = {
   files: [], // rows from /api/state
@@ -29,6 +31,7 @@ const page = {
   space: false,
   drag: null,
   saving: Promise.resolve(),
+  unsaved: 0, // changes sent and not yet answered: the page's own copy is the newest meanwhile
   ended: false,
 };
 
@@ -219,10 +222,23 @@ async function refreshState() {
     openFile(page.current);
   } else if (isVideo() && videoRowChanged(page.files[page.current], previous)) {
     refreshVideo(); // tracks found while the video is searched, or what the check found
+  } else if (page.file && page.unsaved === 0 && page.files[page.current].revision > page.file.revision) {
+    reloadFile(); // changed by the server: un-approved because the check found a face, or by another tab
   } else if (page.file && page.files[page.current].residuals !== (previous || {}).residuals) {
     refreshResiduals();
   }
   return state;
+}
+
+async function reloadFile() {
+  const index = page.current;
+  const data = await getJSON(`/api/files/${index}`);
+  if (index !== page.current || !page.file || page.unsaved > 0 || data.revision <= page.file.revision) return;
+  const selected = page.selected;
+  setFile(data);
+  page.selected = selected < page.regions.length ? selected : -1;
+  drawRegions();
+  updateButtons();
 }
 
 async function refreshResiduals() {
@@ -640,9 +656,10 @@ function save(extra = {}) {
   };
   drawRegions();
   updateButtons();
+  page.unsaved += 1;
   page.saving = page.saving.then(async () => {
     body.revision = page.revisions.get(index) ?? body.revision;
-    const { status, data } = await post(`/api/files/${index}`, body);
+    const { status, data } = await post(`/api/files/${index}`, body).finally(() => { page.unsaved -= 1; });
     if (data && data.revision !== undefined) page.revisions.set(index, data.revision);
     if (page.current !== index) return;
     if (status === 409) {
