@@ -1,17 +1,22 @@
 // The review page: the list of photos, one photo with its regions, editing, approval and publishing.
-// Every change is sent at once; the server writes it to the regions file. No library, no build step.
-"use strict";
+// Every change is sent at once; the server writes it to the regions file. No library, no build step: ES
+// modules as the browser loads them (this one, the page's entry, and video.js, which it imports).
+import {
+  closeVideo, confirmVideoApproval, copyTrack, drawTimeline, drawVideoRegions, isVideo, keepVideoUnsure,
+  nextVideoUnsure, openVideo, refreshVideo, removeTrack, saveVideo, searching, showFrame, video, videoButtons,
+  videoDown, videoFlagbar, videoKey, videoRowChanged, videoUp,
+} from "./video.js";
 
-const $ = (id) => document.getElementById(id);
+export const $ = (id) => document.getElementById(id);
 const MIN_SIDE = 2; // image px: a smaller drag is a click, not a region
 const ZOOM_STEP = 1.25;
 const LABEL_SIDE = 72; // screen px: a region at least this wide shows its label (a smaller one would be hidden by it)
-const UNSURE = 0.5; // a detection scored below this is unsure (obscure.CONFIDENT)
+export const UNSURE = 0.5; // a detection scored below this is unsure (obscure.CONFIDENT)
 // "Cover" draws a flag's box grown by this share of its size on each side: a person's region is covered by the
 // ellipse through its corners, and this one's passes through the corners of the flag's box (√2 its size).
 const COVER_MARGIN = (Math.SQRT2 - 1) / 2;
 
-const page = {
+export const page = {
   files: [], // rows from /api/state
   shown: [], // indices listed under the current filter
   current: null, // index of the photo shown
@@ -37,13 +42,13 @@ const page = {
 
 // ---- talking to the server ---------------------------------------------------------------------------------
 
-async function getJSON(url) {
+export async function getJSON(url) {
   const response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
   if (!response.ok) throw new Error(`${response.status}`);
   return response.json();
 }
 
-async function post(url, body) {
+export async function post(url, body) {
   const response = await fetch(url, {
     method: "POST",
     credentials: "same-origin",
@@ -222,12 +227,16 @@ async function refreshState() {
     openFile(page.current);
   } else if (isVideo() && videoRowChanged(page.files[page.current], previous)) {
     refreshVideo(); // tracks found while the video is searched, or what the check found
-  } else if (page.file && page.unsaved === 0 && page.files[page.current].revision > page.file.revision) {
-    reloadFile(); // changed by the server: un-approved because the check found a face, or by another tab
+  } else if (page.file && !isVideo() && page.unsaved === 0 && !page.drag && serverUnapproved(page.files[page.current])) {
+    reloadFile(); // the check found a face in a file approved before it looked: it needs a look again
   } else if (page.file && page.files[page.current].residuals !== (previous || {}).residuals) {
     refreshResiduals();
   }
   return state;
+}
+
+function serverUnapproved(row) {
+  return row.revision > page.file.revision && page.file.approved && !row.approved;
 }
 
 async function reloadFile() {
@@ -294,7 +303,7 @@ async function openFile(index) {
   if (row) $("stage").focus({ preventScroll: true });
 }
 
-function setFile(data) {
+export function setFile(data) {
   page.file = data;
   page.revisions.set(data.index, data.revision);
   page.regions = (data.regions || []).map((r) => ({
@@ -325,14 +334,14 @@ function loadPicture(full) {
   const img = new Image();
   const index = page.current;
   img.onload = () => {
-    if (page.current !== index || pictureURL(full) !== url) return;
+    if (page.current !== index || !page.file || pictureURL(full) !== url) return; // another file opened since
     showPicture(index, url);
     page.full = full;
   };
   img.src = url;
 }
 
-function showPicture(index, url) {
+export function showPicture(index, url) {
   // The picture shown, marked with the file it belongs to (openFile clears it when another file is opened).
   const photo = $("photo");
   photo.src = url;
@@ -353,7 +362,7 @@ function wantFull() {
   if (!page.full && page.scale * Math.max(f.width, f.height) > viewSide * 1.05) loadPicture(true);
 }
 
-function drawRegions() {
+export function drawRegions() {
   const canvas = $("canvas");
   for (const el of Array.from(canvas.querySelectorAll(".region, .residual, .drawing"))) el.remove();
   if (!page.file) return;
@@ -401,7 +410,7 @@ function sizeLabels() {
 
 // ---- what needs an answer: the check's flags and the unsure detections -------------------------------------
 
-function lookedAt(index = page.current) {
+export function lookedAt(index = page.current) {
   if (!page.looked.has(index)) page.looked.set(index, new Set());
   return page.looked.get(index);
 }
@@ -411,7 +420,7 @@ function unsureNotLooked() {
   return page.regions.map((r, k) => k).filter((k) => isUnsure(page.regions[k]) && !seen.has(page.regions[k].id));
 }
 
-function renderFlagbar() {
+export function renderFlagbar() {
   const bar = $("flagbar");
   if (!page.file) { bar.hidden = true; return; }
   if (isVideo()) { videoFlagbar(bar); return; }
@@ -437,14 +446,14 @@ function renderFlagbar() {
   bar.hidden = parts.length === 0;
 }
 
-function text(words, className = "") {
+export function text(words, className = "") {
   const span = document.createElement("span");
   span.textContent = words;
   if (className) span.className = className;
   return span;
 }
 
-function button(label, action, title = "") {
+export function button(label, action, title = "") {
   const b = document.createElement("button");
   b.type = "button";
   b.textContent = label;
@@ -527,7 +536,7 @@ function toggleBare() {
   $("bare").setAttribute("aria-pressed", String(page.bare));
 }
 
-function boxElement(className, box, inside, label, handles) {
+export function boxElement(className, box, inside, label, handles) {
   // A box drawn over the photo: a region (photo or video frame) or a residual, with its label and, when it is
   // selected and can be resized, a handle at each corner.
   const el = document.createElement("div");
@@ -555,7 +564,7 @@ function place(el, box, inside = false) {
   el.style.height = `${Math.max(box[3] - box[1], 1)}px`;
 }
 
-function updateButtons() {
+export function updateButtons() {
   const f = page.file;
   const h = f ? historyOf(f.index) : { undo: [], redo: [] };
   $("undo").disabled = !h.undo.length;
@@ -587,7 +596,7 @@ function fitScale() {
   return Math.min(stage.width / page.file.width, stage.height / page.file.height) * 0.98;
 }
 
-function fit() {
+export function fit() {
   if (!page.file) return;
   const stage = $("stage").getBoundingClientRect();
   const s = fitScale();
@@ -627,7 +636,7 @@ function snapshot() {
   return page.regions.map((r) => ({ ...r, box: r.box.slice() }));
 }
 
-function change(mutate) {
+export function change(mutate) {
   const h = historyOf(page.current);
   h.undo.push(snapshot());
   h.redo = [];

@@ -1,18 +1,22 @@
 // The review page's video view: one frame at a time with what covers it, a timeline of tracks, and a
-// person's tracks (keyframes, interpolated in between). Shares `page` and the helpers of review.js.
-"use strict";
+// person's tracks (keyframes, interpolated in between). Shares `page` and the helpers of review.js (the two
+// modules import each other: only functions and objects cross, used once the page has loaded).
+import {
+  $, UNSURE, boxElement, button, change, drawRegions, fit, getJSON, lookedAt, page, post, renderFlagbar, setFile,
+  showPicture, text, updateButtons,
+} from "./review.js";
 
-const video = {
+export const video = {
   frame: 0,
   regions: [], // what covers the frame shown: {track, origin, box, keyframe, off, score}
   wanted: null, // the frame last asked for (scrubbing asks faster than frames come)
 };
 
-function isVideo() {
+export function isVideo() {
   return !!(page.file && page.file.kind === "video");
 }
 
-function openVideo(data) {
+export function openVideo(data) {
   page.tracks = data.tracks.map(copyTrack);
   page.selectedTrack = null;
   setFile(data);
@@ -24,11 +28,11 @@ function openVideo(data) {
   drawTimeline();
 }
 
-function videoRowChanged(row, previous) {
+export function videoRowChanged(row, previous) {
   return row.revision !== page.file.revision || !previous || row.flagged !== previous.flagged;
 }
 
-async function refreshVideo() {
+export async function refreshVideo() {
   const index = page.current;
   const data = await getJSON(`/api/files/${index}`);
   if (page.current !== index || !isVideo() || data.revision < page.file.revision) return;
@@ -39,7 +43,7 @@ async function refreshVideo() {
   showFrame(video.frame, true);
 }
 
-function searching() {
+export function searching() {
   if (page.file && page.file.state === "searching") {
     $("filestate").textContent = "Still being searched: you can look now, and change it when it is done.";
     return true;
@@ -47,7 +51,7 @@ function searching() {
   return false;
 }
 
-function closeVideo() {
+export function closeVideo() {
   $("videobar").hidden = true;
   $("timeline").hidden = true;
   page.tracks = [];
@@ -55,7 +59,7 @@ function closeVideo() {
   video.frame = 0;
 }
 
-function copyTrack(t) {
+export function copyTrack(t) {
   return { ...t, trim: t.trim ? t.trim.slice() : null, keyframes: t.keyframes ? t.keyframes.map((k) => k.slice()) : undefined };
 }
 
@@ -64,7 +68,7 @@ function frameURL(k) {
   return `/api/files/${f.index}/frame/${k}?obscured=${page.obscured ? 1 : 0}&rev=${f.revision}`;
 }
 
-async function showFrame(k, force = false) {
+export async function showFrame(k, force = false) {
   const f = page.file;
   if (!f) return;
   k = Math.max(0, Math.min(f.frames - 1, k));
@@ -91,7 +95,7 @@ function step(n) {
   showFrame(video.frame + n);
 }
 
-function drawVideoRegions(canvas) {
+export function drawVideoRegions(canvas) {
   for (const r of video.regions) {
     const classes = [`region ${r.origin}`];
     if (r.off || trackOf(r.track)?.removed) classes.push("off");
@@ -113,7 +117,7 @@ function trackOf(id) {
 
 // ---- the timeline --------------------------------------------------------------------------------------------
 
-function drawTimeline() {
+export function drawTimeline() {
   const f = page.file;
   const lanes = page.tracks.map((t) => lane(t, f.frames));
   if ((f.flagged || []).length) lanes.push(flagLane(f.flagged, f.frames));
@@ -148,7 +152,7 @@ function framesText(frames) {
   return frames.length > 12 ? `${shown}, …` : shown;
 }
 
-function videoFlagbar(bar) {
+export function videoFlagbar(bar) {
   const parts = [];
   const flagged = page.file.flagged || [];
   if (flagged.length) {
@@ -167,7 +171,7 @@ function videoFlagbar(bar) {
   bar.hidden = parts.length === 0;
 }
 
-function nextVideoUnsure() {
+export function nextVideoUnsure() {
   const all = page.tracks.filter(isUnsureTrack);
   if (!all.length) { $("filestate").textContent = "No unsure track here"; return; }
   const left = unsureTracksNotLooked();
@@ -178,13 +182,13 @@ function nextVideoUnsure() {
   $("filestate").textContent = `Unsure track ${t.id}: Delete removes it, U goes on`;
 }
 
-function keepVideoUnsure() {
+export function keepVideoUnsure() {
   const seen = lookedAt();
   for (const t of page.tracks.filter(isUnsureTrack)) seen.add(t.id);
   renderFlagbar();
 }
 
-function confirmVideoApproval() {
+export function confirmVideoApproval() {
   const frames = flaggedNotSeen();
   const tracks = unsureTracksNotLooked();
   if (!frames.length && !tracks.length) return true;
@@ -301,7 +305,7 @@ function setKeyframe(id, box) {
   });
 }
 
-function removeTrack() {
+export function removeTrack() {
   const t = trackOf(page.selectedTrack);
   if (!t) return;
   change(() => {
@@ -346,7 +350,7 @@ async function follow() {
   $("filestate").textContent = `Followed ${proposed.length} frames: step through to check; Undo drops them`;
 }
 
-async function saveVideo(body, index) {
+export async function saveVideo(body, index) {
   const { status, data } = await post(`/api/files/${index}`, { ...body, tracks: tracksBody() });
   if (data && data.revision !== undefined) page.revisions.set(index, data.revision);
   if (page.current !== index) return;
@@ -371,7 +375,7 @@ async function saveVideo(body, index) {
 
 // ---- mouse and keys -----------------------------------------------------------------------------------------
 
-function videoDown(event, x, y) {
+export function videoDown(event, x, y) {
   if (searching()) return;
   const regionEl = event.target.closest(".region");
   if (regionEl) {
@@ -388,7 +392,7 @@ function videoDown(event, x, y) {
   page.drag = { kind: "draw", x, y };
 }
 
-function videoUp(d, raw, box, big) {
+export function videoUp(d, raw, box, big) {
   if (d.kind === "draw") {
     const t = trackOf(page.selectedTrack);
     if (big) setKeyframe(t && t.origin === "person" ? t.id : null, box);
@@ -399,7 +403,7 @@ function videoUp(d, raw, box, big) {
   else drawRegions();
 }
 
-function videoKey(event) {
+export function videoKey(event) {
   const key = event.key;
   if (["[", "]", "t", "T", "Delete", "Backspace"].includes(key) && searching()) return true;
   const steps = { ArrowLeft: -1, ArrowRight: 1 };
@@ -414,7 +418,7 @@ function videoKey(event) {
   return false;
 }
 
-function videoButtons() {
+export function videoButtons() {
   const t = trackOf(page.selectedTrack);
   $("delete").disabled = !t;
   $("delete").textContent = t && t.removed ? "Restore" : "Remove";
