@@ -4,15 +4,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from functools import cached_property
 
-from unseen.faces import Detector
-from unseen.paths import Job
-from unseen.photo import Options
 from unseen.review.publishing import Publisher
 from unseen.review.state import FAILED, READY, SEARCHING, WAITING, Item, Stale, State, check_regions_path
 from unseen.review.worker import Worker
-from unseen.verify.photo_check import Verifier
 
 __all__ = ["FAILED", "READY", "SEARCHING", "WAITING", "Item", "Review", "Stale", "check_regions_path"]
 
@@ -21,18 +17,13 @@ class Review(State):
     """The files, their decisions, the worker and publishing; every method is safe to call from the server's
     threads."""
 
-    def __init__(
-        self,
-        jobs: list[Job],
-        inputs: list[Path],
-        path: Path,
-        options: Options,
-        detector: Detector,
-        verifier: Verifier | None,
-    ) -> None:
-        super().__init__(jobs, inputs, path, options, detector, verifier)
-        self.worker = Worker(self)
-        self.publisher = Publisher(self, self.worker)
+    @cached_property
+    def worker(self) -> Worker:
+        return Worker(self)
+
+    @cached_property
+    def publisher(self) -> Publisher:
+        return Publisher(self, self.worker)  # keeps no state of its own: self.publishing is the progress
 
     def start(self) -> None:
         self.worker.start()

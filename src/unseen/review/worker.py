@@ -47,7 +47,8 @@ class Worker:
         with self.review.lock:
             self._closing = True
             self.review.wake.notify_all()
-        self._thread.join(timeout=60)
+        if self._thread.is_alive():  # never started: nothing to wait for
+            self._thread.join(timeout=60)
 
     def _work(self) -> None:
         # The search runs at a lower priority than the page: on Linux a thread's niceness is its own, and the
