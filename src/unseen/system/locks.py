@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import importlib
 import os
+from contextlib import suppress
 from dataclasses import dataclass
 from types import ModuleType
 
-# 2**62: beyond the end of any file unseen writes, within the 64-bit offsets Windows locks.
-LOCK_OFFSET = 1 << 62
+# 1 TiB: beyond the end of any file unseen writes, and a position Linux's ext4 (16 TiB files) still seeks to in
+# the tests; Windows locks 64-bit offsets.
+LOCK_OFFSET = 1 << 40
 
 
 @dataclass(frozen=True)
@@ -31,19 +33,29 @@ class Locks:
     msvcrt: ModuleType | None = None
 
     def hold(self, fd: int) -> None:
+        """Lock a file this process just made. On Windows a failure (a file system that cannot lock) is not an
+        error: nobody else can hold a new file, and an unlocked one is only ever kept, never taken for a leftover
+        (the finder's own lock attempt fails the same way)."""
         if self.fcntl is not None:
-            self.fcntl.flock(fd, self.fcntl.LOCK_EX | self.fcntl.LOCK_NB)
+            self._take(fd)
         elif self.msvcrt is not None:
-            _byte_lock(self.msvcrt, fd)
+            with suppress(OSError):
+                self._take(fd)
 
     def free(self, fd: int) -> bool:
         if self.fcntl is None and self.msvcrt is None:
             return False
         try:
-            self.hold(fd)
+            self._take(fd)
         except OSError:
             return False
         return True
+
+    def _take(self, fd: int) -> None:
+        if self.fcntl is not None:
+            self.fcntl.flock(fd, self.fcntl.LOCK_EX | self.fcntl.LOCK_NB)
+        elif self.msvcrt is not None:
+            _byte_lock(self.msvcrt, fd)
 
 
 def _byte_lock(msvcrt: ModuleType, fd: int) -> None:
