@@ -6,6 +6,7 @@
 - `owner`: whether a leftover temporary file is this user's (its uid on POSIX; Windows has none).
 - `dumps`: no crash dump of a process holding the originals' pixels (RLIMIT_CORE, prctl; Windows: error mode).
 - `stopping`: which signals stop a run (SIGHUP does not exist on Windows; Ctrl-Break does).
+- `filenames`: output names safe on every system (Windows' device names; names one file on macOS and Windows).
 
 Nothing here imports a POSIX-only module at import time: `import unseen` works wherever Python does.
 """
