@@ -13,11 +13,13 @@ from __future__ import annotations
 import html
 import os
 import shutil
-import sys
+import stat
 import tempfile
 import threading
 import webbrowser
 from pathlib import Path
+
+from unseen.system import owner
 
 FOLDER_PREFIX = "unseen-review-"
 
@@ -62,17 +64,18 @@ class BrowserPage:
 
 
 def _runtime_folder() -> Path | None:
-    """The user's runtime folder (XDG_RUNTIME_DIR) if it is theirs and private, else None."""
+    """The user's runtime folder (XDG_RUNTIME_DIR) if it is theirs and private, else None (Windows and macOS
+    have none: a private temporary folder is made instead)."""
     value = os.environ.get("XDG_RUNTIME_DIR")
-    getuid = getattr(os, "getuid", None)  # not on Windows, where there is no such folder either
-    if not value or getuid is None or sys.platform == "win32":
+    user = owner.effective_user()
+    if not value or user is None:
         return None
     try:
         info = os.stat(value)
     except OSError:
         return None
-    private = info.st_uid == getuid() and not info.st_mode & 0o077
-    return Path(value) if private and os.path.isdir(value) else None
+    private = owner.owned_by(info, user) and not info.st_mode & 0o077
+    return Path(value) if private and stat.S_ISDIR(info.st_mode) else None
 
 
 def _page(url: str) -> str:
