@@ -82,11 +82,11 @@ class Page:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(ARTIFACTS / f"{self.prefix}-{self.steps:02d}-{name}.png"))
 
-    def all_ready(self, count: int) -> None:
+    def all_ready(self, count: int, timeout_ms: int = 120_000) -> None:
         self.page.wait_for_function(
             f"() => document.querySelectorAll('#list img').length === {count} && "
             "![...document.querySelectorAll('#list .meta')].some(m => /checking|searching/.test(m.textContent))",
-            timeout=120_000,
+            timeout=timeout_ms,
         )
 
     def open(self, name: str) -> None:
@@ -297,7 +297,7 @@ def test_a_tiny_face_in_a_large_photo_is_found_by_zooming_and_covered(browser: o
     Image.fromarray(big).save(folder / "large.png")
     with review_server(folder, "-o", tmp_path / "out") as server:
         tab = Page(browser, server, "zoom")
-        tab.all_ready(1)
+        tab.all_ready(1, timeout_ms=400_000)  # 12 MP searched and checked: 145 s at a load average of 20
         tab.page.wait_for_function("() => { const p = document.querySelector('#photo'); return p.src && p.complete; }")
         assert tab.regions() == 0
         tab.page.mouse.move(*tab.screen(3104, 2105))
@@ -580,3 +580,30 @@ def test_a_video_with_flagged_frames_asks_once_before_it_is_approved(browser: ob
         assert flagged >= 2
         tab.shot("approved-after-asking")
         assert tab.errors == []
+
+
+def test_the_file_page_unseen_opens_the_browser_with_leads_into_the_review(
+    browser: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The browser is given a file:// page (never the secret in its arguments): from it, chromium reaches the
+    review with its cookie (a redirect after the secret would have lost the SameSite=Strict cookie)."""
+    from unseen.review.browser import BrowserPage
+
+    make_photos(tmp_path / "photos")
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "no-such-folder"))
+    with review_server(tmp_path / "photos", "-o", tmp_path / "out") as server:
+        opened = BrowserPage(server.url)
+        path = opened.write()
+        context = browser.new_context(viewport={"width": 1280, "height": 800})  # type: ignore[attr-defined]
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(path.as_uri())
+        page.wait_for_url(f"{server.origin}/")
+        page.wait_for_function("() => document.querySelectorAll('#list img').length === 3", timeout=120_000)
+        assert "key=" not in page.url and server.secret not in page.content()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "opened-from-file-01-review.png"))
+        opened.remove()
+        assert not path.exists() and errors == []
+        context.close()
