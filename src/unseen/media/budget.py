@@ -118,7 +118,7 @@ def image_claim(image: Image.Image, path: Path) -> Claim:
         bits = _png_bits(path)
         return Claim(f"{bits}-bit PNG", width, height, 1, DEFLATE_BYTES * 8 / bits)
     if fmt == "BMP":
-        rle = bool(image.tile) and image.tile[0].codec_name == "bmp_rle"
+        rle = bool(image.tile) and image.tile[0].codec_name == "bmp_rle"  # type: ignore[attr-defined]  # ImageFile's
         return Claim("BMP", width, height, 1, BMP_RLE if rle else 8)
     if fmt == "WEBP":  # every frame of an animation is decoded onto the whole canvas
         frames = getattr(image, "n_frames", 1)  # from the demuxer's count: nothing decoded
