@@ -1,6 +1,13 @@
-"""Animations made at run time for tests/test_bombs.py: hostile ones (a few kilobytes that declare a large canvas and
-many frames changing one pixel or nothing) and realistic ones (a sticker, a screen recording), for the bound on
-canvas × frames against a file's size (media/budget.py, ANIMATION)."""
+"""Animations and multi-page files made at run time, and what their bytes hold (issue 26, docs/animations.md).
+
+Hostile ones: a few kilobytes that declare a canvas of 2,000 to 8,000 pixels a side and 2 to 300 frames or pages
+that change one pixel or nothing. Realistic ones: animated stickers, screen recordings saved as GIF and WebP,
+scanned pages. tests/test_bombs.py runs both through the command; run this file to print, for each, the pixels a
+byte that media/budget.py bounds (canvas, canvas × frames, pages) and where the bounds sit:
+
+    PYTHONPATH=src python bench/animations.py            # all; the 2560×1440 screen recording takes 2 minutes
+    PYTHONPATH=src python bench/animations.py --quick    # without the screen recordings above 480×270
+"""
 
 from __future__ import annotations
 
@@ -8,11 +15,13 @@ import io
 import struct
 import zlib
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from conftest import SAMPLE
+SAMPLE = Path(__file__).resolve().parents[1] / "sample" / "astronaut.png"
+SAMPLE_FACE = (185, 65, 265, 175)  # as tests/conftest.py has it
 
 
 def _saved(frames: list[Image.Image], fmt: str, **options: object) -> bytes:
@@ -29,8 +38,8 @@ def _gif_pixel_frames(frames: int, changing: bool) -> bytes:
     control = b"\x21\xf9\x04\x00\x0a\x00\x00\x00"
     # LZW, 2-bit minimum code size, 3-bit codes: clear (4), the index, end (5), packed from the low bit up.
     codes = {0: b"\x02\x02\x44\x01\x00", 1: b"\x02\x02\x4c\x01\x00"}
-    body = [control + b"\x2c" + struct.pack("<HHHHB", 0, 0, 1, 1, 0) + codes[i % 2 if changing else 0] for i in range(frames)]
-    return b"".join(body)
+    descriptor = control + b"\x2c" + struct.pack("<HHHHB", 0, 0, 1, 1, 0)
+    return b"".join(descriptor + codes[index % 2 if changing else 0] for index in range(frames))
 
 
 def gif_filled(width: int, height: int, frames: int, changing: bool = True) -> bytes:
@@ -165,26 +174,46 @@ HOSTILE: dict[str, Callable[[], bytes]] = {
 # --- realistic --------------------------------------------------------------------------------------------
 
 
-def sticker(frames: int = 48, side: int = 512, quality: int = 75) -> bytes:
-    """An animated sticker as WebP: the sample photo cut out in a disc, bobbing and turning on a transparent
-    background, a caption drawn under it: photographic frames, moving content."""
-    photo = Image.open(SAMPLE).convert("RGBA").resize((side * 3 // 4, side * 3 // 4))
+def _face_disc(side: int) -> Image.Image:
+    photo = Image.open(SAMPLE).convert("RGBA").resize((side, side))
     mask = Image.new("L", photo.size, 0)
-    ImageDraw.Draw(mask).ellipse((0, 0, *photo.size), fill=255)
+    ImageDraw.Draw(mask).ellipse((0, 0, side, side), fill=255)
     photo.putalpha(mask)
+    return photo
+
+
+def sticker_offset(index: int, frames: int, side: int = 512) -> tuple[int, int]:
+    """Where frame `index` of sticker() puts the photo's top left corner: it sways and bobs."""
+    phase = index / frames * 2 * np.pi
+    return side // 8 + int(24 * np.sin(phase)), side // 16 + int(20 * np.sin(2 * phase))
+
+
+def sticker_face(index: int, frames: int, side: int = 512) -> tuple[int, int, int, int]:
+    """The sample's face in frame `index` of sticker()."""
+    scale = (side * 3 // 4) / 512
+    x, y = sticker_offset(index, frames, side)
+    return tuple(round(v * scale) + (x if k % 2 == 0 else y) for k, v in enumerate(SAMPLE_FACE))  # type: ignore[return-value]
+
+
+def sticker_durations(frames: int) -> list[int]:
+    return [40 + index % 3 * 10 for index in range(frames)]
+
+
+def sticker(frames: int = 48, side: int = 512, quality: int = 75) -> bytes:
+    """An animated sticker as WebP: the sample photo cut out in a disc, swaying and bobbing on a transparent
+    background, a caption under it that changes: photographic frames, moving content, 40 to 60 ms a frame."""
+    disc = _face_disc(side * 3 // 4)
     images = []
     for index in range(frames):
         canvas = Image.new("RGBA", (side, side), (0, 0, 0, 0))
-        turned = photo.rotate(10 * np.sin(index / frames * 2 * np.pi), resample=Image.Resampling.BICUBIC)
-        bob = int(20 * np.sin(index / frames * 4 * np.pi))
-        canvas.alpha_composite(turned, (side // 8, side // 16 + bob))
+        canvas.alpha_composite(disc, sticker_offset(index, frames, side))
         ImageDraw.Draw(canvas).text((side // 3, side - 48), "hello!" + "!" * (index % 4), fill=(255, 220, 0, 255))
         images.append(canvas)
-    return _saved(images, "WEBP", duration=[40 + index % 3 * 10 for index in range(frames)], loop=0, quality=quality)
+    return _saved(images, "WEBP", duration=sticker_durations(frames), loop=0, quality=quality)
 
 
 def _screen(scroll: int, cursor: tuple[int, int], typed: int, width: int, height: int) -> Image.Image:
-    """A 'window' of a text editor: a title bar, lines of text scrolled by `scroll` pixels, a pointer."""
+    """A window of a text editor: a title bar, lines of text scrolled by `scroll` pixels, a pointer."""
     screen = Image.new("RGB", (width, height), (250, 250, 248))
     draw = ImageDraw.Draw(screen)
     draw.rectangle((0, 0, width, 22), fill=(60, 64, 72))
@@ -200,20 +229,103 @@ def _screen(scroll: int, cursor: tuple[int, int], typed: int, width: int, height
     return screen
 
 
-def screen_recording(width: int = 480, height: int = 270) -> bytes:
-    """A 480×270 screen recording saved as GIF (Pillow writes each frame as the region that changed): a pause, a
-    pointer moving, typing, a scroll down and a pause again; 10 frames a second, 120 frames."""
-    frames = []
-    for index in range(120):
-        scroll = 0 if index < 70 else min((index - 70) * 12, 240)
+CALL_TILE = (270, 60, 200)  # x, y and side of the video call's tile in screen_recording()
+
+
+def call_face() -> tuple[int, int, int, int]:
+    """The sample's face in the call tile of screen_recording()."""
+    x, y, side = CALL_TILE
+    return tuple(round(v * side / 512) + (x if k % 2 == 0 else y) for k, v in enumerate(SAMPLE_FACE))  # type: ignore[return-value]
+
+
+def screen_recording(width: int = 480, height: int = 270, frames: int = 60, call: bool = True) -> bytes:
+    """A screen recording saved as GIF by Pillow (each frame written as the region that changed, a frame that
+    changes nothing merged into the one before): a pause, a pointer moving, typing, then a scroll, 10 frames a
+    second; with `call`, a video call's tile over the editor (the sample's face) all along."""
+    tile = Image.open(SAMPLE).convert("RGB").resize((CALL_TILE[2], CALL_TILE[2])) if call else None
+    images = []
+    for index in range(frames):
+        scroll = 0 if index < frames * 6 // 10 else min((index - frames * 6 // 10) * 12, 240)
         cursor = (100 + min(index, 40) * 6, 60 + min(index, 40) * 3)
-        typed = max(0, min(index - 40, 30))
-        frames.append(_screen(scroll, cursor, typed, width, height))
-    return _saved(frames, "GIF", duration=100, loop=0)
+        screen = _screen(scroll, cursor, max(0, min(index - 20, 30)), width, height)
+        if tile is not None:
+            screen.paste(tile, CALL_TILE[:2])
+        images.append(screen.quantize(method=Image.Quantize.FASTOCTREE))  # a palette of its own for each frame
+    return _saved(images, "GIF", duration=100, loop=0)
+
+
+def scan(text_pages: int, blank_pages: int, width: int = 1728, height: int = 2200, lines: int = 60) -> bytes:
+    """A scanned letter as a 1-bit G4 TIFF: a cover page of 12 lines, pages of `lines` lines, then blank pages
+    (the backs of a duplex scan). 1728×2200: a fax page; 2480×3508: A4 at 300 dpi."""
+    pages = []
+    for page in range(text_pages):
+        image = Image.new("1", (width, height), 1)
+        draw = ImageDraw.Draw(image)
+        for line in range(lines if page else 12):
+            draw.text((120, 150 + line * 32), f"Line {line} of the letter, page {page}: words to fill a row.", fill=0)
+        pages.append(image)
+    pages += [Image.new("1", (width, height), 1) for _ in range(blank_pages)]
+    return _saved(pages, "TIFF", compression="group4")
 
 
 REALISTIC: dict[str, Callable[[], bytes]] = {
-    "sticker.webp": sticker,
-    "sticker_q50_30.webp": lambda: sticker(30, quality=50),
-    "screen.gif": screen_recording,
+    "sticker_48.webp": sticker,
+    "sticker_30_q50.webp": lambda: sticker(30, quality=50),
+    "screen_480x270.gif": screen_recording,
+    "scan_cover_and_blank.tif": lambda: scan(1, 1),
+    "scan_cover_and_letter.tif": lambda: scan(2, 0),
+    "scan_a4_cover_and_blank.tif": lambda: scan(1, 1, 2480, 3508),
 }
+LARGE: dict[str, Callable[[], bytes]] = {  # minutes to make
+    "screen_1920x1080.gif": lambda: screen_recording(1920, 1080, call=False),
+    "screen_2560x1440.gif": lambda: screen_recording(2560, 1440, call=False),
+    "screen_2560x1440.webp": lambda: _saved(
+        [_screen(min(i * 4, 240), (100 + i * 6, 60 + i * 3), i, 2560, 1440) for i in range(60)],
+        "WEBP",
+        duration=100,
+        quality=75,
+    ),
+}
+
+
+def ratios(data: bytes) -> tuple[str, float, float]:
+    """The shape of a file (canvas and frames, from Pillow's header reading) and its pixels a byte: canvas, and
+    the sum over its frames or pages."""
+    with Image.open(io.BytesIO(data)) as image:
+        frames = getattr(image, "n_frames", 1)
+        width, height = image.size
+        total = 0
+        for index in range(frames):
+            image.seek(index)
+            total += image.size[0] * image.size[1] if image.format == "TIFF" else width * height
+    return f"{width}×{height} ×{frames}", width * height / len(data), total / len(data)
+
+
+def main() -> None:
+    import argparse
+    import time
+
+    from unseen.media import budget
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="leave out the screen recordings above 480×270")
+    args = parser.parse_args()
+    print(
+        f"bounds: canvas {budget.ANIMATION_CANVAS} px/B above {budget.ANIMATION_FLOOR:,} px, frames "
+        f"{budget.ANIMATION_FRAMES:,} px/B, pages {budget.PAGES:,} px/B"
+    )
+    made = {**REALISTIC, **({} if args.quick else LARGE), **HOSTILE}
+    for name, make in made.items():
+        started = time.monotonic()
+        data = make()
+        shape, canvas, total = ratios(data)
+        kind = "hostile" if name in HOSTILE else "real"
+        print(
+            f"{kind:7} {name:28} {len(data):9,} B {shape:16} canvas {canvas:10,.1f} px/B  all frames "
+            f"{total:12,.1f} px/B  (made in {time.monotonic() - started:.0f} s)",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
