@@ -528,7 +528,7 @@ def test_refused_animations_leave_the_batch_going(tmp_path: Path) -> None:
     out = tmp_path / "out"
     run = run_child([folder, "-o", out], tmp_path, guard_seconds=300)
     assert run.killed is None and run.peak_mb < 1000, (run.killed, run.peak_mb)
-    entries = {Path(entry["source"]).name: entry for entry in run.report["files"]}
+    entries = {Path(entry["input"]).name: entry for entry in run.report["files"]}
     assert entries["d.png"]["status"] == "done" and (out / "d.png").exists()
     for name in ("a.gif", "b.webp", "c.tif"):
         assert entries[name]["status"] == "failed" and "decompression bomb" in entries[name]["reason"], entries[name]

@@ -23,6 +23,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from PIL import Image
 
@@ -63,22 +64,23 @@ VIDEO_FLOOR_PIXELS = 1 << 30  # about 500 frames of 1080p: a few minutes of work
 # Animations (GIF, animated WebP, AVIF sequences) and multi-page files (TIFF, multi-image HEIC), issue 26. Every
 # frame is decoded onto the whole canvas and searched, obscured, encoded and checked as a whole picture, so a few
 # bytes of frames that change one pixel or nothing on a large canvas cost seconds and gigabytes (a 315-byte GIF of
-# 12 frames on 4000×4000: 25 s and 2.5 GB). Their work is bounded by what their bytes hold (docs/animations.md has
-# the measurements, 2026-12-05):
-# - the canvas: an animation whose canvas is larger than ANIMATION_FLOOR (just above 1920×1080) must hold a byte
-#   for every ANIMATION_CANVAS pixels of it, as its first frame fills the canvas with a picture. Real ones, from
-#   Pillow's and libwebp's encoders: a 2560×1440 screen recording saved as GIF, a mostly empty window, 10.7
-#   pixels a byte; 1920×1080, 6.0; as WebP, 3.9. Anything under 10 KB on a canvas of 2000×2000 or more: 400 or
-#   more. The bound sits six times above the first and six times below the second.
+# 12 frames on 4000×4000: 25 s and 2.5 GB). Their work is bounded by what their bytes hold, in pixels a byte
+# (bench/animations.py measures them; docs/animations.md, 2026-12-05):
+# - the canvas: an animation whose canvas is larger than ANIMATION_FLOOR (just above 1920×1080) holds a byte for
+#   every ANIMATION_CANVAS pixels of it at least, as its first frame fills the canvas with a picture. Screen
+#   recordings of a mostly empty editor window, 57 frames: 2560×1440 as GIF 9.2, 1920×1080 as GIF 5.2, 2560×1440 as
+#   WebP 2.1. Anything under 10 KB on a canvas of 2000×2000 or more: 400 or more. The bound is 7 times the first
+#   and a sixth of the second.
 # - the frames: canvas × frames at most ANIMATION_FRAMES pixels a byte, above FLOOR_PIXELS, whatever the canvas.
-#   Real ones: the screen recording above, 608; a 480×270 one, 42; a 512×512 sticker of 48 frames as WebP, 9;
-#   the dev set's GIF, 2.7. The bound sits 13 times above the highest, and refuses the shapes the canvas bound
-#   does not see: 300 one-pixel frames on 1920×1080 (7 KB, 89,000 pixels a byte).
-# - pages: a multi-page file whose largest page is above ANIMATION_FLOOR holds a byte for every PAGES pixels of
-#   its pages. A page cannot be had from the page before it, and a real scan is often nearly blank: a 1-bit A4
-#   page at 300 dpi with 12 lines of text and a blank page after it, in G4, 2,406 pixels a byte; a fax with a
-#   cover page, 1,206. The bound sits 1.7 times above the first: it refuses blank pages that nothing but their
-#   header pays for, not a scan that holds a little (see docs/animations.md for what it leaves).
+#   The same recordings: 524, 296 and 125; 480×270 as GIF 8.4; 512×512 stickers of 30 and 48 frames as WebP, 12.4
+#   and 10.6; the dev set's GIF, 2.7. The bound is 15 times the highest, and refuses what the canvas bound does not
+#   see: 300 one-pixel frames on 1920×1080 (7 KB, 89,000 pixels a byte).
+# - pages: a multi-page file whose largest page is above ANIMATION_FLOOR holds a byte for every PAGES pixels of its
+#   pages at least. A page cannot be had from the page before it, and a real scan can be nearly blank: a 1-bit A4
+#   page at 300 dpi holding 12 short lines, then a blank page, in G4: 2,996; a fax page so, 1,558; a cover and a
+#   letter, 352. Blank pages that only their header pays for are refused (2 to 12 pages of 2000×2000 to 4000×4000:
+#   4,630 to 9,615), and with them an A4 scan of 6 short lines or fewer and a blank page (4,183 and more): the
+#   margin is thin on both sides, see docs/animations.md for what it leaves.
 ANIMATION_FLOOR = 1 << 21
 ANIMATION_CANVAS = 64
 ANIMATION_FRAMES = 8192
@@ -89,6 +91,9 @@ _TIFF_BYTES = {1: 1, 32773: PACKBITS_BYTES, 5: LZW_BYTES, 8: DEFLATE_BYTES, 3294
 _TIFF_JPEG = (6, 7)  # old-style and new-style JPEG: the JPEG bound
 _PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # by colour type
 _WEBP_KINDS = {b"VP8 ": "lossy WebP", b"VP8L": "lossless WebP"}  # by first chunk ("VP8X": extended, either)
+
+
+Many = Literal["", "animation", "pages"]
 
 
 class OverBudget(InputError):
@@ -105,7 +110,7 @@ class Claim:
     frames: int
     per_byte: float
     pixels: int = 0  # decoded pixels over all frames when they differ in size; else width × height × frames
-    many: str = ""  # "animation" (frames of one canvas) or "pages" (unrelated pictures): the bounds above
+    many: Many = ""  # "animation" (frames of one canvas) or "pages" (unrelated pictures): the bounds above
 
     @property
     def total(self) -> int:
@@ -149,9 +154,9 @@ def _check_pages(claim: Claim, size: int) -> None:
     most = size * PAGES
     if claim.width * claim.height > ANIMATION_FLOOR and claim.total > most:
         raise OverBudget(
-            f"decompression bomb: its header says {claim.frames} pages of up to {claim.width}×{claim.height}, "
-            f"{claim.total:,} pixels, more than {size:,} bytes of {claim.kind} can hold as pages "
-            f"(at most {most:,}, {PAGES:,} pixels a byte)"
+            f"decompression bomb, or pages nearly blank: its header says {claim.frames} pages of up to "
+            f"{claim.width}×{claim.height}, {claim.total:,} pixels, more than {size:,} bytes of {claim.kind} can "
+            f"hold as pages (at most {most:,}, {PAGES:,} pixels a byte)"
         )
 
 
