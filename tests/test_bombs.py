@@ -32,7 +32,7 @@ from unseen.media.image import DEFAULT_MAX_PIXELS, read_image
 from unseen.media.pixels import ImageReadError
 from unseen.media.videofile import VideoReader
 
-sys.path.insert(0, str(REPO / "bench"))
+sys.path.append(str(REPO / "bench"))
 
 import animations  # bench/animations.py: the hostile and realistic animations, made at run time
 
