@@ -210,7 +210,7 @@ AnyEntry = Entry | VideoEntry
 def _f32(value: object) -> float:
     """A float32 as the shortest decimal that reads back as the same float32: the masks drawn from the file are
     the ones the pipeline drew, to the bit, with no 9-digit tails in the file."""
-    return float(str(np.float32(value)))
+    return float(str(np.float32(value)))  # type: ignore[arg-type]  # a JSON number the caller has checked
 
 
 def detected(path: str, digest: str, width: int, height: int, faces: Faces) -> Entry:
@@ -276,10 +276,10 @@ def _entry(item: dict[str, object], version: int = VERSION) -> AnyEntry:
     if kind == "video":
         return _video_entry(item)
     _known(item, FILE_FIELDS)
-    width, height = int(item["width"]), int(item["height"])  # type: ignore[call-overload]
+    width, height = int(item["width"]), int(item["height"])  # type: ignore[call-overload]  # JSON: raises if not
     if width <= 0 or height <= 0:
         raise ValueError(f"bad size {width}×{height}")
-    regions = [_region(r, width, height, version) for r in item["regions"]]  # type: ignore[attr-defined]
+    regions = [_region(r, width, height, version) for r in item["regions"]]  # type: ignore[attr-defined]  # JSON: raises if not
     return Entry(str(item["path"]), str(item["sha256"]), width, height, regions, bool(item.get("approved", False)))
 
 
@@ -296,7 +296,7 @@ def _region(item: dict[str, object], width: int, height: int, version: int = VER
     origin = str(item.get("origin", "detector"))
     if origin not in ORIGINS:
         raise ValueError(f"origin {origin!r} is not one of {', '.join(ORIGINS)}")
-    score = float(item.get("score", 1.0))  # type: ignore[arg-type]
+    score = float(item.get("score", 1.0))  # type: ignore[arg-type]  # a bad value raises: the entry's one line
     removed = bool(item.get("removed", False))
     check = None if item.get("check") is None else _check(item["check"], width, height)
     if check is not None and (origin != "person" or removed != (check.answer == "not a face")):
@@ -305,14 +305,14 @@ def _region(item: dict[str, object], width: int, height: int, version: int = VER
 
 
 def _photo_box(value: object, width: int, height: int) -> tuple[float, float, float, float]:
-    box = tuple(float(v) for v in value)  # type: ignore[attr-defined]
+    box = tuple(float(v) for v in value)  # type: ignore[attr-defined]  # JSON: raises if not a list
     if len(box) != 4 or not all(np.isfinite(box)) or box[2] <= box[0] or box[3] <= box[1]:
         raise ValueError(f"bad box {list(box)}")
     # A detector's box may reach past an edge (a face cut by the frame); one that misses the photo entirely
     # was not decided on this photo.
     if box[2] <= 0 or box[3] <= 0 or box[0] >= width or box[1] >= height:
         raise ValueError(f"box {list(box)} is outside the {width}×{height} image")
-    return box  # type: ignore[return-value]
+    return box[0], box[1], box[2], box[3]
 
 
 def _check(item: object, width: int, height: int) -> Check:
@@ -333,7 +333,7 @@ def _video_entry(item: dict[str, object]) -> VideoEntry:
     try:
         _known(item, VIDEO_FIELDS)
         width, height, frames = (_whole(item[key], key) for key in ("width", "height", "frames"))
-        fps = float(item["fps"])  # type: ignore[arg-type]
+        fps = float(item["fps"])  # type: ignore[arg-type]  # JSON: raises if not a number
         if min(width, height, frames) <= 0 or not np.isfinite(fps) or fps <= 0:
             raise ValueError(f"bad size {width}×{height}, {frames} frames or {fps} fps")
         entry = VideoEntry(path, str(item["sha256"]), width, height, frames, fps, [], bool(item.get("approved", False)))

@@ -26,7 +26,7 @@ def unanswered(entry: Entry, *found: Faces) -> Faces:
     if not len(faces) or not len(dismissed):
         return faces
     matched = (iou_matrix(faces.boxes, dismissed.reshape(-1, 4)) >= MATCH).any(axis=1)
-    return faces[~matched]
+    return faces[np.flatnonzero(~matched)]
 
 
 def _distinct(faces: Faces) -> Faces:
@@ -42,7 +42,7 @@ def from_report(residuals: list[dict[str, object]]) -> Faces:
     """The faces the check found in a written photo, from its report's residuals."""
     rows = [r for r in residuals if "box" in r and "frame" not in r]
     boxes = np.array([r["box"] for r in rows], np.float32).reshape(-1, 4)
-    return Faces(boxes, np.array([float(r.get("score", 0.0)) for r in rows], np.float32))  # type: ignore[arg-type]
+    return Faces(boxes, np.array([r.get("score", 0.0) for r in rows], np.float32))
 
 
 def said(count: int) -> str:

@@ -296,9 +296,9 @@ class State:
                 raise Stale(index)
             entry = item.entry
             new = replace(entry)
-            if isinstance(entry, regions.VideoEntry) and "tracks" in change:
-                new.tracks = track_edits.merged(entry, change["tracks"])  # type: ignore[union-attr]
-            if isinstance(entry, regions.Entry) and "regions" in change:
+            if isinstance(entry, regions.VideoEntry) and isinstance(new, regions.VideoEntry) and "tracks" in change:
+                new.tracks = track_edits.merged(entry, change["tracks"])
+            if isinstance(entry, regions.Entry) and isinstance(new, regions.Entry) and "regions" in change:
                 new.regions = _merged(entry, change["regions"])
             same = not _decided_differently(new, entry)
             if not same:
@@ -352,7 +352,9 @@ def _decided_differently(new: regions.AnyEntry, old: regions.AnyEntry) -> bool:
     """Whether what is covered (or a flag's answer) differs: the approval aside."""
     if isinstance(new, regions.VideoEntry) and isinstance(old, regions.VideoEntry):
         return not track_edits.same(new.tracks, old.tracks)
-    return new.regions != old.regions  # type: ignore[union-attr]
+    if isinstance(new, regions.Entry) and isinstance(old, regions.Entry):
+        return new.regions != old.regions
+    return True  # of two kinds: never the case (an entry keeps its kind)
 
 
 def _flagged_frames(item: Item) -> list[int]:

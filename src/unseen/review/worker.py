@@ -61,7 +61,7 @@ class Worker:
                 while task is None and not self._closing:
                     self.review.wake.wait(CHECK_DELAY)  # a check waits for the person to pause
                     task = self._next()
-                if self._closing:
+                if self._closing or task is None:
                     return
             if stop.requested():
                 return
@@ -71,11 +71,11 @@ class Worker:
         """Detection first, in the list's order (files become reviewable one by one), then the checks."""
         for item in self.review.items:
             if item.state == WAITING:
-                return lambda item=item: self._detect(item)  # type: ignore[misc]
+                return lambda item=item: self._detect(item)  # type: ignore[misc]  # the default binds this item
         settled = time.monotonic() - CHECK_DELAY
         for item in self.review.items:
             if item.state == READY and item.checked != item.revision and item.edited <= settled:
-                return lambda item=item: self.check(item)  # type: ignore[misc]
+                return lambda item=item: self.check(item)  # type: ignore[misc]  # the default binds this item
         return None
 
     def _detect(self, item: Item) -> None:
@@ -93,7 +93,7 @@ class Worker:
             found.append((entry, pixels))
             return Done(None, entry.width, entry.height, [])
 
-        report = run_file(item.job, work)  # type: ignore[arg-type]
+        report = run_file(item.job, work)
         with self.review.lock:
             if report.status != "done":
                 item.state, item.reason = FAILED, report.reason
