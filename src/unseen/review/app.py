@@ -14,7 +14,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from unseen.review.session import READY, SEARCHING, Review, Stale
+from unseen.review.session import Review
+from unseen.review.state import READY, SEARCHING, Stale
 
 ASSETS = {  # the only files served, by name
     "review.js": "text/javascript; charset=utf-8",
