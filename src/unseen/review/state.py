@@ -363,7 +363,7 @@ def _flagged_frames(item: Item) -> list[int]:
     frames = set(item.flagged) if item.checked == item.revision else set()
     report = item.published
     if report is not None and item.published_revision == item.revision:
-        frames |= {int(r["frame"]) for r in report.residuals if "frame" in r}  # type: ignore[call-overload]
+        frames |= {int(r["frame"]) for r in report.residuals if "frame" in r}  # type: ignore[call-overload]  # a video residual's frame: an int
     return sorted(frames)
 
 
