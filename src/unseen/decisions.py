@@ -1,9 +1,9 @@
-"""Running with a regions file (regions.py): detect only and record the decisions, or write what was decided.
+"""What running with a regions file (regions.py) is made of: a file's name in it, a photo's entry as the
+detector makes it, a detector that answers with a photo's decisions, and the tracks a video's search gathers.
 
-Both go through the shared per-file runner (runner.py), so every failure is the same one line as in a plain
-run; writing from decisions is the photo pipeline itself (photo.py) with the decided regions in place of the
-detector, or the video pipeline (video.py) with each frame's decided boxes (video_decisions.py) in place of
-detection and tracking.
+Each kind of media puts these to work behind its one interface (kinds.py: `search` detects only and records
+the decisions, `apply` writes what was decided), through the shared per-file runner (runner.py), so every
+failure is the same one line as in a plain run.
 """
 
 from __future__ import annotations
@@ -14,19 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
-from unseen import regions, stop, video_decisions
+from unseen import regions, stop
 from unseen.config import PhotoOptions as Options
 from unseen.digest import file_sha256
 from unseen.errors import FileError
-from unseen.faces import Detector, Faces, turned_size
+from unseen.faces import Detector, Faces
 from unseen.media.image import read_image
 from unseen.names import display
 from unseen.paths import Job
-from unseen.photo import process
-from unseen.report import FileReport
-from unseen.runner import Done, run_file
-from unseen.verify.photo_check import Verifier
-from unseen.video import VideoOptions, process_video, search_video
 
 
 def name_of(source: Path, inputs: list[Path]) -> str:
@@ -41,17 +36,6 @@ def name_of(source: Path, inputs: list[Path]) -> str:
     return display(source.name)
 
 
-def detect_only(job: Job, detector: Detector, options: Options, name: str, found: list[regions.AnyEntry]) -> FileReport:
-    """Detect the faces of one photo and add its entry to `found`; nothing is written."""
-
-    def work(_record: object) -> Done:
-        entry, _pixels = detect_entry(job, detector, options, name)
-        found.append(entry)
-        return Done(None, entry.width, entry.height, entry.kept(options.grow).to_list())
-
-    return run_file(job, work)
-
-
 def detect_entry(job: Job, detector: Detector, options: Options, name: str) -> tuple[regions.Entry, np.ndarray]:
     """One photo's decisions as the detector makes them, with its pixels as shown (the review page keeps them)."""
     decoded = read_image(job.source, options.max_pixels)
@@ -63,16 +47,7 @@ def detect_entry(job: Job, detector: Detector, options: Options, name: str) -> t
     return regions.detected(name, file_sha256(job.source), width, height, faces), decoded.pixels
 
 
-def apply(job: Job, entry: regions.Entry, options: Options, verifier: Verifier | None) -> FileReport:
-    """Write one photo with exactly the regions decided for it obscured: no detection. The residual check and
-    --strict work as in a plain run (a face the decisions left visible is a residual)."""
-    report = process(job, _decided(job.source, entry, options.grow), options, verifier)
-    if report.status == "done":
-        report.faces = [r.to_dict() for r in entry.regions]  # with their origin, and what a person removed
-    return report
-
-
-def _decided(source: Path, entry: regions.Entry, grow: float) -> Detector:
+def decided(source: Path, entry: regions.Entry, grow: float) -> Detector:
     """A detector that answers with the decisions, once it is sure the photo is the one they were made on (same
     bytes, same size): a changed photo fails in its one line, never obscured with stale regions."""
     kept = entry.kept(grow)
@@ -84,32 +59,6 @@ def _decided(source: Path, entry: regions.Entry, grow: float) -> Detector:
         return kept
 
     return detect
-
-
-def detect_only_video(
-    job: Job,
-    detector: Detector,
-    options: Options,
-    video: VideoOptions,
-    name: str,
-    found: list[regions.AnyEntry],
-    tracks: TrackGatherer | None = None,
-) -> FileReport:
-    """Decode, detect and track one video as a plain run does, and add its entry (the boxes each track covers
-    in each frame) to `found`; nothing is written. `tracks`, when given, gathers them (the review page reads
-    the tracks found so far from it while the search goes on)."""
-
-    def work(_record: object) -> Done:
-        nonlocal tracks
-        tracks = tracks or TrackGatherer()
-        searched = search_video(job, detector, options, video, tracks.add)
-        width, height = turned_size(searched.width, searched.height, tracks.turns)
-        built = tracks.built(width, height)
-        fps = round(searched.fps, 3)
-        found.append(regions.VideoEntry(name, file_sha256(job.source), width, height, searched.frames, fps, built))
-        return Done(None, width, height, searched.tracks)
-
-    return run_file(job, work)
 
 
 class TrackGatherer:
@@ -156,15 +105,3 @@ def _near(boxes: np.ndarray, width: int, height: int) -> np.ndarray:
     return (
         (boxes[:, 2] > -reach) & (boxes[:, 3] > -reach) & (boxes[:, 0] < width + reach) & (boxes[:, 1] < height + reach)
     )
-
-
-def apply_video(
-    job: Job, entry: regions.VideoEntry, options: Options, video: VideoOptions, verifier: Verifier | None
-) -> FileReport:
-    """Write one video with exactly what was decided covered in each frame: no detection, no tracking. Frames,
-    timestamps, rotation, audio, the residual check and --strict are as in a plain run."""
-    plan = video_decisions.Plan(job.source, entry, options.grow)
-    report = process_video(job, None, options, video, verifier, decided=plan)
-    if report.status == "done":
-        report.faces = video_decisions.summaries(entry)  # with person tracks, and what a person removed or trimmed
-    return report

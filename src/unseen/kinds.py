@@ -10,23 +10,27 @@ new class here with the same three steps.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Protocol
 
-from unseen import decisions, regions
-from unseen.config import RunConfig
+from unseen import decisions, regions, video_decisions
+from unseen.config import PhotoOptions, RunConfig
 from unseen.detectors.presets import build_detector
-from unseen.faces import Detector
+from unseen.digest import file_sha256
+from unseen.faces import Detector, turned_size
 from unseen.paths import Job
 from unseen.photo import process
 from unseen.report import FileReport
+from unseen.runner import Done, run_file
 from unseen.verify.photo_check import Verifier
-from unseen.video import is_video, process_video, video_detector
+from unseen.video import is_video, process_video, search_video, video_detector
 
 
 class Kind(Protocol):
     """One kind of media, with the run's settings and detector."""
 
     described: str  # how a file of this kind is told in a mismatch: "a video", "not a video"
+    entry_kind: str  # the kind of its entries in a regions file (regions.KINDS)
 
     def run(self, job: Job) -> FileReport:
         """Detect, obscure, write, check and publish the file."""
@@ -47,24 +51,40 @@ def is_video_job(job: Job) -> bool:
 
 
 class Photos:
-    """Photos (photo.py): still, animated or multi-page; in a regions file, a regions.Entry."""
+    """Photos (photo.py): still, animated or multi-page; in a regions file, a regions.Entry. `detector`, when
+    given, is used in place of the quality's (the review page's own)."""
 
     described = "not a video"
+    entry_kind = "photo"
 
-    def __init__(self, config: RunConfig, check: Verifier | None) -> None:
+    def __init__(self, config: RunConfig, check: Verifier | None, detector: Detector | None = None) -> None:
         self.config, self.check = config, check
-        self.detector = build_detector(config.quality, config.threshold)
+        self.detector = detector if detector is not None else build_detector(config.quality, config.threshold)
 
     def run(self, job: Job) -> FileReport:
         return process(job, self.detector, self.config.photo, self.check)
 
     def search(self, job: Job, name: str, found: list[regions.AnyEntry]) -> FileReport:
-        return decisions.detect_only(job, self.detector, self.config.photo, name, found)
+        options = self.config.photo
+
+        def work(_record: object) -> Done:
+            entry, _pixels = decisions.detect_entry(job, self.detector, options, name)
+            found.append(entry)
+            return Done(None, entry.width, entry.height, entry.kept(options.grow).to_list())
+
+        return run_file(job, work)
 
     def apply(self, job: Job, entry: regions.AnyEntry) -> FileReport | None:
-        if not isinstance(entry, regions.Entry):
+        """No detection: exactly the regions decided are obscured. The residual check and --strict work as in a
+        plain run (a face the decisions left visible is a residual)."""
+        photo = entry.as_photo()
+        if photo is None:
             return None
-        return decisions.apply(job, entry, self.config.photo, self.check)
+        options = self.config.photo
+        report = process(job, decisions.decided(job.source, photo, options.grow), options, self.check)
+        if report.status == "done":
+            report.faces = [r.to_dict() for r in photo.regions]  # with their origin, and what a person removed
+        return report
 
 
 class Videos:
@@ -72,6 +92,7 @@ class Videos:
     first video needs it."""
 
     described = "a video"
+    entry_kind = "video"
 
     def __init__(self, config: RunConfig, check: Verifier | None) -> None:
         self.config, self.check = config, check
@@ -86,20 +107,51 @@ class Videos:
     def run(self, job: Job) -> FileReport:
         return process_video(job, self.detector, self.config.photo, self.config.video, self.check)
 
-    def search(self, job: Job, name: str, found: list[regions.AnyEntry]) -> FileReport:
-        return decisions.detect_only_video(job, self.detector, self.config.photo, self.config.video, name, found)
+    def search(
+        self, job: Job, name: str, found: list[regions.AnyEntry], tracks: decisions.TrackGatherer | None = None
+    ) -> FileReport:
+        """Decoded, detected and tracked as a plain run does; the entry holds the boxes each track covers in each
+        frame. `tracks`, when given, gathers them (the review page reads the tracks found so far from it while
+        the search goes on)."""
+        gatherer = tracks or decisions.TrackGatherer()
+
+        def work(_record: object) -> Done:
+            searched = search_video(job, self.detector, self.config.photo, self.config.video, gatherer.add)
+            width, height = turned_size(searched.width, searched.height, gatherer.turns)
+            built = gatherer.built(width, height)
+            fps = round(searched.fps, 3)
+            found.append(regions.VideoEntry(name, file_sha256(job.source), width, height, searched.frames, fps, built))
+            return Done(None, width, height, searched.tracks)
+
+        return run_file(job, work)
 
     def apply(self, job: Job, entry: regions.AnyEntry) -> FileReport | None:
-        if not isinstance(entry, regions.VideoEntry):
+        """No detection, no tracking: exactly what was decided covered in each frame. Frames, timestamps,
+        rotation, audio, the residual check and --strict are as in a plain run."""
+        video = entry.as_video()
+        if video is None:
             return None
-        return decisions.apply_video(job, entry, self.config.photo, self.config.video, self.check)
+        plan = video_decisions.Plan(job.source, video, self.config.photo.grow)
+        report = process_video(job, None, self.config.photo, self.config.video, self.check, decided=plan)
+        if report.status == "done":
+            report.faces = video_decisions.summaries(video)  # with person tracks, and what a person removed or trimmed
+        return report
 
 
 class Kinds:
-    """One of each kind for a run (their detectors shared by its files), and the kind of each file."""
+    """One of each kind for a run (their detectors shared by its files), and the kind of each file; `detector`,
+    when given, is the photos' (the review page's own)."""
 
-    def __init__(self, config: RunConfig, check: Verifier | None) -> None:
-        self.photos, self.videos = Photos(config, check), Videos(config, check)
+    def __init__(self, config: RunConfig, check: Verifier | None, detector: Detector | None = None) -> None:
+        self.config, self.check = config, check
+        self.photos, self.videos = Photos(config, check, detector), Videos(config, check)
 
     def of(self, job: Job) -> Kind:
         return self.videos if is_video_job(job) else self.photos
+
+    def writing(self, photo: PhotoOptions) -> Kinds:
+        """The same kinds with other photo options (the review page's publish sets --overwrite on a file it wrote
+        before), sharing the detectors."""
+        kinds = Kinds(replace(self.config, photo=photo), self.check, self.photos.detector)
+        kinds.videos._detector = self.videos._detector
+        return kinds

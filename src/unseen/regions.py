@@ -50,8 +50,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -122,6 +123,21 @@ class Entry:
         boxes[person] = face_boxes_covering(boxes[person], scores[person], grow)
         return Faces(boxes, scores)
 
+    kind = "photo"
+
+    def as_photo(self) -> Entry | None:
+        return self
+
+    def as_video(self) -> VideoEntry | None:
+        return None
+
+    def decides_as(self, other: AnyEntry) -> bool:
+        photo = other.as_photo()
+        return photo is not None and photo.regions == self.regions
+
+    def approving(self, approved: bool) -> Entry:
+        return replace(self, approved=approved)
+
     def to_dict(self) -> dict[str, object]:
         return {
             "path": self.path,
@@ -190,6 +206,19 @@ class VideoEntry:
 
     kind = "video"
 
+    def as_photo(self) -> Entry | None:
+        return None
+
+    def as_video(self) -> VideoEntry | None:
+        return self
+
+    def decides_as(self, other: AnyEntry) -> bool:
+        video = other.as_video()
+        return video is not None and [t.to_dict() for t in video.tracks] == [t.to_dict() for t in self.tracks]
+
+    def approving(self, approved: bool) -> VideoEntry:
+        return replace(self, approved=approved)
+
     def to_dict(self) -> dict[str, object]:
         return {
             "path": self.path,
@@ -205,6 +234,32 @@ class VideoEntry:
 
 
 AnyEntry = Entry | VideoEntry
+
+
+class Decisions(Protocol):
+    """What each kind of entry answers, so that a caller asks the entry rather than its type: its `kind` (KINDS;
+    the file's kind of media, kinds.py, is decided from the file), whether another entry covers the same (the
+    approval aside), a copy approved or not, and itself as the one type it is (`as_photo` / `as_video`: None for
+    the other), where a caller needs what only one kind holds (a photo's regions, a video's tracks)."""
+
+    path: str
+    sha256: str
+    width: int
+    height: int
+    approved: bool
+
+    @property
+    def kind(self) -> str: ...
+
+    def as_photo(self) -> Entry | None: ...
+
+    def as_video(self) -> VideoEntry | None: ...
+
+    def decides_as(self, other: AnyEntry) -> bool: ...
+
+    def approving(self, approved: bool) -> Decisions: ...
+
+    def to_dict(self) -> dict[str, object]: ...
 
 
 def _f32(value: object) -> float:

@@ -1,5 +1,5 @@
-"""Publishing a review: every approved file written as decided (decisions.apply / apply_video: obscure, strip,
-write, check, atomic publish), in a thread of its own. A photo with a face the check sees and no one answered
+"""Publishing a review: every approved file written as decided by its kind of media (kinds.Kind.apply: obscure,
+strip, write, check, atomic publish), in a thread of its own. A photo with a face the check sees and no one answered
 is not written: publishing checks its decisions first if the worker has not yet, and a photo whose written
 output the check flags goes back to needing a look.
 """
@@ -9,10 +9,10 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 
-from unseen import decisions, regions, stop
+from unseen import stop
 from unseen.faces import Faces
 from unseen.review import flags
-from unseen.review.state import Item, Publishing, State
+from unseen.review.state import Item, Publishing, State, photo_of
 from unseen.review.worker import Worker
 
 
@@ -50,16 +50,12 @@ class Publisher:
                 # A file this review wrote before is replaced by its corrected version; anything else at the
                 # output's name is kept unless --overwrite was given.
                 options = replace(self.review.options, overwrite=self.review.options.overwrite or again)
-                if isinstance(entry, regions.VideoEntry):
-                    report = decisions.apply_video(
-                        item.job, entry, options, self.review.video_options, self.review.verifier
-                    )
-                else:
-                    report = decisions.apply(item.job, entry, options, self.review.verifier)
+                report = self.review.kinds.writing(options).of(item.job).apply(item.job, entry)
+                assert report is not None  # an entry of another kind than its file is never reviewed (State._resume)
                 with self.review.lock:
                     item.published, item.published_revision = report, revision
                     self.review.publishing.done += 1
-                    if isinstance(entry, regions.Entry) and item.revision == revision:
+                    if photo_of(entry) is not None and item.revision == revision:
                         # What the check found in the file as written: not left looking done.
                         item.output_flags = flags.from_report(report.residuals)
                         if len(self.review.flags(item) or Faces()):
@@ -73,7 +69,7 @@ class Publisher:
         answered; else it is held, with the reason the page shows."""
         with self.review.lock:
             item.held = None
-            unchecked = isinstance(item.entry, regions.Entry) and item.checked != item.revision
+            unchecked = photo_of(item.entry) is not None and item.checked != item.revision
         if unchecked and self.review.verifier is not None:
             self.worker.check(item)
         with self.review.lock:

@@ -16,9 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from unseen import decisions, publish, regions, video_decisions
+from unseen.config import RunConfig
 from unseen.digest import file_sha256
 from unseen.errors import UsageError
 from unseen.faces import Detector, Faces
+from unseen.kinds import Kinds
 from unseen.obscure import CONFIDENT, covered_rects, obscure
 from unseen.paths import Job
 from unseen.photo import Options
@@ -29,7 +31,7 @@ from unseen.review.boxes import clipped_box
 from unseen.review.frames import FrameSource
 from unseen.review.images import Images
 from unseen.verify.photo_check import Verifier
-from unseen.video import VideoOptions, is_video
+from unseen.video import VideoOptions
 
 WAITING, READY, FAILED = "waiting", "ready", "failed"
 SEARCHING = "searching"  # a video being searched: its frames and the tracks found so far can be looked at
@@ -92,6 +94,8 @@ class State:
         self.images = Images([item.job.source for item in self.items], options)
         self.viewed = -1  # the photo whose view was asked for last: its neighbours are made ahead when found
         self.video_options = VideoOptions(progress=False)
+        # Each file's kind of media, decided once (kinds.py): its search and how it is written.
+        self.kinds = Kinds(RunConfig((), photo=options, video=self.video_options), verifier, detector)
         self._frames: dict[int, FrameSource] = {}
         self._resume()
 
@@ -108,7 +112,7 @@ class State:
                 item.state, item.reason = FAILED, item.job.problem
             elif item.name in known:
                 entry = known.pop(item.name)
-                if isinstance(entry, regions.VideoEntry) != is_video(item.job.source):
+                if entry.kind != self.kinds.of(item.job).entry_kind:
                     item.state, item.reason = FAILED, f"{self.path.name} holds decisions of another kind for it"
                     self.others.append(entry)
                 elif file_sha256(item.job.source) != entry.sha256:
@@ -136,7 +140,7 @@ class State:
             unchecked = sum(
                 1
                 for item in self.items
-                if item.state == READY and item.checked != item.revision and isinstance(item.entry, regions.Entry)
+                if item.state == READY and item.checked != item.revision and photo_of(item.entry) is not None
             )
             p = self.publishing
             return {
@@ -149,23 +153,23 @@ class State:
 
     def _row(self, item: Item) -> dict[str, object]:
         row: dict[str, object] = {"index": item.index, "name": item.name, "state": item.state, "reason": item.reason}
-        if isinstance(item.entry, regions.VideoEntry):
-            row |= track_edits.row(item.entry) | {"revision": item.revision, "residuals": None}
+        if (video := video_of(item.entry)) is not None:
+            row |= track_edits.row(video) | {"revision": item.revision, "residuals": None}
             row["flagged"] = len(_flagged_frames(item))
             row["checking"] = item.state == READY and item.checked != item.revision
             if item.state == SEARCHING:
-                row["searched"] = round(100 * item.searched / max(item.entry.frames, 1))
-        elif item.entry is not None:
-            kept = [r for r in item.entry.regions if not r.removed]
+                row["searched"] = round(100 * item.searched / max(video.frames, 1))
+        elif (photo := photo_of(item.entry)) is not None:
+            kept = [r for r in photo.regions if not r.removed]
             pending = self.flags(item)
             row |= {
                 "faces": len(kept),
-                "found": sum(1 for r in item.entry.regions if r.origin == "detector"),
+                "found": sum(1 for r in photo.regions if r.origin == "detector"),
                 "low": sum(1 for r in kept if r.origin == "detector" and r.score < CONFIDENT),
-                "approved": item.entry.approved,
+                "approved": photo.approved,
                 "revision": item.revision,
                 "residuals": None if pending is None else len(pending),
-                "answered": sum(1 for r in item.entry.regions if r.check is not None),
+                "answered": sum(1 for r in photo.regions if r.check is not None),
             }
         if item.published is not None:
             row["published"] = _published_row(item)
@@ -178,9 +182,10 @@ class State:
         they are, and in the file as last written; None while neither is known."""
         preview = item.residuals if item.checked == item.revision else None
         found = [f for f in (preview, item.output_flags) if f is not None]
-        if not isinstance(item.entry, regions.Entry) or not found:
+        photo = photo_of(item.entry)
+        if photo is None or not found:
             return None
-        return flags.unanswered(item.entry, *found)
+        return flags.unanswered(photo, *found)
 
     # -- one file's decisions --------------------------------------------------------------------------------
 
@@ -189,10 +194,12 @@ class State:
             item = self.item(index)
             if item.entry is None:
                 return {"index": index, "name": item.name, "state": item.state, "reason": item.reason}
-            entry = item.entry
-            if isinstance(entry, regions.VideoEntry):
-                view = track_edits.view(entry) | {"flagged": _flagged_frames(item)}
+            if (video := item.entry.as_video()) is not None:
+                view = track_edits.view(video) | {"flagged": _flagged_frames(item)}
                 return {"index": index, "name": item.name, "state": item.state, "revision": item.revision} | view
+            entry = item.entry.as_photo()
+            if entry is None:  # an entry is a photo's or a video's (regions.KINDS)
+                raise KeyError(index)
             shown = _shown_boxes(entry, self.options.grow)
             return {
                 "index": index,
@@ -211,17 +218,17 @@ class State:
 
     def kept(self, index: int) -> Faces:
         with self.lock:
-            entry = self.item(index).entry
-            if not isinstance(entry, regions.Entry):
+            photo = photo_of(self.item(index).entry)
+            if photo is None:
                 raise KeyError(index)
-            return entry.kept(self.options.grow)
+            return photo.kept(self.options.grow)
 
     def video(self, index: int) -> regions.VideoEntry:
         with self.lock:
-            entry = self.item(index).entry
-            if not isinstance(entry, regions.VideoEntry):
+            video = video_of(self.item(index).entry)
+            if video is None:
                 raise KeyError(index)
-            return entry
+            return video
 
     def frames(self, index: int) -> FrameSource:
         """The video's frames for the page."""
@@ -238,7 +245,7 @@ class State:
 
     def is_video(self, index: int) -> bool:
         with self.lock:
-            return isinstance(self.item(index).entry, regions.VideoEntry)
+            return video_of(self.item(index).entry) is not None
 
     def video_thumbnail(self, index: int) -> bytes:
         return images.jpeg(images.fit(self.frames(index).pixels(0), images.THUMB_SIDE), 80)
@@ -295,12 +302,8 @@ class State:
             if change.get("revision") != item.revision:
                 raise Stale(index)
             entry = item.entry
-            new = replace(entry)
-            if isinstance(entry, regions.VideoEntry) and isinstance(new, regions.VideoEntry) and "tracks" in change:
-                new.tracks = track_edits.merged(entry, change["tracks"])
-            if isinstance(entry, regions.Entry) and isinstance(new, regions.Entry) and "regions" in change:
-                new.regions = _merged(entry, change["regions"])
-            same = not _decided_differently(new, entry)
+            new = _edited(entry, change)
+            same = new.decides_as(entry)
             if not same:
                 new.approved = False  # a changed file is looked at again before it is approved
             if "approved" in change:
@@ -332,8 +335,9 @@ class State:
 
     def reopen(self, item: Item) -> None:
         """An approved photo in which the check sees a face no one answered needs a look again."""
-        if isinstance(item.entry, regions.Entry) and item.entry.approved:
-            item.entry = replace(item.entry, approved=False)
+        photo = photo_of(item.entry)
+        if photo is not None and photo.approved:
+            item.entry = photo.approving(False)
             self._advance(item, True)
             self.save()
 
@@ -344,17 +348,28 @@ class State:
         publish.save(self.path, True, None, lambda stream: stream.write(text), interruptible=False)
 
 
-def _changed(new: regions.AnyEntry, old: regions.AnyEntry) -> bool:
-    return new.approved != old.approved or _decided_differently(new, old)
+def photo_of(entry: regions.AnyEntry | None) -> regions.Entry | None:
+    """The entry if it is a photo's: what only a photo has (its regions, the check's flags on them)."""
+    return None if entry is None else entry.as_photo()
 
 
-def _decided_differently(new: regions.AnyEntry, old: regions.AnyEntry) -> bool:
-    """Whether what is covered (or a flag's answer) differs: the approval aside."""
-    if isinstance(new, regions.VideoEntry) and isinstance(old, regions.VideoEntry):
-        return not track_edits.same(new.tracks, old.tracks)
-    if isinstance(new, regions.Entry) and isinstance(old, regions.Entry):
-        return new.regions != old.regions
-    return True  # of two kinds: never the case (an entry keeps its kind)
+def video_of(entry: regions.AnyEntry | None) -> regions.VideoEntry | None:
+    """The entry if it is a video's: what only a video has (its frames, its tracks)."""
+    return None if entry is None else entry.as_video()
+
+
+def _edited(entry: regions.AnyEntry, change: Edit) -> regions.AnyEntry:
+    """A copy of `entry` with the page's change to what it covers: a video's `tracks`, a photo's `regions`
+    (anything else in `change` is for the caller)."""
+    if (video := entry.as_video()) is not None and "tracks" in change:
+        return replace(video, tracks=track_edits.merged(video, change["tracks"]))
+    if (photo := entry.as_photo()) is not None and "regions" in change:
+        return replace(photo, regions=_merged(photo, change["regions"]))
+    return replace(entry)
+
+
+def _changed(new: regions.Decisions, old: regions.AnyEntry) -> bool:
+    return new.approved != old.approved or not new.decides_as(old)
 
 
 def _flagged_frames(item: Item) -> list[int]:

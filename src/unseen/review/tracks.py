@@ -84,10 +84,6 @@ def _rounded(box: np.ndarray) -> list[float]:
     return [round(float(v), 1) for v in box]
 
 
-def same(a: list[VideoTrack], b: list[VideoTrack]) -> bool:
-    return [t.to_dict() for t in a] == [t.to_dict() for t in b]
-
-
 def merged(entry: VideoEntry, submitted: object) -> list[VideoTrack]:
     """The tracks after a page's change: every detected track still there (removed, trimmed or not), a person's
     tracks as sent (keyframes inside the video and the frame, boxes clipped to it)."""

@@ -16,14 +16,13 @@ from dataclasses import replace
 import numpy as np
 
 from unseen import decisions, regions, stop
-from unseen.faces import Detector, Faces
+from unseen.faces import Faces
 from unseen.obscure import obscure
 from unseen.review import checks
-from unseen.review.state import FAILED, READY, SEARCHING, WAITING, Item, State
+from unseen.review.state import FAILED, READY, SEARCHING, WAITING, Item, State, video_of
 from unseen.runner import Done, run_file
 from unseen.verify.photo_check import Verifier
 from unseen.verify.residual import residuals
-from unseen.video import is_video, video_detector
 
 # Seconds after a change before its file is checked again: a person drawing several regions is not slowed by
 # a check of each intermediate state (which would compete with the preview for the CPU).
@@ -36,7 +35,6 @@ class Worker:
 
     def __init__(self, review: State) -> None:
         self.review = review
-        self._video_detector: Detector | None = None
         self._closing = False
         self._thread = threading.Thread(target=self._work, name="unseen-review", daemon=True)
 
@@ -83,7 +81,7 @@ class Worker:
             with self.review.lock:
                 item.state, item.reason = FAILED, item.job.problem
             return
-        if is_video(item.job.source):
+        if self.review.kinds.of(item.job) is self.review.kinds.videos:
             self._detect_video(item)
             return
         found: list[tuple[regions.Entry, np.ndarray]] = []
@@ -107,10 +105,8 @@ class Worker:
         self.check(item, pixels)
 
     def _detect_video(self, item: Item) -> None:
-        """A video searched and tracked as a plain run does (decisions.detect_only_video). While it is searched,
-        its frames and the tracks found so far can be looked at (not changed); it is reviewable once done."""
-        if self._video_detector is None:
-            self._video_detector = video_detector()
+        """A video searched and tracked as a plain run does (kinds.Videos.search). While it is searched, its frames
+        and the tracks found so far can be looked at (not changed); it is reviewable once done."""
         gatherer = decisions.TrackGatherer()
         stop_showing = threading.Event()
         try:
@@ -124,8 +120,7 @@ class Worker:
             showing = threading.Thread(target=self._show_partial, args=(item, gatherer, stop_showing), daemon=True)
             showing.start()
         found: list[regions.AnyEntry] = []
-        options, video = self.review.options, self.review.video_options
-        report = decisions.detect_only_video(item.job, self._video_detector, options, video, item.name, found, gatherer)
+        report = self.review.kinds.videos.search(item.job, item.name, found, gatherer)
         stop_showing.set()
         with self.review.lock:
             if report.status != "done" or not found:
@@ -139,8 +134,8 @@ class Worker:
         """Every second, the tracks found so far become the video's (read-only) entry."""
         while not done.wait(1.0):
             with self.review.lock:
-                entry = item.entry
-            if not isinstance(entry, regions.VideoEntry) or item.state != SEARCHING:
+                entry = video_of(item.entry)
+            if entry is None or item.state != SEARCHING:
                 return
             tracks = gatherer.built(entry.width, entry.height)
             with self.review.lock:
@@ -156,10 +151,10 @@ class Worker:
             revision, entry = item.revision, item.entry
         if self.review.verifier is None:
             found: Faces | list[int] = Faces()
-        elif isinstance(entry, regions.VideoEntry):
+        elif (video := video_of(entry)) is not None:
             current = lambda: item.revision == revision  # noqa: E731 (asked between frames)
             flagged = checks.flagged_frames(
-                item.job.source, entry, self.review.options, self.review.verifier.detector, current
+                item.job.source, video, self.review.options, self.review.verifier.detector, current
             )
             if flagged is None:
                 return
