@@ -5,7 +5,8 @@ The kind of a file is decided here once (`Kinds.of`), from the format registry (
 video.is_video: a video container's suffix, or a GIF with more than one frame): photos (stills, and animated
 or multi-page images, whose frames photo.py handles) and videos. A new option that changes how one kind is
 done is read by that kind's pipeline (photo.py or video.py) from config.RunConfig; a new kind of media is a
-new class here with the same three steps.
+new class here with the same three steps (and, if a regions file records it, an entry type in regions.py that
+satisfies regions.Decisions). The command, Ray's workers and the review page (review/) all go through here.
 """
 
 from __future__ import annotations
