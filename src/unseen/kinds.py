@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Protocol
 
+import numpy as np
+
 from unseen import decisions, regions, video_decisions
 from unseen.config import PhotoOptions, RunConfig
 from unseen.detectors.presets import build_detector
@@ -65,12 +67,17 @@ class Photos:
     def run(self, job: Job) -> FileReport:
         return process(job, self.detector, self.config.photo, self.check)
 
-    def search(self, job: Job, name: str, found: list[regions.AnyEntry]) -> FileReport:
+    def search(
+        self, job: Job, name: str, found: list[regions.AnyEntry], shown: list[np.ndarray] | None = None
+    ) -> FileReport:
+        """`shown`, when given, gets the photo's pixels as shown (the review page makes its views from them)."""
         options = self.config.photo
 
         def work(_record: object) -> Done:
-            entry, _pixels = decisions.detect_entry(job, self.detector, options, name)
+            entry, pixels = decisions.detect_entry(job, self.detector, options, name)
             found.append(entry)
+            if shown is not None:
+                shown.append(pixels)
             return Done(None, entry.width, entry.height, entry.kept(options.grow).to_list())
 
         return run_file(job, work)

@@ -1,7 +1,7 @@
-"""Publishing a review: every approved file written as decided by its kind of media (kinds.Kind.apply: obscure,
-strip, write, check, atomic publish), in a thread of its own. A photo with a face the check sees and no one answered
-is not written: publishing checks its decisions first if the worker has not yet, and a photo whose written
-output the check flags goes back to needing a look.
+"""Publishing a review: every approved file written as decided, by its kind of media (kinds.Kind.apply:
+obscure, strip, write, check, atomic publish), in a thread of its own. A photo with a face the check sees and
+no one answered is not written: publishing checks its decisions first if the worker has not yet, and a photo
+whose written output the check flags goes back to needing a look.
 """
 
 from __future__ import annotations

@@ -83,7 +83,7 @@ class State:
         detector: Detector,
         verifier: Verifier | None,
     ) -> None:
-        self.path, self.options, self.detector, self.verifier = path, options, detector, verifier
+        self.path, self.options, self.verifier = path, options, verifier
         self.lock = threading.RLock()
         self.wake = threading.Condition(self.lock)
         self.items = [Item(i, job, decisions.name_of(job.source, inputs)) for i, job in enumerate(jobs)]
@@ -93,9 +93,9 @@ class State:
         self.finished = threading.Event()
         self.images = Images([item.job.source for item in self.items], options)
         self.viewed = -1  # the photo whose view was asked for last: its neighbours are made ahead when found
-        self.video_options = VideoOptions(progress=False)
-        # Each file's kind of media, decided once (kinds.py): its search and how it is written.
-        self.kinds = Kinds(RunConfig((), photo=options, video=self.video_options), verifier, detector)
+        # Each file's kind of media, decided once (kinds.py): its search (photos with `detector`) and how it is
+        # written. No progress line: the page shows a video's progress.
+        self.kinds = Kinds(RunConfig((), photo=options, video=VideoOptions(progress=False)), verifier, detector)
         self._frames: dict[int, FrameSource] = {}
         self._resume()
 

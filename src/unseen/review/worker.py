@@ -20,7 +20,6 @@ from unseen.faces import Faces
 from unseen.obscure import obscure
 from unseen.review import checks
 from unseen.review.state import FAILED, READY, SEARCHING, WAITING, Item, State, video_of
-from unseen.runner import Done, run_file
 from unseen.verify.photo_check import Verifier
 from unseen.verify.residual import residuals
 
@@ -84,20 +83,15 @@ class Worker:
         if self.review.kinds.of(item.job) is self.review.kinds.videos:
             self._detect_video(item)
             return
-        found: list[tuple[regions.Entry, np.ndarray]] = []
-
-        def work(_record: object) -> Done:
-            entry, pixels = decisions.detect_entry(item.job, self.review.detector, self.review.options, item.name)
-            found.append((entry, pixels))
-            return Done(None, entry.width, entry.height, [])
-
-        report = run_file(item.job, work)
+        found: list[regions.AnyEntry] = []
+        shown: list[np.ndarray] = []  # the photo's pixels as shown: the page's views are made from them
+        report = self.review.kinds.photos.search(item.job, item.name, found, shown)
         with self.review.lock:
-            if report.status != "done":
+            if report.status != "done" or not found:
                 item.state, item.reason = FAILED, report.reason
                 return
-            entry, pixels = found[0]
-            item.entry, item.state = entry, READY
+            pixels = shown[0]
+            item.entry, item.state = found[0], READY
             self.review.save()
         self.review.images.keep(item.index, pixels)
         if abs(item.index - self.review.viewed) == 1:  # found after the photo beside it was shown: its view made ahead
