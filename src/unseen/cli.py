@@ -164,6 +164,12 @@ def add_shared_options(p: argparse.ArgumentParser) -> None:
         help="an output the checks flag is not written: that file fails and the run exits 3 "
         "(exit codes: 0 all done, 1 some failed, 2 usage error, 3 some refused by --strict, which wins over 1)",
     )
+    p.add_argument(
+        "--keep-sensor-noise",
+        action="store_true",
+        help="leave the camera's sensor noise in photos (by default its fine grain is replaced: that noise links a "
+        "photo to the camera that took it; see docs/camera-noise.md)",
+    )
     p.add_argument("--report", type=Path, metavar="FILE.json", help="write a JSON report of what was done")
     p.add_argument(
         "--report-full-paths",
@@ -374,6 +380,7 @@ def options_of(args: argparse.Namespace) -> Options:
         verify=args.verify,
         reid=args.reid,
         strict=args.strict,
+        sensor_noise=not args.keep_sensor_noise,
     )
 
 
@@ -393,6 +400,7 @@ def new_report(args: argparse.Namespace, video: dict[str, object] | None) -> Run
             "orientation_probe": describe_orientation(quality),
             "format": FORMAT_NAMES[args.format] if args.format else None,
             "verify": _verify_settings(args),
+            "sensor_noise": "kept" if args.keep_sensor_noise else "replaced (photos)",
             **({"video": video} if video is not None else {}),
         },
         started=datetime.now(timezone.utc).isoformat(timespec="seconds"),

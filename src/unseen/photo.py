@@ -12,6 +12,7 @@ import numpy as np
 from unseen import errors, formats, stop
 from unseen.errors import FileError, InputError, NameTaken, OutputError
 from unseen.faces import Detector, Faces
+from unseen.media import sensor_noise
 from unseen.media.frames import write_frames
 from unseen.media.image import DEFAULT_MAX_PIXELS, read_image, write_image
 from unseen.media.pixels import Decoded
@@ -34,6 +35,7 @@ class Options:
     verify: bool = True  # the residual check on every photo and video written
     reid: bool = False  # the re-identification check too, on photos (needs the verify extra)
     strict: bool = False  # an output the checks flag is not published: the file fails
+    sensor_noise: bool = True  # take the camera's sensor fingerprint out of the pixels (media/sensor_noise.py)
 
 
 def anonymize(pixels: np.ndarray, detector: Detector, options: Options) -> tuple[np.ndarray, Faces]:
@@ -63,6 +65,8 @@ def _photo(job: Job, detector: Detector, options: Options, verifier: Verifier | 
     else:
         pixels, faces = anonymize(decoded.pixels, detector, options)
         stop.check()
+        before = sensor_noise.sample(pixels) if options.sensor_noise and options.verify else None
+        pixels = sensor_noise.clean(pixels) if options.sensor_noise else pixels
         # Nothing keeps a full-size picture alive into the check that reads the output back (3 or 4 bytes a
         # pixel each): the original only if the re-identification check compares with it, the obscured copy
         # only until the encoder has it (write_image lets go of it; its size is all the encoder needs besides).
@@ -72,7 +76,7 @@ def _photo(job: Job, detector: Detector, options: Options, verifier: Verifier | 
         del pixels
 
         def run(written: Path) -> Checked:
-            return _checked([verify(original, written, faces, options.grow, options.max_pixels)], False)
+            return _checked([verify(original, written, faces, options.grow, options.max_pixels, before)], False)
 
         check = checker(run, options.strict, record) if options.verify else None
         _written(target, lambda: write_image(decoded, obscured.pop(), target, fmt, options.overwrite, check))
@@ -93,12 +97,13 @@ def _checked(found: list[Verification], framed: bool) -> Checked:
     index."""
     residuals: list[dict[str, object]] = []
     reid: list[dict[str, object]] | None = None
+    sensor = next((v.sensor_noise for v in found if v.sensor_noise is not None), None)
     for index, verification in enumerate(found):
         tag = {"frame": index} if framed else {}
         residuals += [{**face, **tag} for face in verification.residuals.to_list()]
         if verification.reid is not None:
             reid = (reid or []) + [{**r.to_dict(), **tag} for r in verification.reid]
-    return Checked(residuals, reid, _problem(found, framed))
+    return Checked(residuals, reid, _problem(found, framed), sensor)
 
 
 def _problem(found: list[Verification], framed: bool) -> str | None:
@@ -123,6 +128,9 @@ def _process_frames(
         obscure(frame, faces, options.method, options.strength, options.grow)
         for frame, faces in zip(decoded.frames, boxes, strict=True)
     ]
+    if options.sensor_noise:  # each frame with its own fresh noise, from one generator seeded for the file
+        rng = sensor_noise.fresh()
+        frames = [sensor_noise.clean(frame, rng) for frame in frames]
 
     def run(written: Path) -> Checked:
         return _checked(verify.frames(decoded, written, boxes, options.grow, options.max_pixels), True)
