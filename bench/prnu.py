@@ -32,7 +32,8 @@ def _wiener_adaptive(x: np.ndarray, noise_var: float) -> np.ndarray:
     energy = x * x
     signal = np.full(x.shape, np.inf, np.float32)
     for window in WINDOWS:
-        signal = np.minimum(signal, np.maximum(cv2.blur(energy, (window, window), borderType=cv2.BORDER_REPLICATE) - noise_var, 0.0))
+        local = cv2.blur(energy, (window, window), borderType=cv2.BORDER_REPLICATE)
+        signal = np.minimum(signal, np.maximum(local - noise_var, 0.0))
     return x * noise_var / (signal + noise_var)
 
 

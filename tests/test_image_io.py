@@ -134,7 +134,7 @@ def conversion(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subproce
     folder.mkdir()
     for name, make in MAKERS.items():
         make(folder / name)
-    return folder.parent / "out", run_cli(folder, "-o", folder.parent / "out", "-q")
+    return folder.parent / "out", run_cli(folder, "-o", folder.parent / "out", "-q", "--keep-sensor-noise")  # pixels compared
 
 
 @pytest.fixture

@@ -59,7 +59,7 @@ def test_writing_from_decisions_obscures_exactly_what_was_decided(tmp_path: Path
     regions = tmp_path / "regions.json"
     regions.write_text(json.dumps(corrected(detect(inputs, regions))))
     out, report = tmp_path / "out", tmp_path / "report.json"
-    result = run_cli(inputs, "-o", out, "--regions", regions, "--report", report)
+    result = run_cli(inputs, "-o", out, "--regions", regions, "--report", report, "--keep-sensor-noise")
     assert result.returncode == 0, result.stderr
     original = load_rgb(SAMPLE)
     first, second = load_rgb(out / SAMPLE.name), load_rgb(out / "sub" / "copy.png")
