@@ -65,8 +65,8 @@ def _noise(luma: np.ndarray, levels: int) -> np.ndarray:
     for _ in range(levels):
         smaller = cv2.pyrDown(current)
         band = current - cv2.pyrUp(smaller, dstsize=(current.shape[1], current.shape[0]))
-        energy = cv2.blur(band * band, (WINDOW, WINDOW))
-        parts.append(band * (variance / (np.maximum(energy - variance, 0.0) + variance)))
+        energy = cv2.blur(band * band, (WINDOW, WINDOW))  # σ² / (max(E - σ², 0) + σ²) is σ² / max(E, σ²)
+        parts.append(band * cv2.divide(variance, cv2.max(energy, variance)))
         current = smaller
     total = parts[-1]
     for part in reversed(parts[:-1]):
