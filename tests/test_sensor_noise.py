@@ -178,7 +178,7 @@ def test_the_check_warns_when_the_noise_is_left(tmp_path: Path, monkeypatch: pyt
     source = tmp_path / "in" / "photo.png"
     source.parent.mkdir()
     made_photo(source, "RGB")
-    monkeypatch.setattr(sensor_noise, "clean", lambda pixels, rng=None: pixels)  # a treatment that failed
+    monkeypatch.setattr(sensor_noise, "treat", lambda pixels, rng=None: None)  # a treatment that failed
     (job,) = plan([source], tmp_path / "out", None)
     report = process(job, no_faces, Options())
     assert report.status == "done" and report.flagged

@@ -65,13 +65,14 @@ def _photo(job: Job, detector: Detector, options: Options, verifier: Verifier | 
     else:
         pixels, faces = anonymize(decoded.pixels, detector, options)
         stop.check()
-        before = sensor_noise.sample(pixels) if options.sensor_noise and options.verify else None
-        pixels = sensor_noise.clean(pixels) if options.sensor_noise else pixels
         # Nothing keeps a full-size picture alive into the check that reads the output back (3 or 4 bytes a
         # pixel each): the original only if the re-identification check compares with it, the obscured copy
         # only until the encoder has it (write_image lets go of it; its size is all the encoder needs besides).
         original = decoded.pixels if verify.reid else None
         decoded = replace(decoded, pixels=pixels[:1, :1].copy())
+        before = sensor_noise.sample(pixels) if options.sensor_noise and options.verify else None
+        if options.sensor_noise:
+            sensor_noise.treat(pixels)  # in place (obscure gave back a copy of its own), the decoded one let go of
         obscured = [pixels]
         del pixels
 
@@ -130,7 +131,8 @@ def _process_frames(
     ]
     if options.sensor_noise:  # each frame with its own fresh noise, from one generator seeded for the file
         rng = sensor_noise.fresh()
-        frames = [sensor_noise.clean(frame, rng) for frame in frames]
+        for frame in frames:
+            sensor_noise.treat(frame, rng)
 
     def run(written: Path) -> Checked:
         return _checked(verify.frames(decoded, written, boxes, options.grow, options.max_pixels), True)

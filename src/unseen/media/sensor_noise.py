@@ -4,10 +4,10 @@ Every sensor multiplies the light by its own fixed, faint pattern (photo-respons
 examiner who holds a few photos from a phone estimates that pattern from their noise residuals and links any
 other photo to the phone. The pattern lives in the fine noise that a denoiser takes out of a photo: this module
 takes that noise out of the luminance, the way the examiner's denoiser would find it (a local Wiener shrinkage of
-each band of a three-level Laplacian pyramid, noise σ = 3 grey levels), and puts back a little fresh
-noise (σ = 0.7, uniform) drawn from a generator seeded per picture by `secrets`, so that no two runs agree and the grain
-does not look painted over. What is left cannot be undone by knowing the method: the fingerprint is subtracted,
-not hidden, and the new noise is never stored.
+each band of a three-level Laplacian pyramid, noise σ = 3 grey levels), and puts back a little fresh noise
+(uniform, σ = 0.7) drawn from a generator seeded per picture by `secrets`, so that no two runs agree and the
+grain does not look painted over. Knowing the method does not undo it: the fingerprint is subtracted, not
+hidden, and the new noise is never stored.
 
 Measured on the development cameras (docs/camera-noise.md, bench/camera_noise.py): the strongest link, PCE 1,761,
 falls to 26 (60 decides "this camera"), at 39.9 to 40.8 dB PSNR against the same output untreated.
@@ -24,6 +24,8 @@ SIGMA = 3.0  # the noise level the shrinkage treats as noise, in grey levels (th
 LEVELS = 3  # bands of the Laplacian pyramid cleaned: 2 left links of PCE 52; 3 took every one below 40
 WINDOW = 3  # the local energy of a band, over 3×3
 GRAIN = 0.7  # the fresh noise put back, in grey levels
+BAND_PIXELS = 1 << 22  # 4 megapixels a band: about 100 MB of float arrays at most
+MARGIN = 64  # rows of context: the three levels' filters reach about 40 rows; a multiple of 2 ** LEVELS
 _UNIFORM = GRAIN * 3**0.5  # uniform noise on [-a, a] has a standard deviation of a / √3
 
 
@@ -33,27 +35,35 @@ def fresh() -> np.random.Generator:
 
 
 def clean(pixels: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
-    """An H×W×3 or H×W×4 uint8 picture with the fine noise of its luminance replaced; alpha left as it is.
+    """A treated copy of an H×W×3 or H×W×4 uint8 picture (see `treat`)."""
+    out = pixels.copy()
+    treat(out, rng)
+    return out
 
-    The same amount leaves each colour channel, so a grey picture (R = G = B) stays grey.
+
+def treat(pixels: np.ndarray, rng: np.random.Generator | None = None) -> None:
+    """Replace the fine noise of the luminance of an H×W×3 or H×W×4 uint8 picture, in place; alpha left as it is.
+
+    The same amount leaves each colour channel, so a grey picture (R = G = B) stays grey. The work goes in bands
+    of about BAND_PIXELS, each with MARGIN rows of context on both sides, so that a 250-megapixel photo needs the
+    grey picture (1 byte a pixel) and one band's arrays beside itself, not a dozen float copies of it.
     """
     height, width = pixels.shape[:2]
     levels = min(LEVELS, _levels_that_fit(height, width))
     if levels == 0:
-        return pixels
-    rgb = np.ascontiguousarray(pixels[..., :3])
-    # OpenCV throughout: numpy's int16 round trip and its Gaussian draws each cost more than the whole filter.
-    change = _noise(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32), levels)
-    change -= (rng or fresh()).random(change.shape, dtype=np.float32) * (2 * _UNIFORM) - _UNIFORM
-    out = cv2.subtract(rgb, cv2.merge([change, change, change]), dtype=cv2.CV_8U)  # rounded and saturated
-    if pixels.shape[2] == 4:
-        out = np.concatenate([out, pixels[..., 3:]], axis=2)
-    return out
-
-
-def residual(luma: np.ndarray, levels: int = LEVELS) -> np.ndarray:
-    """The noise a denoiser finds in a float32 luminance: what carries a camera's fingerprint."""
-    return _noise(luma, min(levels, _levels_that_fit(*luma.shape[:2])))
+        return
+    draw = rng or fresh()
+    grey = cv2.COLOR_RGBA2GRAY if pixels.shape[2] == 4 else cv2.COLOR_RGB2GRAY
+    luma = cv2.cvtColor(np.ascontiguousarray(pixels), grey)
+    rows = max(MARGIN, BAND_PIXELS // width // MARGIN * MARGIN)  # a multiple of MARGIN: the pyramid's grid stays put
+    for top in range(0, height, rows):
+        bottom = min(height, top + rows)
+        above, below = max(0, top - MARGIN), min(height, bottom + MARGIN)
+        # OpenCV throughout: numpy's Gaussian draws and int16 round trips each cost more than the whole filter.
+        change = _noise(luma[above:below].astype(np.float32), levels)[top - above : bottom - above]
+        change -= draw.random(change.shape, dtype=np.float32) * (2 * _UNIFORM) - _UNIFORM
+        colour = np.ascontiguousarray(pixels[top:bottom, :, :3])
+        pixels[top:bottom, :, :3] = cv2.subtract(colour, cv2.merge([change, change, change]), dtype=cv2.CV_8U)
 
 
 def _noise(luma: np.ndarray, levels: int) -> np.ndarray:
