@@ -168,6 +168,18 @@ def test_every_frame_of_a_multi_page_file_is_treated(tmp_path: Path) -> None:
             assert not np.array_equal(np.asarray(written.convert("RGB")), np.asarray(page))
 
 
+def test_the_first_page_of_a_multi_page_file_is_checked(tmp_path: Path) -> None:
+    source = tmp_path / "in" / "pages.tif"
+    source.parent.mkdir()
+    rng = np.random.default_rng(5)
+    pages = [Image.fromarray(shot(scene(rng)[:96, :128], rng.normal(0, 0.01, (96, 128)), rng)) for _ in range(2)]
+    pages[0].save(source, save_all=True, append_images=pages[1:])
+    (job,) = plan([source], tmp_path / "out", None)
+    report = process(job, no_faces, Options())
+    assert report.status == "done" and not report.flagged, report.reason
+    assert report.sensor_noise is not None and report.sensor_noise["left"] is False
+
+
 def test_off_leaves_the_pixels_exactly_as_read(tmp_path: Path) -> None:
     source = tmp_path / "in" / "photo.png"
     written = write(tmp_path, "photo.png", "RGB", None, sensor_noise=False)

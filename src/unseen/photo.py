@@ -129,13 +129,15 @@ def _process_frames(
         obscure(frame, faces, options.method, options.strength, options.grow)
         for frame, faces in zip(decoded.frames, boxes, strict=True)
     ]
+    # The check compares the first frame only: a sample of each would hold a few MB a frame until the check.
+    before = sensor_noise.sample(frames[0]) if options.sensor_noise and options.verify else None
     if options.sensor_noise:  # each frame with its own fresh noise, from one generator seeded for the file
         rng = sensor_noise.fresh()
         for frame in frames:
             sensor_noise.treat(frame, rng)
 
     def run(written: Path) -> Checked:
-        return _checked(verify.frames(decoded, written, boxes, options.grow, options.max_pixels), True)
+        return _checked(verify.frames(decoded, written, boxes, options.grow, options.max_pixels, before), True)
 
     check = checker(run, options.strict, record) if options.verify else None
     _written(target, lambda: write_frames(decoded, frames, target, fmt, options.overwrite, check))
