@@ -99,7 +99,9 @@ def _large_clip(source: Path, target: Path, frames: int = 12) -> None:
 def _show(name: str, work: Path, args: list[str]) -> None:
     before = {p for p in work.rglob("*") if p.is_file()}
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")]))}
-    done = subprocess.run([sys.executable, "-m", "unseen", *args], capture_output=True, text=True, env=env, cwd=work)
+    # The sensor-noise treatment's fresh noise differs from run to run by design: kept off, outputs can be compared.
+    command = [sys.executable, "-m", "unseen", *args, "--keep-sensor-noise"]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=work)
     print(f"== {name}: exit {done.returncode}")
     for line in done.stderr.replace(str(work), "WORK").splitlines():
         print(f"  stderr: {TIMES.sub('T s', line)}")
