@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from test_video import scene, write_clip
 
-from unseen import cli, kinds
+from unseen import cli, errors, kinds
 from unseen.faces import Detector, Faces
 from unseen.media.videofile import VideoWriteError
 from unseen.paths import Job
@@ -200,7 +200,7 @@ def test_command_strict_exits_3_and_leaves_no_file(
     monkeypatch.setattr(kinds, "video_detector", lambda *_args: nothing)
     source, _ = clip(tmp_path, 8)
     out, report = tmp_path / "out", tmp_path / "report.json"
-    assert cli.main([str(source), "-o", str(out), "--strict", "--report", str(report)]) == cli.EXIT_REFUSED
+    assert cli.main([str(source), "-o", str(out), "--strict", "--report", str(report)]) == errors.EXIT_REFUSED
     err = capsys.readouterr().err.splitlines()
     assert any(line.startswith(f"unseen: {source}: ") and "--strict" in line for line in err)
     assert files(out) == []
@@ -215,7 +215,7 @@ def test_command_warns_once_and_keeps_a_flagged_video(
     monkeypatch.setattr(kinds, "video_detector", lambda *_args: nothing)
     source, _ = clip(tmp_path, 6)
     out, report = tmp_path / "out", tmp_path / "report.json"
-    assert cli.main([str(source), "-o", str(out), "--report", str(report)]) == cli.EXIT_OK
+    assert cli.main([str(source), "-o", str(out), "--report", str(report)]) == errors.EXIT_OK
     err = capsys.readouterr().err.splitlines()
     assert [line for line in err if "warning" in line] == [
         line for line in err if line.startswith(f"unseen: warning: {source}: a face may be left visible")
