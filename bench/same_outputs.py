@@ -102,7 +102,9 @@ def _show(name: str, work: Path, args: list[str]) -> None:
     before = {p for p in work.rglob("*") if p.is_file()}
     path = os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "COLUMNS": "100", "PYTHONPATH": path}  # COLUMNS: --help wrapped the same everywhere
-    done = subprocess.run([sys.executable, "-m", "unseen", *args], capture_output=True, text=True, env=env, cwd=work)
+    # The sensor-noise treatment's fresh noise differs from run to run by design: kept off, outputs can be compared.
+    command = [sys.executable, "-m", "unseen", *args, "--keep-sensor-noise"]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=work)
     print(f"== {name}: exit {done.returncode}")
     if done.stdout:  # --help: its text's digest
         print(f"  stdout {hashlib.sha256(done.stdout.encode()).hexdigest()}")

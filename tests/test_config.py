@@ -44,8 +44,10 @@ def test_the_quality_s_preset_decides_the_video_plan() -> None:
 
 
 def test_review_takes_the_shared_options_and_never_renames() -> None:
-    asked = review_config(["in", "-o", "out", "--regions", "d.json", "--no-browser", "--quality", "fast"])
-    assert asked.regions == Path("d.json") and not asked.browser
+    asked = review_config(
+        ["in", "-o", "out", "--regions", "d.json", "--no-browser", "--quality", "fast", "--keep-sensor-noise"]
+    )
+    assert asked.regions == Path("d.json") and not asked.browser and not asked.run.photo.sensor_noise
     assert asked.run.quality is Quality.FAST and asked.run.regions is None and not asked.run.rename
 
 

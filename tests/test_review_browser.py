@@ -150,7 +150,7 @@ def _photos_with_metadata(folder: Path) -> dict[str, Path]:
 def test_a_person_corrects_approves_and_publishes(browser: object, tmp_path: Path) -> None:
     photos = _photos_with_metadata(tmp_path / "photos")
     out, report = tmp_path / "out", tmp_path / "report.json"
-    with review_server(tmp_path / "photos", "-o", out, "--report", report) as server:
+    with review_server(tmp_path / "photos", "-o", out, "--report", report, "--keep-sensor-noise") as server:
         tab = Page(browser, server, "flow")
         tab.all_ready(3)
         tab.shot("opened")

@@ -70,6 +70,7 @@ def _shared(args: argparse.Namespace) -> RunConfig:
         verify=args.verify,
         reid=args.reid,
         strict=args.strict,
+        sensor_noise=not args.keep_sensor_noise,
     )
     return RunConfig(
         paths=tuple(args.paths),
@@ -213,6 +214,12 @@ def add_shared_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="an output the checks flag is not written: that file fails and the run exits 3 "
         "(exit codes: 0 all done, 1 some failed, 2 usage error, 3 some refused by --strict, which wins over 1)",
+    )
+    p.add_argument(
+        "--keep-sensor-noise",
+        action="store_true",
+        help="leave the camera's sensor noise in photos (by default its fine grain is replaced: that noise links a "
+        "photo to the camera that took it; see docs/camera-noise.md)",
     )
     p.add_argument("--report", type=Path, metavar="FILE.json", help="write a JSON report of what was done")
     p.add_argument(

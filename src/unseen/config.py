@@ -42,6 +42,7 @@ class PhotoOptions:
     verify: bool = True  # the residual check on every photo and video written
     reid: bool = False  # the re-identification check too, on photos (needs the verify extra)
     strict: bool = False  # an output the checks flag is not published: the file fails
+    sensor_noise: bool = True  # take the camera's sensor fingerprint out of photos (media/sensor_noise.py)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ def new_report(config: RunConfig, video: dict[str, object] | None) -> RunReport:
             "orientation_probe": describe_orientation(quality),
             "format": config.fmt,
             "verify": _verify_settings(config),
+            "sensor_noise": "replaced (photos)" if config.photo.sensor_noise else "kept",
             **({"video": video} if video is not None else {}),
         },
         started=datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -13,6 +13,7 @@ from unseen import errors, formats, stop
 from unseen.config import PhotoOptions
 from unseen.errors import FileError, InputError, NameTaken, OutputError
 from unseen.faces import Detector, Faces
+from unseen.media import sensor_noise
 from unseen.media.frames import write_frames
 from unseen.media.image import read_image, write_image
 from unseen.media.pixels import Decoded
@@ -59,11 +60,14 @@ def _photo(job: Job, detector: Detector, options: PhotoOptions, verifier: Verifi
         # only until the encoder has it (write_image lets go of it; its size is all the encoder needs besides).
         original = decoded.pixels if verify.reid else None
         decoded = replace(decoded, pixels=pixels[:1, :1].copy())
+        before = sensor_noise.sample(pixels) if options.sensor_noise and options.verify else None
+        if options.sensor_noise:
+            sensor_noise.treat(pixels)  # in place (obscure gave back a copy of its own), the decoded one let go of
         obscured = [pixels]
         del pixels
 
         def run(written: Path) -> Checked:
-            return _checked([verify(original, written, faces, options.grow, options.max_pixels)], False)
+            return _checked([verify(original, written, faces, options.grow, options.max_pixels, before)], False)
 
         check = checker(run, options.strict, record) if options.verify else None
         _written(target, lambda: write_image(decoded, obscured.pop(), target, fmt, options.overwrite, check))
@@ -84,12 +88,13 @@ def _checked(found: list[Verification], framed: bool) -> Checked:
     index."""
     residuals: list[dict[str, object]] = []
     reid: list[dict[str, object]] | None = None
+    sensor = next((v.sensor_noise for v in found if v.sensor_noise is not None), None)
     for index, verification in enumerate(found):
         tag = {"frame": index} if framed else {}
         residuals += [{**face, **tag} for face in verification.residuals.to_list()]
         if verification.reid is not None:
             reid = (reid or []) + [{**r.to_dict(), **tag} for r in verification.reid]
-    return Checked(residuals, reid, _problem(found, framed))
+    return Checked(residuals, reid, _problem(found, framed), sensor)
 
 
 def _problem(found: list[Verification], framed: bool) -> str | None:
@@ -120,9 +125,15 @@ def _process_frames(
         obscure(frame, faces, options.method, options.strength, options.grow)
         for frame, faces in zip(decoded.frames, boxes, strict=True)
     ]
+    # The check compares the first frame only: a sample of each would hold a few MB a frame until the check.
+    before = sensor_noise.sample(frames[0]) if options.sensor_noise and options.verify else None
+    if options.sensor_noise:  # each frame with its own fresh noise, from one generator seeded for the file
+        rng = sensor_noise.fresh()
+        for frame in frames:
+            sensor_noise.treat(frame, rng)
 
     def run(written: Path) -> Checked:
-        return _checked(verify.frames(decoded, written, boxes, options.grow, options.max_pixels), True)
+        return _checked(verify.frames(decoded, written, boxes, options.grow, options.max_pixels, before), True)
 
     check = checker(run, options.strict, record) if options.verify else None
     _written(target, lambda: write_frames(decoded, frames, target, fmt, options.overwrite, check))

@@ -11,7 +11,8 @@ from typing import Literal
 from unseen import publish
 
 Status = Literal["done", "failed", "skipped"]
-# What the checks on the output say: clean, residuals (a face left visible or still re-identifiable),
+# What the checks on the output say: clean, residuals (a face left visible or still re-identifiable, or the
+# camera's sensor noise left),
 # unverified (not checked: --no-verify), or the file was not done at all.
 Verdict = Literal["clean", "residuals", "unverified", "failed", "skipped"]
 # Why a file is skipped when its output is there from an earlier run (a re-run on Ray resumes: scale/ray_run.py).
@@ -33,12 +34,16 @@ class FileReport:
     # Faces the check found left visible: box and score (in a video also the frame index and time in seconds).
     residuals: list[dict[str, object]] = field(default_factory=list)
     reid: list[dict[str, object]] | None = None  # per large obscured face; None when the check was not run
+    # The camera's fine noise left in the output: its correlation with the input's, and whether that is too
+    # much (media/sensor_noise.py); None when not checked (the treatment off, or too few flat pixels to say).
+    sensor_noise: dict[str, object] | None = None
     seconds: float = 0.0
 
     @property
     def flagged(self) -> bool:
-        """Whether the checks found a face left visible or still re-identifiable."""
-        return bool(self.residuals) or any(not r["passed"] for r in self.reid or [])
+        """Whether the checks found a face left visible or still re-identifiable, or the camera's noise left."""
+        noise = bool(self.sensor_noise and self.sensor_noise["left"])
+        return bool(self.residuals) or any(not r["passed"] for r in self.reid or []) or noise
 
     @property
     def verdict(self) -> Verdict:
