@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from conftest import SAMPLE, SAMPLE_FACE, changed_share, load_rgb, run_cli, sha256
 
+from unseen.regions import VERSION
+
 PERSON_BOX = [20, 300, 120, 420]  # a region a person adds where the detector found nothing (the suit)
 
 
@@ -43,7 +45,7 @@ def test_detect_only_writes_the_decisions_and_nothing_else(tmp_path: Path, input
     before = sorted(p.name for p in tmp_path.iterdir())
     data = detect(inputs, regions)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*before, "regions.json"])  # no output folder
-    assert data["unseen_regions"] == 1
+    assert data["unseen_regions"] == VERSION
     assert [e["path"] for e in data["files"]] == ["in/astronaut.png", "in/sub/copy.png"]
     for entry in data["files"]:
         assert entry["sha256"] == sha256(SAMPLE) and (entry["width"], entry["height"]) == (512, 512)

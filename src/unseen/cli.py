@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from unseen import __version__, decisions, device, errors, formats, privacy, publish, regions, renaming, stop
+from unseen.audio.voice import Voice
 from unseen.batch import Batch
 from unseen.detectors.centerface import MODEL_NAME, model_sha256
 from unseen.detectors.presets import PRESETS, Quality, build_detector, describe, describe_orientation
@@ -86,6 +87,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     v.add_argument("--codec", choices=VIDEO_CODECS, help="video codec (default: h264; gif for an animated GIF)")
     v.add_argument("--no-audio", action="store_true", help="drop the audio streams (default: copied unchanged)")
+    v.add_argument(
+        "--voice",
+        choices=[v.value for v in Voice],
+        help="the voices in a video's sound: keep (default: as recorded; a line says when speech is heard), disguise "
+        "(changed so that a speaker verifier cannot link them; the words stay), or mute (silence where speech is "
+        "heard, every other sound kept); see docs/voices-in-videos.md",
+    )
     v.add_argument(
         "--full-every",
         type=_positive_int,
@@ -289,6 +297,7 @@ def _run(args: argparse.Namespace) -> int:
         crf=args.crf,
         codec=args.codec,
         audio=not args.no_audio,
+        voice=voice_setting(args.voice, args.no_audio, jobs),
         full_every=args.full_every,
         fast=args.quality == "fast",
         progress=not args.quiet,
@@ -328,6 +337,17 @@ def _run(args: argparse.Namespace) -> int:
         _write_regions(args, jobs, found)
     code = finish(report, args)
     return EXIT_FAILED if code == EXIT_OK and not mapped else code
+
+
+def voice_setting(voice: str | None, no_audio: bool, jobs: list[Job]) -> Voice:
+    """--voice as asked; a usage error where it cannot apply."""
+    if voice is None:
+        return Voice.KEEP
+    if no_audio:
+        raise UsageError(f"--voice {voice} and --no-audio: --no-audio drops the sound, so there is no voice to {voice}")
+    if not any(_is_video(job) for job in jobs):
+        raise UsageError(f"--voice {voice}: no video among the inputs (photos have no sound)")
+    return Voice(voice)
 
 
 def _ray_batch(
@@ -591,6 +611,8 @@ def _with_progress(results: Iterable[FileReport], total: int, quiet: bool) -> It
         for result in results:
             if (result.status == "failed" or result.flagged) and not stop.requested():  # the stop has its own line
                 tqdm.write(_problem_line(result), file=sys.stderr)
+            elif result.notice and result.status == "done":  # said even with -q, as the weak-method warning is
+                tqdm.write(printable(f"unseen: {result.input}: {result.notice}"), file=sys.stderr)
             bar.update()
             yield result
 

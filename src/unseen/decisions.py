@@ -161,9 +161,10 @@ def apply_video(
     job: Job, entry: regions.VideoEntry, options: Options, video: VideoOptions, verifier: Verifier | None
 ) -> FileReport:
     """Write one video with exactly what was decided covered in each frame: no detection, no tracking. Frames,
-    timestamps, rotation, audio, the residual check and --strict are as in a plain run."""
+    timestamps, rotation, audio, the residual check and --strict are as in a plain run; the spans the entry
+    marks to silence are silent in every audio stream."""
     plan = video_decisions.Plan(job.source, entry, options.grow)
-    report = process_video(job, None, options, video, verifier, decided=plan)
+    report = process_video(job, None, options, video, verifier, decided=plan, silence=entry.silence)
     if report.status == "done":
         report.faces = video_decisions.summaries(entry)  # with person tracks, and what a person removed or trimmed
     return report

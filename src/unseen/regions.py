@@ -4,9 +4,10 @@ correct.
 `unseen IN --regions-out FILE` detects and writes it without writing any output; `unseen IN -o OUT --regions
 FILE` writes the outputs from it: every listed photo or video gets exactly its kept regions obscured (no
 detection), through the same obscure → write → check → publish path as a plain run; files it does not list
-are detected as usual. The review page edits the same file. Format, version 1 (README "Regions file"):
+are detected as usual. The review page edits the same file. Format, version 2 (README "Regions file"; version 1,
+the same without a video's "silence", is still read):
 
-    {"unseen_regions": 1,
+    {"unseen_regions": 2,
      "files": [{"path": "day1/a.jpg",            # from the folder or file given, as the report names it
                 "sha256": "…",                   # of the input's bytes: a file changed since is refused
                 "width": 1024, "height": 768, "approved": false,
@@ -29,7 +30,11 @@ A video's entry holds tracks instead of regions (the per-frame computation is vi
                 {"id": 1, "origin": "detector", "boxes": […], "removed": true},  # a false alarm: not covered
                 {"id": 2, "origin": "detector", "boxes": […], "trim": [10, 40]},  # covered in frames 10-40 only
                 {"id": 3, "origin": "person",             # what a person drew: the area to cover, in
-                 "keyframes": [[12, x1, y1, x2, y2], …]}]}  # keyframes; interpolated in between (sorted)
+                 "keyframes": [[12, x1, y1, x2, y2], …]}],  # keyframes; interpolated in between (sorted)
+     "silence": [[12.5, 14.0], …]}               # seconds a person chose to silence (a name called out)
+
+A video's "silence" lists spans of time, in seconds on a player's clock (0 where a player starts), that are
+silenced in every audio stream of the output whatever --voice says (docs/voices-in-videos.md); it may be absent.
 
 A detector track may hold two boxes in one frame (carried on from one detection and back from the next); its
 boxes may lie past an edge (a face leaving the picture, carried on), but not farther than REACH of their own
@@ -51,7 +56,8 @@ from unseen.errors import FileError, UsageError
 from unseen.faces import Faces
 from unseen.obscure import DEFAULT_GROW, face_boxes_covering
 
-VERSION = 1
+VERSION = 2
+READABLE = (1, 2)  # version 1 files are version 2 files without "silence"
 ORIGINS = ("detector", "person")
 KINDS = ("photo", "video")
 # How far past the frame, in its own sizes, a detector's box in a video may lie: no mask reaches farther (an
@@ -157,6 +163,7 @@ class VideoEntry:
     fps: float
     tracks: list[VideoTrack] = field(default_factory=list)
     approved: bool = False
+    silence: list[tuple[float, float]] = field(default_factory=list)  # seconds to silence, sorted
 
     kind = "video"
 
@@ -171,6 +178,7 @@ class VideoEntry:
             "fps": self.fps,
             "approved": self.approved,
             "tracks": [t.to_dict() for t in self.tracks],
+            "silence": [[round(a, 3), round(b, 3)] for a, b in self.silence],
         }
 
 
@@ -218,8 +226,9 @@ def load(path: Path) -> dict[str, AnyEntry]:
         raise UsageError(f"cannot read regions file {path.name}: {error.strerror or error}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise UsageError(f"regions file {path.name} is not JSON ({error})") from None
-    if not isinstance(data, dict) or data.get("unseen_regions") != VERSION:
-        raise UsageError(f"regions file {path.name} is not an unseen regions file of version {VERSION}")
+    if not isinstance(data, dict) or data.get("unseen_regions") not in READABLE:
+        versions = " or ".join(map(str, READABLE))
+        raise UsageError(f"regions file {path.name} is not an unseen regions file of version {versions}")
     try:
         _known(data, {"unseen_regions", "files"})
         entries = [_entry(item) for item in data["files"]]
@@ -233,7 +242,7 @@ def load(path: Path) -> dict[str, AnyEntry]:
 
 FILE_FIELDS = {"path", "sha256", "kind", "width", "height", "approved", "regions"}
 REGION_FIELDS = {"box", "score", "origin", "removed"}
-VIDEO_FIELDS = {"path", "sha256", "kind", "width", "height", "frames", "fps", "approved", "tracks"}
+VIDEO_FIELDS = {"path", "sha256", "kind", "width", "height", "frames", "fps", "approved", "tracks", "silence"}
 TRACK_FIELDS = {"detector": {"id", "origin", "boxes", "removed", "trim"}, "person": {"id", "origin", "keyframes"}}
 
 
@@ -286,6 +295,7 @@ def _video_entry(item: dict[str, object]) -> VideoEntry:
         if not isinstance(item["tracks"], list):
             raise ValueError("tracks is not a list")
         entry.tracks.extend(_track(track, entry, number) for number, track in enumerate(item["tracks"]))
+        entry.silence = _silence(item.get("silence", []), frames / fps)
     except (KeyError, TypeError, ValueError) as error:
         raise ValueError(f"{path}: {_why(error)}") from None
     ids = [t.id for t in entry.tracks]
@@ -348,6 +358,21 @@ def _rows(value: object, width: int, entry: VideoEntry, margin: float) -> tuple[
             box = [round(float(v), 2) for v in boxes[at]]
             raise ValueError(f"{what} {box} at frame {frames[at]} {problem} ({entry.width}×{entry.height})")
     return frames, rows
+
+
+def _silence(value: object, seconds: float) -> list[tuple[float, float]]:
+    """A video's spans to silence: [start, end] seconds, start before end, starting within the video."""
+    if not isinstance(value, list):
+        raise ValueError(f"silence {value!r} is not a list of [start, end] spans")
+    spans: list[tuple[float, float]] = []
+    for span in value:
+        if not isinstance(span, list) or len(span) != 2 or not all(_number(v) and np.isfinite(v) for v in span):
+            raise ValueError(f"silence span {span!r} is not [start, end] in seconds")
+        start, end = float(span[0]), float(span[1])
+        if not 0 <= start < end or start >= seconds:
+            raise ValueError(f"silence span {span!r} is not a span of the video's {seconds:.2f} s")
+        spans.append((start, end))
+    return sorted(spans)
 
 
 def _trim(value: object, frames: int) -> tuple[int, int] | None:

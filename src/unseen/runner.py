@@ -30,6 +30,7 @@ class Done:
     voice: dict[str, object] | None = None  # a video's voices: what was heard and done (audio/voice.py)
     notice: str | None = None  # a line the file earns although nothing is wrong with it
 
+
 @dataclass(frozen=True)
 class Checked:
     """What the checks on one written output found, in the report's terms."""

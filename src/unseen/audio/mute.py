@@ -29,7 +29,8 @@ _PASSES = 3  # listen again to what is left after muting, and mute what is still
 def merged(spans: Iterable[Span], margin: float = 0.0, end: float | None = None) -> list[Span]:
     """Spans widened by `margin` (clipped to 0..end), sorted, the overlapping ones joined."""
     out: list[list[float]] = []
-    for start, stop in sorted((max(0.0, a - margin), b + margin if end is None else min(end, b + margin)) for a, b in spans):
+    widened = ((max(0.0, a - margin), b + margin if end is None else min(end, b + margin)) for a, b in spans)
+    for start, stop in sorted(widened):
         if stop <= start:
             continue
         if out and start <= out[-1][1]:

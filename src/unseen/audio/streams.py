@@ -76,7 +76,8 @@ def decode_tracks(path: Path) -> tuple[list[Track], float]:
             for decoder in decoders.values():
                 decoder.flush()
         except av.FFmpegError as error:
-            raise AudioReadError(f"audio stream {_current(decoders)} cannot be decoded ({_reason(error)})") from None
+            where = _current(decoders)
+            raise AudioReadError(f"audio stream {where} ({_reason(error)}); --no-audio leaves the sound out") from None
         return [decoder.track() for decoder in decoders.values()], origin
 
 
@@ -95,6 +96,8 @@ class _Decoder:
         self.at: float | None = None  # seconds: where the stream has got to (for the user's line)
 
     def add(self, packet: av.Packet | None) -> None:
+        if packet is not None and packet.pts is not None and packet.time_base is not None:
+            self.at = float(packet.pts * packet.time_base)
         frames = self.stream.decode(packet) if packet is not None else self.stream.decode(None)
         for frame in frames:
             self._frame(frame)
@@ -105,12 +108,11 @@ class _Decoder:
     def _frame(self, frame: av.AudioFrame) -> None:
         if frame.pts is not None and frame.time_base is not None:
             when = float(frame.pts * frame.time_base)
-            self.at = when
             if self.start is None:
                 self.start = when
             hole = round((when - self.start) * self.rate) - self.count
             if hole > _GAP * self.rate:
-                self._append(np.zeros((self.chunks[0].shape[0] if self.chunks else frame.layout.nb_channels, hole), np.float32))
+                self._append(np.zeros((len(frame.layout.channels), hole), np.float32))
         for converted in self.resampler.resample(frame):
             self._append(converted.to_ndarray().astype(np.float32, copy=False))
 
@@ -122,18 +124,31 @@ class _Decoder:
         channels = self.stream.codec_context.channels or 1
         samples = np.concatenate(self.chunks, axis=1) if self.chunks else np.zeros((channels, 0), np.float32)
         self.chunks = []
+        # The decoder gives the encoder's padding after the last sample too; the stream's duration (an MP4's edit
+        # list) says where the sound ends, and players stop there. Sound that ends early (zero-length packets at
+        # the end) is made up to it with silence, as a player plays it.
+        if self.stream.duration and self.stream.time_base:
+            length = round(self.stream.duration * self.stream.time_base * self.rate)
+            samples = np.pad(samples[:, :length], ((0, 0), (0, max(0, length - samples.shape[1]))))
         language = self.stream.metadata.get("language")
         bit_rate = self.stream.codec_context.bit_rate or None
         return Track(
-            self.stream.index, self.number, self.stream.codec_context.name, self.rate, self.layout, bit_rate,
-            language, self.start or 0.0, samples,
+            self.stream.index,
+            self.number,
+            self.stream.codec_context.name,
+            self.rate,
+            self.layout,
+            bit_rate,
+            language,
+            self.start or 0.0,
+            samples,
         )
 
 
 def _current(decoders: dict[int, _Decoder]) -> str:
     """Which stream was being decoded, and how far it had got, for the line of a decoding error."""
     latest = max(decoders.values(), key=lambda d: d.at or 0.0)
-    return f"{latest.number} (at {latest.at or 0.0:.2f} s)"
+    return f"{latest.number} cannot be decoded at {max(0.0, latest.at or 0.0):.2f} s"
 
 
 def mono16k(samples: np.ndarray, rate: int) -> np.ndarray:
@@ -180,7 +195,8 @@ class Encoder:
             channels = samples.shape[0]
             self.stream.bit_rate = track.bit_rate or _DEFAULT_BIT_RATE.get(self.stream.codec_context.name, 0) * channels
         except (av.FFmpegError, ValueError) as error:
-            raise AudioWriteError(f"audio stream {track.number} cannot be encoded as {name} ({_reason(error)})") from None
+            why = _reason(error)
+            raise AudioWriteError(f"audio stream {track.number} cannot be encoded as {name} ({why})") from None
         if track.language is not None and "language" in KEPT_AUDIO_TAGS:
             self.stream.metadata["language"] = track.language
         self.first = round(track.start * track.rate)  # the first sample's pts, in 1/rate

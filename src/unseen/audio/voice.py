@@ -139,7 +139,10 @@ def prepare(source: Path, setting: Voice, marked: Sequence[Span] = ()) -> Prepar
         if setting is Voice.KEEP and not marked:  # copied packet for packet as before: only the listening failed
             return Prepared(setting, [], 0.0, unheard=str(error))
         raise
-    streams = [_treat(track, setting, [(a + origin - track.start, b + origin - track.start) for a, b in marked]) for track in tracks]
+    streams = [
+        _treat(track, setting, [(a + origin - track.start, b + origin - track.start) for a, b in marked])
+        for track in tracks
+    ]
     prepared = Prepared(setting, streams, origin)
     if any(s.treated is not None for s in streams):
         prepared.plan = Plan(streams)
@@ -158,9 +161,7 @@ def _treat(track: Track, setting: Voice, marked: list[Span]) -> Stream:
             samples, rate, lambda s: mono16k(s, rate), vad.frames_to_spans(probs, MUTE_THRESHOLD, 0.0)
         )
     elif setting is Voice.DISGUISE:
-        treated = np.asarray(_disguise(samples, rate), np.float32)
-        if treated.shape != samples.shape:
-            raise ValueError(f"the disguise returned {treated.shape} samples for {samples.shape}")
+        treated = _treat_disguise(samples, rate)
     person = merged(marked, 0.0, end)
     if person:
         stream.silenced = merged([*stream.silenced, *person], 0.0, end)
@@ -169,6 +170,13 @@ def _treat(track: Track, setting: Voice, marked: list[Span]) -> Stream:
     if treated is not None:
         track.samples = samples[:, :0]  # only the treated samples are written: the input's are let go
     return stream
+
+
+def _treat_disguise(samples: np.ndarray, rate: int) -> np.ndarray:
+    treated = np.asarray(_disguise(samples, rate), np.float32)
+    if treated.shape != samples.shape:
+        raise ValueError(f"the disguise returned {treated.shape} samples for {samples.shape}")
+    return treated
 
 
 def describe(setting: Voice) -> dict[str, object]:
@@ -196,3 +204,14 @@ def describe(setting: Voice) -> dict[str, object]:
 def outcome(prepared: Prepared | None) -> tuple[dict[str, object] | None, str | None]:
     """The report's `voice` entry and the file's notice (None, None with --no-audio)."""
     return (None, None) if prepared is None else (prepared.report(), prepared.notice)
+
+
+def treat_samples(samples: np.ndarray, rate: int, voice: str) -> np.ndarray:
+    """(channels, n) float32 sound with its voices disguised or muted (the Python API's anonymize_audio)."""
+    setting = Voice(voice)
+    if setting is Voice.DISGUISE:
+        return _treat_disguise(samples, rate)
+    if setting is Voice.MUTE:
+        heard = vad.frames_to_spans(vad.probabilities(mono16k(samples, rate)), MUTE_THRESHOLD, 0.0)
+        return mute_speech(samples, rate, lambda s: mono16k(s, rate), heard)[0]
+    raise ValueError(f"voice must be disguise or mute, not {voice!r}")

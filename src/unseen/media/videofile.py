@@ -339,7 +339,8 @@ class VideoWriter:
             stream = self.container.add_stream_from_template(source)
             copy = True
         else:
-            stream = self.container.add_stream(fallback_audio_codec(self.muxer), rate=source.codec_context.sample_rate or 48000)
+            rate = source.codec_context.sample_rate or 48000
+            stream = self.container.add_stream(fallback_audio_codec(self.muxer), rate=rate)
             stream.layout = source.codec_context.layout
             copy = False
         for tag in KEPT_AUDIO_TAGS:
