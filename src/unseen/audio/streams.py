@@ -129,7 +129,10 @@ class _Decoder:
         # the end) is made up to it with silence, as a player plays it.
         if self.stream.duration and self.stream.time_base:
             length = round(self.stream.duration * self.stream.time_base * self.rate)
-            samples = np.pad(samples[:, :length], ((0, 0), (0, max(0, length - samples.shape[1]))))
+            if length < samples.shape[1]:
+                samples = samples[:, :length]
+            elif length > samples.shape[1]:
+                samples = np.pad(samples, ((0, 0), (0, length - samples.shape[1])))
         language = self.stream.metadata.get("language")
         bit_rate = self.stream.codec_context.bit_rate or None
         return Track(
