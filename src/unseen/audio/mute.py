@@ -44,22 +44,24 @@ def silence(samples: np.ndarray, rate: int, spans: Iterable[Span]) -> np.ndarray
     """A copy of (channels, n) `samples` with each span (seconds from the first sample) silent, faded in and
     out over FADE outside it; everything else unchanged, sample for sample."""
     out = np.array(samples, np.float32, copy=True)
+    silence_in_place(out, rate, spans)
+    return out
+
+
+def silence_in_place(out: np.ndarray, rate: int, spans: Iterable[Span]) -> None:
+    """Silence each span of `out` (no copy: a long stream's sound is held once), with the fades outside it."""
     n = out.shape[1]
-    gain = np.ones(n, np.float32)
     fade = max(1, round(FADE * rate))
-    ramp = (0.5 + 0.5 * np.cos(np.linspace(0.0, np.pi, fade, dtype=np.float32))).astype(np.float32)  # 1 → 0
+    ramp = (0.5 + 0.5 * np.cos(np.linspace(0.0, np.pi, fade + 2, dtype=np.float32)[1:-1])).astype(np.float32)
     for start, stop in spans:
         a, b = max(0, int(np.floor(start * rate))), min(n, int(np.ceil(stop * rate)))
         if b <= a:
             continue
-        gain[a:b] = 0.0
-        before = gain[max(0, a - fade) : a]
-        np.minimum(before, ramp[fade - before.size :] if before.size else ramp[:0], out=before)
-        after = gain[b : b + fade]
-        np.minimum(after, ramp[::-1][: after.size], out=after)
-    touched = gain < 1.0
-    out[:, touched] *= gain[touched]
-    return out
+        out[:, a:b] = 0.0
+        before = out[:, max(0, a - fade) : a]  # 1 → 0 towards the span
+        before *= ramp[fade - before.shape[1] :]
+        after = out[:, b : b + fade]  # 0 → 1 away from it
+        after *= ramp[::-1][: after.shape[1]]
 
 
 def mute_speech(
@@ -76,9 +78,9 @@ def mute_speech(
     out = silence(samples, rate, spans)
     for _ in range(_PASSES):
         more = vad.hear(mono16k_of(out), MUTE_THRESHOLD, 0.0).spans
-        fresh = [s for s in more if not any(a <= s[0] and s[1] <= b for a, b in spans)]
+        fresh = merged([s for s in more if not any(a <= s[0] and s[1] <= b for a, b in spans)], MARGIN, end)
         if not fresh:
             break
-        spans = merged([*spans, *((a - MARGIN, b + MARGIN) for a, b in fresh)], 0.0, end)
-        out = silence(samples, rate, spans)
+        silence_in_place(out, rate, fresh)
+        spans = merged([*spans, *fresh], 0.0, end)
     return out, spans

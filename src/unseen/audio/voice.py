@@ -32,10 +32,11 @@ SPEECH_HEARD = "speech heard: voices kept as recorded; --voice disguise or --voi
 
 
 def _disguise(samples: np.ndarray, rate: int) -> np.ndarray:
-    """audio/disguise.py's method, fresh random parameters for every call (a seam the tests replace)."""
-    from unseen.audio.disguise import disguise
+    """audio/disguise.py's method, fresh random parameters for every call, in blocks so that memory stays
+    bounded on a long stream (audio/blocks.py; a seam the tests replace)."""
+    from unseen.audio.blocks import disguise_in_blocks
 
-    return disguise(samples, rate)
+    return disguise_in_blocks(samples, rate)
 
 
 @dataclass
@@ -167,8 +168,7 @@ def _treat(track: Track, setting: Voice, marked: list[Span]) -> Stream:
         stream.silenced = merged([*stream.silenced, *person], 0.0, end)
         treated = silence(treated if treated is not None else samples, rate, person)
     stream.treated = treated
-    if treated is not None:
-        track.samples = samples[:, :0]  # only the treated samples are written: the input's are let go
+    track.samples = samples[:, :0]  # a copied stream's packets are copied, a treated one's written: let them go
     return stream
 
 
