@@ -107,21 +107,22 @@ def _numbered(frame: av.VideoFrame, i: int) -> av.VideoFrame:
     return frame
 
 
-def run(source: Path, out: Path, *extra: str) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one `unseen` run in a child process."""
+def run(source: Path, out: Path, *extra: str) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS (KiB) of one `unseen` run in a child process."""
     shutil.rmtree(out, ignore_errors=True)
     command = [sys.executable, "-m", "unseen", str(source), "-o", str(out), "-q", *extra]
     script = (
         "import resource, subprocess, sys, time; t = time.perf_counter(); "
         "r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
-        "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode); "
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+        "print(time.perf_counter() - t, u.ru_utime + u.ru_stime, u.ru_maxrss, r.returncode); "
         "sys.stderr.write(r.stderr)"
     )
     done = subprocess.run([sys.executable, "-c", script, *command], capture_output=True, text=True, check=True)
-    seconds, rss, code = done.stdout.split()
+    wall, cpu, rss, code = done.stdout.split()
     if code != "0":
         sys.exit(f"unseen failed: {done.stderr.strip()}")
-    return float(seconds), int(rss)
+    return float(wall), float(cpu), int(rss)
 
 
 def main() -> None:
@@ -129,39 +130,52 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="length of the 1080p clip")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--long-minutes", type=float, default=10.0)
+    parser.add_argument("--only", choices=["time", "memory"], help="run only one of the two measurements")
     args = parser.parse_args()
     env_path = os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])
     os.environ["PYTHONPATH"] = env_path
     WORK.mkdir(parents=True, exist_ok=True)
     print(f"load before: {os.getloadavg()}, cpus {os.cpu_count()}")
     try:
-        picture = np.asarray(Image.open(ROOT / "sample" / "astronaut.png").convert("RGB"))
-        clip = WORK / "talking_1080p.mp4"
-        write(clip, args.seconds, 25, (1920, 1080), picture)
-        times: dict[str, list[float]] = {"keep": [], "disguise": [], "mute": []}
-        for _ in range(args.repeats):
-            for setting in times:
-                times[setting].append(run(clip, WORK / f"out-{setting}", "--voice", setting)[0])
-        keep = float(np.median(times["keep"]))
-        for setting, values in times.items():
-            median = float(np.median(values))
-            shown = ", ".join(f"{v:.1f}" for v in values)
-            print(
-                f"1080p {args.seconds:g} s, --voice {setting}: {shown} s; median {median:.1f} s ({median / keep:.3f}×)"
-            )
-        long = WORK / "long.mp4"
-        write(long, args.long_minutes * 60, 2, (64, 48), None)
-        floor = run(long, WORK / "out-none", "--no-audio")
-        print(
-            f"{args.long_minutes:g} min stereo 48 kHz, --no-audio: {floor[0]:.1f} s, peak RSS {floor[1] / 1024:.0f} MiB"
-        )
-        for setting in ("keep", "mute", "disguise"):
-            seconds, rss = run(long, WORK / f"out-long-{setting}", "--voice", setting)
-            print(f"{args.long_minutes:g} min, --voice {setting}: {seconds:.1f} s, peak RSS {rss / 1024:.0f} MiB")
+        if args.only != "memory":
+            timed(args)
+        if args.only != "time":
+            memory(args)
     finally:
         shutil.rmtree(WORK, ignore_errors=True)
-        used = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
-        print(f"load after: {os.getloadavg()}; children's CPU {used:.0f} s")
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
+        print(f"load after: {os.getloadavg()}; children's CPU {used.ru_utime + used.ru_stime:.0f} s")
+
+
+def timed(args: argparse.Namespace) -> None:
+    """The 1080p talking head with each setting, alternately; medians and their ratios to keep."""
+    picture = np.asarray(Image.open(ROOT / "sample" / "astronaut.png").convert("RGB"))
+    clip = WORK / "talking_1080p.mp4"
+    write(clip, args.seconds, 25, (1920, 1080), picture)
+    runs: dict[str, list[tuple[float, float, int]]] = {"keep": [], "disguise": [], "mute": []}
+    for _ in range(args.repeats):
+        for setting, done in runs.items():
+            done.append(run(clip, WORK / f"out-{setting}", "--voice", setting))
+    wall0, cpu0 = (float(np.median([r[k] for r in runs["keep"]])) for k in (0, 1))
+    for setting, done in runs.items():
+        wall, cpu = (float(np.median([r[k] for r in done])) for k in (0, 1))
+        shown = ", ".join(f"{r[0]:.1f}/{r[1]:.1f}" for r in done)
+        print(
+            f"1080p {args.seconds:g} s, --voice {setting}: wall/CPU {shown} s; median wall {wall:.1f} s "
+            f"({wall / wall0:.3f}× keep), CPU {cpu:.1f} s ({cpu / cpu0:.3f}× keep)"
+        )
+
+
+def memory(args: argparse.Namespace) -> None:
+    """The long clip with --no-audio (the floor) and each setting: time and peak memory."""
+    long = WORK / "long.mp4"
+    write(long, args.long_minutes * 60, 2, (64, 48), None)
+    for extra in (["--no-audio"], ["--voice", "keep"], ["--voice", "mute"], ["--voice", "disguise"]):
+        wall, cpu, rss = run(long, WORK / "out-long", *extra)
+        print(
+            f"{args.long_minutes:g} min stereo 48 kHz, {' '.join(extra)}: wall {wall:.1f} s, CPU {cpu:.1f} s, "
+            f"peak RSS {rss / 1024:.0f} MiB"
+        )
 
 
 if __name__ == "__main__":

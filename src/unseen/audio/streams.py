@@ -90,7 +90,11 @@ class _Decoder:
         self.rate = context.sample_rate or 48000
         self.layout = context.layout.name
         self.resampler = av.AudioResampler(format="fltp", layout=self.layout, rate=self.rate)
-        self.chunks: list[np.ndarray] = []
+        # The samples go straight into one array sized from the length the file announces (a second more), so
+        # that a long stream is held once, not also as a list of frames to be joined.
+        announced = _announced(stream) or _announced(stream.container)
+        channels = av.AudioLayout(self.layout).nb_channels  # the resampler gives every frame this layout
+        self.buffer = np.zeros((channels, round(((announced or 10.0) + 1.0) * self.rate)), np.float32)
         self.count = 0  # samples so far
         self.start: float | None = None
         self.at: float | None = None  # seconds: where the stream has got to (for the user's line)
@@ -112,18 +116,24 @@ class _Decoder:
                 self.start = when
             hole = round((when - self.start) * self.rate) - self.count
             if hole > _GAP * self.rate:
-                self._append(np.zeros((len(frame.layout.channels), hole), np.float32))
+                self._append(np.zeros((self.buffer.shape[0], hole), np.float32))
         for converted in self.resampler.resample(frame):
             self._append(converted.to_ndarray().astype(np.float32, copy=False))
 
     def _append(self, planes: np.ndarray) -> None:
-        self.chunks.append(planes)
-        self.count += planes.shape[1]
+        end = self.count + planes.shape[1]
+        if end > self.buffer.shape[1]:  # longer than announced: grow by half
+            grown = np.zeros((self.buffer.shape[0], max(end, self.buffer.shape[1] * 3 // 2)), np.float32)
+            grown[:, : self.count] = self.buffer[:, : self.count]
+            self.buffer = grown
+        self.buffer[:, self.count : end] = planes
+        self.count = end
 
     def track(self) -> Track:
-        channels = self.stream.codec_context.channels or 1
-        samples = np.concatenate(self.chunks, axis=1) if self.chunks else np.zeros((channels, 0), np.float32)
-        self.chunks = []
+        samples = self.buffer[:, : self.count]
+        if self.buffer.shape[1] > self.count + 2 * self.rate:  # far shorter than announced: hold only the sound
+            samples = samples.copy()
+        self.buffer = self.buffer[:, :0]
         # The decoder gives the encoder's padding after the last sample too; the stream's duration (an MP4's edit
         # list) says where the sound ends, and players stop there. Sound that ends early (zero-length packets at
         # the end) is made up to it with silence, as a player plays it.
@@ -148,6 +158,16 @@ class _Decoder:
         )
 
 
+def _announced(item: av.container.InputContainer | av.audio.stream.AudioStream) -> float | None:
+    """The length in seconds a stream (or the whole file) announces, if it does."""
+    duration = getattr(item, "duration", None)
+    if not duration:
+        return None
+    base = getattr(item, "time_base", None)
+    seconds = float(duration * base) if base else duration / av.time_base
+    return seconds if 0 < seconds < 24 * 3600 else None
+
+
 def _current(decoders: dict[int, _Decoder]) -> str:
     """Which stream was being decoded, and how far it had got, for the line of a decoding error."""
     latest = max(decoders.values(), key=lambda d: d.at or 0.0)
@@ -157,13 +177,13 @@ def _current(decoders: dict[int, _Decoder]) -> str:
 def mono16k(samples: np.ndarray, rate: int) -> np.ndarray:
     """The channels mixed to one and resampled to VAD_RATE (FFmpeg's resampler): what the voice-activity
     detector and the speaker model hear."""
-    mono = np.ascontiguousarray(samples.mean(axis=0, dtype=np.float32)[None, :])
     if rate == VAD_RATE:
-        return mono[0]
+        return samples.mean(axis=0, dtype=np.float32)
     resampler = av.AudioResampler(format="flt", layout="mono", rate=VAD_RATE)
     out: list[np.ndarray] = []
-    for start in range(0, mono.shape[1], _CHUNK * 4):
-        frame = av.AudioFrame.from_ndarray(mono[:, start : start + _CHUNK * 4], format="flt", layout="mono")
+    for start in range(0, samples.shape[1], _CHUNK * 16):  # mixed a piece at a time: no full-rate mono copy
+        mono = samples[:, start : start + _CHUNK * 16].mean(axis=0, dtype=np.float32)[None, :]
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(mono), format="flt", layout="mono")
         frame.rate = rate
         out.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(frame))
     out.extend(f.to_ndarray().reshape(-1) for f in resampler.resample(None))
