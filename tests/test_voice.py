@@ -338,3 +338,8 @@ def test_blocks_cover_every_sample_once_and_keep_a_long_stream_whole():
     out = blocks.in_blocks(sound, rate, identity)
     np.testing.assert_allclose(out, sound, atol=1e-6)  # the crossfades sum to one
     assert max(seen) <= round((blocks.BLOCK + 2 * blocks.PAD) * rate) and len(seen) == 2 * 3
+
+
+def test_speech_heard_for_a_timeline(talk: Path):
+    spans = voice.speech_heard(talk)
+    assert spans and 1.0 <= spans[0][0] < spans[-1][1] <= 5.1

@@ -215,3 +215,14 @@ def treat_samples(samples: np.ndarray, rate: int, voice: str) -> np.ndarray:
         heard = vad.frames_to_spans(vad.probabilities(mono16k(samples, rate)), MUTE_THRESHOLD, 0.0)
         return mute_speech(samples, rate, lambda s: mono16k(s, rate), heard)[0]
     raise ValueError(f"voice must be disguise or mute, not {voice!r}")
+
+
+def speech_heard(source: Path) -> list[list[float]]:
+    """Where speech is heard in any audio stream of a video, as [start, end] seconds on a player's clock, sorted
+    and joined (for a timeline: the review page). Raises AudioReadError when the sound cannot be decoded."""
+    tracks, origin = decode_tracks(source)
+    spans: list[Span] = []
+    for track in tracks:
+        offset = track.start - origin
+        spans += [(a + offset, b + offset) for a, b in vad.hear(mono16k(track.samples, track.rate)).spans]
+    return [[round(a, 3), round(b, 3)] for a, b in merged(spans)]
