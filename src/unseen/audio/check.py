@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from unseen.audio import vad
-from unseen.audio.streams import VAD_RATE, decode_tracks, mono16k
+from unseen.audio.streams import VAD_RATE, decode_tracks
 from unseen.audio.vad import Span
 from unseen.audio.voice import Prepared, Stream, Voice
 
@@ -49,17 +49,17 @@ class VoiceCheck:
 def check_voices(written: Path, prepared: Prepared) -> VoiceCheck:
     """Listen to the written file's treated streams against what `prepared` made them from."""
     found = VoiceCheck()
-    treated = [s for s in prepared.streams if s.treated is not None]
+    treated = [s for s in prepared.streams if s.changed]
     if not treated:
         return found
-    tracks, origin = decode_tracks(written)
+    tracks, origin = decode_tracks(written, listen_only=True)
     # The output holds the input's decodable streams in their order (the writer leaves none out and adds none).
     outputs = dict(zip([s.track.index for s in prepared.streams], tracks, strict=False))
     for stream in treated:
         track = outputs.get(stream.track.index)
         if track is None:
             raise ValueError(f"audio stream {stream.track.number} is missing from the output")
-        after = mono16k(track.samples, track.rate)
+        after = track.listened()
         shift = round((track.start - origin - (stream.track.start - prepared.origin)) * VAD_RATE)
         after = _aligned(after, shift, stream.before.size)
         if prepared.setting is Voice.DISGUISE:

@@ -47,17 +47,24 @@ class Track:
     bit_rate: int | None
     language: str | None
     start: float  # seconds on the file's clock of the first sample
-    samples: np.ndarray  # float32 (channels, n)
+    samples: np.ndarray  # float32 (channels, n); (channels, 0) when only listened to
+    frames: int = 0  # samples in the stream
+    heard: np.ndarray | None = None  # mono at VAD_RATE, when decoded to be listened to only
 
     @property
     def seconds(self) -> float:
-        return self.samples.shape[1] / self.rate
+        return self.frames / self.rate
+
+    def listened(self) -> np.ndarray:
+        """The stream as the voice-activity detector and the speaker model hear it: mono at VAD_RATE."""
+        return self.heard if self.heard is not None else mono16k(self.samples, self.rate)
 
 
-def decode_tracks(path: Path) -> tuple[list[Track], float]:
+def decode_tracks(path: Path, listen_only: bool = False) -> tuple[list[Track], float]:
     """Every audio stream of `path` that FFmpeg can decode, whole (a stream it has no decoder for is left out,
-    as the video writer leaves it out), and the seconds on the file's clock that players show as 0. Raises
-    AudioReadError for a stream whose data cannot be decoded."""
+    as the video writer leaves it out), and the seconds on the file's clock that players show as 0. With
+    `listen_only`, each stream is kept only as mono at VAD_RATE (Track.heard), a twelfth of 48 kHz stereo's
+    size. Raises AudioReadError for a stream whose data cannot be decoded."""
     try:
         container = open_input(path)
     except av.FFmpegError as error:
@@ -68,7 +75,7 @@ def decode_tracks(path: Path) -> tuple[list[Track], float]:
         if not streams:
             return [], origin
         numbers = {s.index: n for n, s in enumerate(container.streams.audio, 1)}
-        decoders = {s.index: _Decoder(s, numbers[s.index]) for s in streams}
+        decoders = {s.index: _Decoder(s, numbers[s.index], listen_only) for s in streams}
         try:
             for packet in container.demux(*streams):
                 if packet.size:  # size 0: the end-of-stream marker, or an empty packet in the file: no sound
@@ -84,7 +91,7 @@ def decode_tracks(path: Path) -> tuple[list[Track], float]:
 class _Decoder:
     """Decodes one stream's packets into float32 planes, holes on the clock filled with silence."""
 
-    def __init__(self, stream: av.audio.stream.AudioStream, number: int) -> None:
+    def __init__(self, stream: av.audio.stream.AudioStream, number: int, listen_only: bool = False) -> None:
         context = stream.codec_context
         self.stream, self.number = stream, number
         self.rate = context.sample_rate or 48000
@@ -94,7 +101,9 @@ class _Decoder:
         # that a long stream is held once, not also as a list of frames to be joined.
         announced = _announced(stream) or _announced(stream.container)
         channels = av.AudioLayout(self.layout).nb_channels  # the resampler gives every frame this layout
-        self.buffer = np.zeros((channels, round(((announced or 10.0) + 1.0) * self.rate)), np.float32)
+        size = 0 if listen_only else round(((announced or 10.0) + 1.0) * self.rate)
+        self.buffer = np.zeros((channels, size), np.float32)
+        self.heard: _Listener | None = _Listener(self.rate) if listen_only else None
         self.count = 0  # samples so far
         self.start: float | None = None
         self.at: float | None = None  # seconds: where the stream has got to (for the user's line)
@@ -122,6 +131,10 @@ class _Decoder:
 
     def _append(self, planes: np.ndarray) -> None:
         end = self.count + planes.shape[1]
+        if self.heard is not None:
+            self.heard.add(planes)
+            self.count = end
+            return
         if end > self.buffer.shape[1]:  # longer than announced: grow by half
             grown = np.zeros((self.buffer.shape[0], max(end, self.buffer.shape[1] * 3 // 2)), np.float32)
             grown[:, : self.count] = self.buffer[:, : self.count]
@@ -137,12 +150,15 @@ class _Decoder:
         # The decoder gives the encoder's padding after the last sample too; the stream's duration (an MP4's edit
         # list) says where the sound ends, and players stop there. Sound that ends early (zero-length packets at
         # the end) is made up to it with silence, as a player plays it.
+        frames, heard = self.count, None
         if self.stream.duration and self.stream.time_base:
-            length = round(self.stream.duration * self.stream.time_base * self.rate)
-            if length < samples.shape[1]:
-                samples = samples[:, :length]
-            elif length > samples.shape[1]:
-                samples = np.pad(samples, ((0, 0), (0, length - samples.shape[1])))
+            frames = round(self.stream.duration * self.stream.time_base * self.rate)
+            if frames < samples.shape[1]:
+                samples = samples[:, :frames]
+            elif frames > samples.shape[1] and self.heard is None:
+                samples = np.pad(samples, ((0, 0), (0, frames - samples.shape[1])))
+        if self.heard is not None:
+            heard = self.heard.result(round(frames * VAD_RATE / self.rate))
         language = self.stream.metadata.get("language")
         bit_rate = self.stream.codec_context.bit_rate or None
         return Track(
@@ -155,7 +171,31 @@ class _Decoder:
             language,
             self.start or 0.0,
             samples,
+            frames,
+            heard,
         )
+
+
+class _Listener:
+    """A stream mixed to mono and resampled to VAD_RATE as it is decoded (as mono16k does, a piece at a time)."""
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self.resampler = av.AudioResampler(format="flt", layout="mono", rate=VAD_RATE)
+        self.pieces: list[np.ndarray] = []
+
+    def add(self, planes: np.ndarray) -> None:
+        mono = np.ascontiguousarray(planes.mean(axis=0, dtype=np.float32)[None, :])
+        frame = av.AudioFrame.from_ndarray(mono, format="flt", layout="mono")
+        frame.rate = self.rate
+        self.pieces.extend(f.to_ndarray().reshape(-1) for f in self.resampler.resample(frame))
+
+    def result(self, length: int) -> np.ndarray:
+        """The whole stream, cut or made up with silence to `length` samples."""
+        self.pieces.extend(f.to_ndarray().reshape(-1) for f in self.resampler.resample(None))
+        heard = np.concatenate(self.pieces) if self.pieces else np.zeros(0, np.float32)
+        self.pieces = []
+        return heard[:length] if heard.size >= length else np.pad(heard, (0, length - heard.size))
 
 
 def _announced(item: av.container.InputContainer | av.audio.stream.AudioStream) -> float | None:

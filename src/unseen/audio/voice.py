@@ -17,7 +17,7 @@ import av
 import numpy as np
 
 from unseen.audio import vad
-from unseen.audio.mute import FADE, MARGIN, MUTE_THRESHOLD, merged, mute_speech, silence
+from unseen.audio.mute import FADE, MARGIN, MUTE_THRESHOLD, merged, mute_speech, silence, silence_in_place
 from unseen.audio.streams import AudioReadError, Encoder, Track, decode_tracks, mono16k, packet_end
 from unseen.audio.vad import Span
 
@@ -47,7 +47,8 @@ class Stream:
     before: np.ndarray  # the input as the detector and the speaker model hear it (mono, 16 kHz)
     heard: list[Span]  # speech, seconds from the stream's first sample
     silenced: list[Span] = field(default_factory=list)  # silenced spans, margins included, same seconds
-    treated: np.ndarray | None = None  # None: the stream is copied unchanged
+    treated: np.ndarray | None = None  # the samples to write; let go once written
+    changed: bool = False  # False: the stream is copied unchanged
     frames: int = 0  # samples in the stream
     written_as: str | None = None  # the encoder, once the writer has opened it
 
@@ -56,7 +57,7 @@ class Plan:
     """The treated streams, as the video writer encodes them (videofile.Treated)."""
 
     def __init__(self, streams: list[Stream]) -> None:
-        self.streams = {s.track.index: s for s in streams if s.treated is not None}
+        self.streams = {s.track.index: s for s in streams if s.changed}
         self.indices = frozenset(self.streams)
         self.encoders: dict[int, Encoder] = {}
 
@@ -71,7 +72,10 @@ class Plan:
         return self.encoders[packet.stream.index].until(packet_end(packet))
 
     def finish(self) -> list[av.Packet]:
-        return [packet for encoder in self.encoders.values() for packet in encoder.finish()]
+        packets = [packet for encoder in self.encoders.values() for packet in encoder.finish()]
+        for index, encoder in self.encoders.items():  # written: the check reads the output, not these
+            self.streams[index].treated = encoder.samples = None  # type: ignore[assignment]
+        return packets
 
 
 @dataclass
@@ -123,7 +127,7 @@ class Prepared:
             "speech_seconds": round(_seconds(stream.heard), 2),
             "speech": [self.clock(stream, s) for s in stream.heard],
             "silenced": [self.clock(stream, s) for s in stream.silenced],
-            "written": "copied" if stream.treated is None else f"re-encoded as {stream.written_as or '?'}",
+            "written": f"re-encoded as {stream.written_as or '?'}" if stream.changed else "copied",
         }
 
 
@@ -134,8 +138,9 @@ def _seconds(spans: Sequence[Span]) -> float:
 def prepare(source: Path, setting: Voice, marked: Sequence[Span] = ()) -> Prepared:
     """Listen to every audio stream of `source` and make what `setting` and the spans a person `marked` (seconds
     on the players' clock) ask for. Raises AudioReadError when sound that must be changed cannot be decoded."""
+    listen_only = setting is Voice.KEEP and not marked  # nothing will be written from the samples
     try:
-        tracks, origin = decode_tracks(source)
+        tracks, origin = decode_tracks(source, listen_only)
     except AudioReadError as error:
         if setting is Voice.KEEP and not marked:  # copied packet for packet as before: only the listening failed
             return Prepared(setting, [], 0.0, unheard=str(error))
@@ -145,17 +150,17 @@ def prepare(source: Path, setting: Voice, marked: Sequence[Span] = ()) -> Prepar
         for track in tracks
     ]
     prepared = Prepared(setting, streams, origin)
-    if any(s.treated is not None for s in streams):
+    if any(s.changed for s in streams):
         prepared.plan = Plan(streams)
     return prepared
 
 
 def _treat(track: Track, setting: Voice, marked: list[Span]) -> Stream:
     rate, samples = track.rate, track.samples
-    before = mono16k(samples, rate)
+    before = track.listened()
     probs = vad.probabilities(before)
-    stream = Stream(track, before, vad.frames_to_spans(probs), frames=samples.shape[1])
-    end = samples.shape[1] / rate
+    stream = Stream(track, before, vad.frames_to_spans(probs), frames=track.frames)
+    end = track.frames / rate
     treated: np.ndarray | None = None
     if setting is Voice.MUTE:
         treated, stream.silenced = mute_speech(
@@ -166,8 +171,11 @@ def _treat(track: Track, setting: Voice, marked: list[Span]) -> Stream:
     person = merged(marked, 0.0, end)
     if person:
         stream.silenced = merged([*stream.silenced, *person], 0.0, end)
-        treated = silence(treated if treated is not None else samples, rate, person)
-    stream.treated = treated
+        if treated is None:
+            treated = silence(samples, rate, person)
+        else:
+            silence_in_place(treated, rate, person)
+    stream.treated, stream.changed = treated, treated is not None
     track.samples = samples[:, :0]  # a copied stream's packets are copied, a treated one's written: let them go
     return stream
 
@@ -220,9 +228,9 @@ def treat_samples(samples: np.ndarray, rate: int, voice: str) -> np.ndarray:
 def speech_heard(source: Path) -> list[list[float]]:
     """Where speech is heard in any audio stream of a video, as [start, end] seconds on a player's clock, sorted
     and joined (for a timeline: the review page). Raises AudioReadError when the sound cannot be decoded."""
-    tracks, origin = decode_tracks(source)
+    tracks, origin = decode_tracks(source, listen_only=True)
     spans: list[Span] = []
     for track in tracks:
         offset = track.start - origin
-        spans += [(a + offset, b + offset) for a, b in vad.hear(mono16k(track.samples, track.rate)).spans]
+        spans += [(a + offset, b + offset) for a, b in vad.hear(track.listened()).spans]
     return [[round(a, 3), round(b, 3)] for a, b in merged(spans)]
