@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from fractions import Fraction
 from pathlib import Path
 
@@ -236,6 +237,17 @@ def test_voice_on_photos_only_is_a_usage_error(tmp_path: Path, talk: Path):
     done = run_cli(SAMPLE, "-o", tmp_path / "out", "--voice", "mute")
     assert done.returncode == 2 and "no video among the inputs" in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_voice_in_a_run_of_photos_and_videos_applies_to_the_videos(tmp_path: Path, talk: Path):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    shutil.copyfile(SAMPLE, inputs / SAMPLE.name)
+    shutil.copyfile(talk, inputs / talk.name)
+    done = run_cli(inputs, "-o", tmp_path / "out", "--voice", "mute", "--report", tmp_path / "r.json")
+    assert done.returncode == 0, done.stderr
+    files = {Path(f["input"]).name: f for f in json.loads((tmp_path / "r.json").read_text())["files"]}
+    assert files[SAMPLE.name]["voice"] is None and files[talk.name]["voice"]["setting"] == "mute"
 
 
 def test_voice_with_no_audio_is_a_usage_error(tmp_path: Path, talk: Path):
