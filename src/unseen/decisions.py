@@ -34,7 +34,7 @@ def name_of(source: Path, inputs: list[Path]) -> str:
     for given in inputs:
         if given.is_dir() and source.is_relative_to(given):
             root = given.name or given.resolve().name
-            return display(Path(root) / source.relative_to(given))
+            return display((Path(root) / source.relative_to(given)).as_posix())  # `/` on every system
         if source == given:
             return display(given.name)
     return display(source.name)
