@@ -135,13 +135,15 @@ def test_two_streams_both_treated_each_keeping_its_start(tmp_path: Path, detecto
     stereo = np.stack([talking(5.0, 1)[0], talking(5.0, 1)[0] * 0.5])
     later = talking(4.0, 2)
     source = tmp_path / "two.mkv"
-    write_clip(source, 5.0, [Sound(stereo, layout="stereo"), Sound(later, start=0.5, codec="libopus")])
+    write_clip(source, 5.0, [Sound(stereo, layout="stereo", language="fra"), Sound(later, start=0.5, codec="libopus")])
     report = protect(source, tmp_path / "out", detector, Voice.MUTE)
     assert report.status == "done" and not report.residuals, report.reason
     output = Path(report.output or "")
     assert_same_timing(source, output)
     outs = tracks(output)
     assert [t.codec for t in outs] == ["aac", "opus"]  # each in its own codec
+    with av.open(str(output)) as container:
+        assert [dict(s.metadata).get("language") for s in container.streams.audio] == ["fra", None]
     for out in outs:
         assert not vad.hear(mono16k(out.samples, out.rate)).spans
     assert len(report.voice["streams"]) == 2  # type: ignore[arg-type,index]

@@ -45,6 +45,7 @@ class Sound:
     layout: str = "mono"
     start: float = 0.0  # seconds: the stream's first sample on the file's clock
     rate: int = RATE
+    language: str | None = None
 
 
 def write_clip(
@@ -59,6 +60,8 @@ def write_clip(
         for sound in sounds:
             stream = out.add_stream(sound.codec, rate=sound.rate, layout=sound.layout)
             stream.time_base = Fraction(1, sound.rate)
+            if sound.language:
+                stream.metadata["language"] = sound.language
             streams.append(stream)
         frames = round(seconds * fps)
         step = 1024

@@ -45,7 +45,7 @@ class Track:
     rate: int
     layout: str
     bit_rate: int | None
-    language: str | None
+    tags: dict[str, str]  # those of KEPT_AUDIO_TAGS the stream has
     start: float  # seconds on the file's clock of the first sample
     samples: np.ndarray  # float32 (channels, n); (channels, 0) when only listened to
     frames: int = 0  # samples in the stream
@@ -159,7 +159,7 @@ class _Decoder:
                 samples = np.pad(samples, ((0, 0), (0, frames - samples.shape[1])))
         if self.heard is not None:
             heard = self.heard.result(round(frames * VAD_RATE / self.rate))
-        language = self.stream.metadata.get("language")
+        tags = {tag: self.stream.metadata[tag] for tag in KEPT_AUDIO_TAGS if tag in self.stream.metadata}
         bit_rate = self.stream.codec_context.bit_rate or None
         return Track(
             self.stream.index,
@@ -168,7 +168,7 @@ class _Decoder:
             self.rate,
             self.layout,
             bit_rate,
-            language,
+            tags,
             self.start or 0.0,
             samples,
             frames,
@@ -260,8 +260,7 @@ class Encoder:
         except (av.FFmpegError, ValueError) as error:
             why = _reason(error)
             raise AudioWriteError(f"audio stream {track.number} cannot be encoded as {name} ({why})") from None
-        if track.language is not None and "language" in KEPT_AUDIO_TAGS:
-            self.stream.metadata["language"] = track.language
+        self.stream.metadata.update(track.tags)  # the language only, as for a copied stream
         self.first = round(track.start * track.rate)  # the first sample's pts, in 1/rate
         self.done = 0  # samples encoded so far
 
