@@ -73,24 +73,23 @@ def probabilities(mono: np.ndarray) -> np.ndarray:
     """The probability of speech in each 32-ms frame of mono 16 kHz float32 sound (the last frame padded)."""
     mono = np.asarray(mono, np.float32).reshape(-1)
     count = -(-mono.size // FRAME)
-    if count == 0:
-        return np.zeros(0, np.float32)
-    frames = np.zeros((count, FRAME), np.float32)
-    frames.reshape(-1)[: mono.size] = mono
-    context = np.zeros((count, _CONTEXT), np.float32)
-    context[1:] = frames[:-1, -_CONTEXT:]
-    windows = np.concatenate((context, frames), axis=1)
     hidden = np.zeros((1, 1, 128), np.float32)
     cell = np.zeros((1, 1, 128), np.float32)
-    out: list[np.ndarray] = []
+    out = np.zeros(count, np.float32)
     with _lock:
         session = _session()
-    for first in range(0, count, _BLOCK):
-        probs, hidden, cell = session.run(
-            ["speech_probs", "hn", "cn"], {"input": windows[first : first + _BLOCK], "h": hidden, "c": cell}
-        )
-        out.append(np.asarray(probs, np.float32).reshape(-1))
-    return np.concatenate(out)
+    for first in range(0, count, _BLOCK):  # the model's windows made a block at a time: memory stays small
+        frames = np.zeros((min(_BLOCK, count - first), FRAME), np.float32)
+        piece = mono[first * FRAME : (first + frames.shape[0]) * FRAME]
+        frames.reshape(-1)[: piece.size] = piece
+        context = np.zeros((frames.shape[0], _CONTEXT), np.float32)
+        context[1:] = frames[:-1, -_CONTEXT:]
+        if first:
+            context[0] = mono[first * FRAME - _CONTEXT : first * FRAME]
+        windows = np.concatenate((context, frames), axis=1)
+        probs, hidden, cell = session.run(["speech_probs", "hn", "cn"], {"input": windows, "h": hidden, "c": cell})
+        out[first : first + frames.shape[0]] = np.asarray(probs, np.float32).reshape(-1)
+    return out
 
 
 def frames_to_spans(probs: np.ndarray, threshold: float = THRESHOLD, min_speech: float = MIN_SPEECH) -> list[Span]:
