@@ -65,17 +65,23 @@ def silence_in_place(out: np.ndarray, rate: int, spans: Iterable[Span]) -> None:
 
 
 def mute_speech(
-    samples: np.ndarray, rate: int, mono16k_of: Callable[[np.ndarray], np.ndarray], first_heard: list[Span]
+    samples: np.ndarray,
+    rate: int,
+    mono16k_of: Callable[[np.ndarray], np.ndarray],
+    first_heard: list[Span],
+    in_place: bool = False,
 ) -> tuple[np.ndarray, list[Span]]:
     """`samples` with every stretch of speech silenced, and the silenced spans (margins included).
 
     `first_heard` is what the detector heard at MUTE_THRESHOLD in the input; what it still hears after
     silencing (speech beside a margin, a voice it took up only once the louder one next to it was gone) is
     silenced too, up to _PASSES times. `mono16k_of` makes the detector's input from (channels, n) samples.
+    `in_place`: `samples` itself is silenced (a decoded stream nobody else holds: no second copy of it).
     """
     end = samples.shape[1] / rate
     spans = merged(first_heard, MARGIN, end)
-    out = silence(samples, rate, spans)
+    out = samples if in_place else np.array(samples, np.float32, copy=True)
+    silence_in_place(out, rate, spans)
     for _ in range(_PASSES):
         more = vad.hear(mono16k_of(out), MUTE_THRESHOLD, 0.0).spans
         fresh = merged([s for s in more if not any(a <= s[0] and s[1] <= b for a, b in spans)], MARGIN, end)

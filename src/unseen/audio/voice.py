@@ -163,9 +163,8 @@ def _treat(track: Track, setting: Voice, marked: list[Span]) -> Stream:
     end = track.frames / rate
     treated: np.ndarray | None = None
     if setting is Voice.MUTE:
-        treated, stream.silenced = mute_speech(
-            samples, rate, lambda s: mono16k(s, rate), vad.frames_to_spans(probs, MUTE_THRESHOLD, 0.0)
-        )
+        heard = vad.frames_to_spans(probs, MUTE_THRESHOLD, 0.0)
+        treated, stream.silenced = mute_speech(samples, rate, lambda s: mono16k(s, rate), heard, in_place=True)
     elif setting is Voice.DISGUISE:
         treated = _treat_disguise(samples, rate)
     person = merged(marked, 0.0, end)
