@@ -131,6 +131,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--long-minutes", type=float, default=10.0)
     parser.add_argument("--only", choices=["time", "memory"], help="run only one of the two measurements")
+    parser.add_argument("--settings", nargs="+", default=["keep", "disguise", "mute"], help="timed, in this order")
     args = parser.parse_args()
     env_path = os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])
     os.environ["PYTHONPATH"] = env_path
@@ -152,10 +153,13 @@ def timed(args: argparse.Namespace) -> None:
     picture = np.asarray(Image.open(ROOT / "sample" / "astronaut.png").convert("RGB"))
     clip = WORK / "talking_1080p.mp4"
     write(clip, args.seconds, 25, (1920, 1080), picture)
-    runs: dict[str, list[tuple[float, float, int]]] = {"keep": [], "disguise": [], "mute": []}
+    runs: dict[str, list[tuple[float, float, int]]] = {setting: [] for setting in args.settings}
     for _ in range(args.repeats):
         for setting, done in runs.items():
             done.append(run(clip, WORK / f"out-{setting}", "--voice", setting))
+            print(
+                f"  --voice {setting}: wall {done[-1][0]:.1f} s, CPU {done[-1][1]:.1f} s; load {os.getloadavg()[0]:.1f}"
+            )
     wall0, cpu0 = (float(np.median([r[k] for r in runs["keep"]])) for k in (0, 1))
     for setting, done in runs.items():
         wall, cpu = (float(np.median([r[k] for r in done])) for k in (0, 1))
