@@ -17,7 +17,7 @@ $(RUN_STAMP): pyproject.toml
 	touch $(RUN_STAMP)
 
 $(STAMP): $(RUN_STAMP)
-	@echo "Installing the test tools (pytest, ruff, hypothesis), the --reid extra (dlib) and Ray (--ray) into $(VENV)..."
+	@echo "Installing the test tools (pytest, ruff, mypy, hypothesis), the --reid extra (dlib) and Ray (--ray) into $(VENV)..."
 	$(BIN)/python -m pip install -q -e '.[dev,verify,ray]'
 	touch $(STAMP)
 
@@ -39,6 +39,7 @@ demo: $(RUN_STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench tools
 	$(BIN)/ruff format --check src tests bench tools
+	$(BIN)/mypy src
 
 # The whole suite, slow tests included, two test processes at a time (pytest-xdist; --dist loadfile keeps
 # each file's module-scoped fixtures in one process).

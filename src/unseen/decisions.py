@@ -15,13 +15,14 @@ from pathlib import Path
 import numpy as np
 
 from unseen import regions, stop, video_decisions
+from unseen.config import PhotoOptions as Options
 from unseen.digest import file_sha256
 from unseen.errors import FileError
 from unseen.faces import Detector, Faces, turned_size
 from unseen.media.image import read_image
 from unseen.names import display
 from unseen.paths import Job
-from unseen.photo import Options, process
+from unseen.photo import process
 from unseen.report import FileReport
 from unseen.runner import Done, run_file
 from unseen.verify.photo_check import Verifier
@@ -48,7 +49,7 @@ def detect_only(job: Job, detector: Detector, options: Options, name: str, found
         found.append(entry)
         return Done(None, entry.width, entry.height, entry.kept(options.grow).to_list())
 
-    return run_file(job, work)  # type: ignore[arg-type]
+    return run_file(job, work)
 
 
 def detect_entry(job: Job, detector: Detector, options: Options, name: str) -> tuple[regions.Entry, np.ndarray]:
@@ -108,7 +109,7 @@ def detect_only_video(
         found.append(regions.VideoEntry(name, file_sha256(job.source), width, height, searched.frames, fps, built))
         return Done(None, width, height, searched.tracks)
 
-    return run_file(job, work)  # type: ignore[arg-type]
+    return run_file(job, work)
 
 
 class TrackGatherer:

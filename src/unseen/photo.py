@@ -4,45 +4,37 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from unseen import errors, formats, stop
+from unseen.config import PhotoOptions
 from unseen.errors import FileError, InputError, NameTaken, OutputError
 from unseen.faces import Detector, Faces
+from unseen.media import sensor_noise
 from unseen.media.frames import write_frames
-from unseen.media.image import DEFAULT_MAX_PIXELS, read_image, write_image
+from unseen.media.image import read_image, write_image
 from unseen.media.pixels import Decoded
 from unseen.names import display
-from unseen.obscure import DEFAULT_GROW, Method, obscure
+from unseen.obscure import obscure
 from unseen.paths import Job
 from unseen.report import FileReport
 from unseen.runner import Checked, Done, Record, checker, run_file
 from unseen.track import Tracker, TrackerSettings
 from unseen.verify.photo_check import Verification, Verifier
 
-
-@dataclass(frozen=True)
-class Options:
-    method: Method = Method.SOLID
-    strength: float = 1.0
-    grow: float = DEFAULT_GROW
-    overwrite: bool = False
-    max_pixels: int = DEFAULT_MAX_PIXELS
-    verify: bool = True  # the residual check on every photo and video written
-    reid: bool = False  # the re-identification check too, on photos (needs the verify extra)
-    strict: bool = False  # an output the checks flag is not published: the file fails
+Options = PhotoOptions  # the name callers of photo.process have long used
 
 
-def anonymize(pixels: np.ndarray, detector: Detector, options: Options) -> tuple[np.ndarray, Faces]:
+def anonymize(pixels: np.ndarray, detector: Detector, options: PhotoOptions) -> tuple[np.ndarray, Faces]:
     """Find the faces in an H×W×3 or H×W×4 image and return it obscured, with the faces."""
     faces = detector(np.ascontiguousarray(pixels[..., :3]))
     return obscure(pixels, faces, options.method, options.strength, options.grow), faces
 
 
-def process(job: Job, detector: Detector, options: Options, verifier: Verifier | None = None) -> FileReport:
+def process(job: Job, detector: Detector, options: PhotoOptions, verifier: Verifier | None = None) -> FileReport:
     """Never raises for a problem with this one file: the report says what went wrong, in one line.
 
     With `options.verify`, the written file is checked before it is published under its final name
@@ -51,7 +43,7 @@ def process(job: Job, detector: Detector, options: Options, verifier: Verifier |
     return run_file(job, lambda record: _photo(job, detector, options, verifier, record))
 
 
-def _photo(job: Job, detector: Detector, options: Options, verifier: Verifier | None, record: Record) -> Done:
+def _photo(job: Job, detector: Detector, options: PhotoOptions, verifier: Verifier | None, record: Record) -> Done:
     decoded = _read(job, options)
     fmt = job.fmt or decoded.format
     target = job.target if job.fmt else job.target.with_name(job.target.name + formats.write_suffix(fmt))
@@ -68,11 +60,14 @@ def _photo(job: Job, detector: Detector, options: Options, verifier: Verifier | 
         # only until the encoder has it (write_image lets go of it; its size is all the encoder needs besides).
         original = decoded.pixels if verify.reid else None
         decoded = replace(decoded, pixels=pixels[:1, :1].copy())
+        before = sensor_noise.sample(pixels) if options.sensor_noise and options.verify else None
+        if options.sensor_noise:
+            sensor_noise.treat(pixels)  # in place (obscure gave back a copy of its own), the decoded one let go of
         obscured = [pixels]
         del pixels
 
         def run(written: Path) -> Checked:
-            return _checked([verify(original, written, faces, options.grow, options.max_pixels)], False)
+            return _checked([verify(original, written, faces, options.grow, options.max_pixels, before)], False)
 
         check = checker(run, options.strict, record) if options.verify else None
         _written(target, lambda: write_image(decoded, obscured.pop(), target, fmt, options.overwrite, check))
@@ -93,12 +88,13 @@ def _checked(found: list[Verification], framed: bool) -> Checked:
     index."""
     residuals: list[dict[str, object]] = []
     reid: list[dict[str, object]] | None = None
+    sensor = next((v.sensor_noise for v in found if v.sensor_noise is not None), None)
     for index, verification in enumerate(found):
         tag = {"frame": index} if framed else {}
         residuals += [{**face, **tag} for face in verification.residuals.to_list()]
         if verification.reid is not None:
             reid = (reid or []) + [{**r.to_dict(), **tag} for r in verification.reid]
-    return Checked(residuals, reid, _problem(found, framed))
+    return Checked(residuals, reid, _problem(found, framed), sensor)
 
 
 def _problem(found: list[Verification], framed: bool) -> str | None:
@@ -110,7 +106,13 @@ def _problem(found: list[Verification], framed: bool) -> str | None:
 
 
 def _process_frames(
-    decoded: Decoded, target: Path, fmt: str, detector: Detector, options: Options, verify: Verifier, record: Record
+    decoded: Decoded,
+    target: Path,
+    fmt: str,
+    detector: Detector,
+    options: PhotoOptions,
+    verify: Verifier,
+    record: Record,
 ) -> list[dict[str, object]]:
     """An animated WebP or multi-page TIFF: every frame detected, obscured and checked; its faces, per frame."""
     if not formats.photo(fmt).frames:
@@ -123,9 +125,15 @@ def _process_frames(
         obscure(frame, faces, options.method, options.strength, options.grow)
         for frame, faces in zip(decoded.frames, boxes, strict=True)
     ]
+    # The check compares the first frame only: a sample of each would hold a few MB a frame until the check.
+    before = sensor_noise.sample(frames[0]) if options.sensor_noise and options.verify else None
+    if options.sensor_noise:  # each frame with its own fresh noise, from one generator seeded for the file
+        rng = sensor_noise.fresh()
+        for frame in frames:
+            sensor_noise.treat(frame, rng)
 
     def run(written: Path) -> Checked:
-        return _checked(verify.frames(decoded, written, boxes, options.grow, options.max_pixels), True)
+        return _checked(verify.frames(decoded, written, boxes, options.grow, options.max_pixels, before), True)
 
     check = checker(run, options.strict, record) if options.verify else None
     _written(target, lambda: write_frames(decoded, frames, target, fmt, options.overwrite, check))
@@ -144,7 +152,7 @@ def _frame_faces(decoded: Decoded, detector: Detector) -> list[Faces]:
     return [covered[index] for index in range(len(found))]
 
 
-def _read(job: Job, options: Options) -> Decoded:
+def _read(job: Job, options: PhotoOptions) -> Decoded:
     if job.target.exists() and not options.overwrite:
         raise NameTaken(display(job.target))
     if not os.access(job.source, os.R_OK):

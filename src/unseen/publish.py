@@ -97,7 +97,7 @@ def save(
     final: Path,
     overwrite: bool,
     check: Callable[[Path], None] | None,
-    write: Callable[[BinaryIO], None],
+    write: Callable[[BinaryIO], object],  # what it returns (a count of bytes written) is not read
     interruptible: bool = True,
 ) -> Path:
     """`write` the file, `check` it (if it raises, nothing is published), publish it under `final` (see

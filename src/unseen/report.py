@@ -11,7 +11,8 @@ from typing import Literal
 from unseen import publish
 
 Status = Literal["done", "failed", "skipped"]
-# What the checks on the output say: clean, residuals (a face left visible or still re-identifiable),
+# What the checks on the output say: clean, residuals (a face left visible or still re-identifiable, or the
+# camera's sensor noise left),
 # unverified (not checked: --no-verify), or the file was not done at all.
 Verdict = Literal["clean", "residuals", "unverified", "failed", "skipped"]
 # Why a file is skipped when its output is there from an earlier run (a re-run on Ray resumes: scale/ray_run.py).
@@ -38,12 +39,16 @@ class FileReport:
     # `residuals`, with "kind": "voice".
     voice: dict[str, object] | None = None
     notice: str | None = None  # a line said about a file nothing is wrong with (speech heard in a kept video)
+    # The camera's fine noise left in the output: its correlation with the input's, and whether that is too
+    # much (media/sensor_noise.py); None when not checked (the treatment off, or too few flat pixels to say).
+    sensor_noise: dict[str, object] | None = None
     seconds: float = 0.0
 
     @property
     def flagged(self) -> bool:
-        """Whether the checks found a face left visible or still re-identifiable."""
-        return bool(self.residuals) or any(not r["passed"] for r in self.reid or [])
+        """Whether the checks found a face left visible or still re-identifiable, or the camera's noise left."""
+        noise = bool(self.sensor_noise and self.sensor_noise["left"])
+        return bool(self.residuals) or any(not r["passed"] for r in self.reid or []) or noise
 
     @property
     def verdict(self) -> Verdict:

@@ -38,6 +38,7 @@ class Checked:
     residuals: list[dict[str, object]]
     reid: list[dict[str, object]] | None  # None: the re-identification check was not run
     problem: str | None  # why the output is flagged, in one line; None: clean
+    sensor_noise: dict[str, object] | None = None  # the sensor-noise check's finding; None: not run
 
 
 Record = Callable[[Checked], None]
@@ -89,6 +90,6 @@ def _reason(error: Exception, job: Job) -> str:
 
 def _record(report: FileReport, checked: Checked) -> None:
     report.verified = True
-    report.residuals, report.reid = checked.residuals, checked.reid
+    report.residuals, report.reid, report.sensor_noise = checked.residuals, checked.reid, checked.sensor_noise
     if report.reason is None:  # a done file's reason says why the checks flagged it
         report.reason = checked.problem

@@ -71,6 +71,6 @@ def install() -> Callable[[], None]:
             return  # the process is ending: a late second signal must not kill it now, with its exit status
         for signum, previous in saved.items():
             if previous is not None:
-                signal.signal(signum, previous)  # type: ignore[arg-type]
+                signal.signal(signum, previous)  # type: ignore[arg-type]  # what signal.signal returned before
 
     return restore

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 
 import av
@@ -20,13 +19,7 @@ from unseen.audio import vad
 from unseen.audio.mute import FADE, MARGIN, MUTE_THRESHOLD, merged, mute_speech, silence, silence_in_place
 from unseen.audio.streams import AudioReadError, Encoder, Track, decode_tracks, mono16k, packet_end
 from unseen.audio.vad import Span
-
-
-class Voice(str, Enum):
-    KEEP = "keep"  # the sound as recorded (the default: the sound of an event is often the evidence)
-    DISGUISE = "disguise"  # every stream changed by audio/disguise.py: the words stay, the voice is not theirs
-    MUTE = "mute"  # silence wherever a voice is heard, every other sound kept
-
+from unseen.config import Voice
 
 SPEECH_HEARD = "speech heard: voices kept as recorded; --voice disguise or --voice mute"
 

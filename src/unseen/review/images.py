@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from unseen.faces import Faces
+from unseen.media import sensor_noise
 from unseen.media.image import read_image
 from unseen.obscure import obscure
 from unseen.photo import Options
@@ -100,6 +101,7 @@ class Images:
         if faces is not None:
             o = self.options
             pixels = obscure(pixels, faces, o.method, o.strength, o.grow)
+            pixels = sensor_noise.clean(pixels) if o.sensor_noise else pixels  # as the output will have them
         data = jpeg(pixels, QUALITY)
         with self._lock:
             self._encoded[key] = data

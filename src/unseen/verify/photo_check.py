@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from unseen.faces import Detector, Faces
+from unseen.media import sensor_noise
 from unseen.media.image import DEFAULT_MAX_PIXELS, read_image
 from unseen.media.pixels import Decoded
 from unseen.obscure import DEFAULT_GROW
@@ -21,6 +22,7 @@ class Verification:
 
     residuals: Faces
     reid: list[ReidResult] | None  # None: the re-identification check was not asked for
+    sensor_noise: dict[str, object] | None = None  # the sensor-noise check (media/sensor_noise.py); None: not run
 
     @property
     def reidentifiable(self) -> list[ReidResult]:
@@ -28,7 +30,7 @@ class Verification:
 
     @property
     def clean(self) -> bool:
-        return not len(self.residuals) and not self.reidentifiable
+        return not len(self.residuals) and not self.reidentifiable and not (self.sensor_noise or {}).get("left")
 
     def problem(self) -> str:
         """Why the output is not clean, in one line (empty when it is)."""
@@ -50,6 +52,11 @@ class Verification:
                 f"(e.g. at {box}, distance {worst.distance:.2f} < 0.6 and below a featureless crop's "
                 f"{worst.featureless:.2f})"
             )
+        if self.sensor_noise and self.sensor_noise["left"]:
+            parts.append(
+                f"the camera's sensor noise may be left (correlation {self.sensor_noise['correlation']:.2f} with "
+                f"the input's, {sensor_noise.LEFT} or more)"
+            )
         return "; ".join(parts)
 
 
@@ -67,15 +74,18 @@ class Verifier:
         obscured: Faces,
         grow: float = DEFAULT_GROW,
         max_pixels: int = DEFAULT_MAX_PIXELS,
+        before: np.ndarray | None = None,
     ) -> Verification:
-        """`original` is needed only for the re-identification check (None without it: it need not be kept)."""
+        """`original` is needed only for the re-identification check (None without it: it need not be kept);
+        `before`, a sensor_noise.sample of the pixels before the treatment, only for the sensor-noise check."""
         output = read_image(written, max_pixels).pixels
         found = residuals(output, obscured, self.detector, grow)
+        noise = _sensor_noise(before, output)
         if not self.reid:
-            return Verification(found, None)
+            return Verification(found, None, noise)
         if original is None:
             raise ValueError("the re-identification check needs the original pixels")
-        return Verification(found, reidentify(original, output, obscured))
+        return Verification(found, reidentify(original, output, obscured), noise)
 
     def frames(
         self,
@@ -84,16 +94,26 @@ class Verifier:
         obscured: list[Faces],
         grow: float = DEFAULT_GROW,
         max_pixels: int = DEFAULT_MAX_PIXELS,
+        before: np.ndarray | None = None,
     ) -> list[Verification]:
-        """Both checks on every frame of a written animation or multi-page file, one Verification per frame."""
+        """Both checks on every frame of a written animation or multi-page file, one Verification per frame;
+        `before`, a sensor_noise.sample of the first frame before the treatment, checks that frame's noise."""
         output = read_image(written, max_pixels)
         frames = output.frames or (output.pixels,)
         found = []
         for index, (faces, start) in enumerate(_aligned(obscured, original.durations, output.durations)):
-            before = original.frames[start]
             left = residuals(frames[index], faces, self.detector, grow)
-            found.append(Verification(left, reidentify(before, frames[index], faces) if self.reid else None))
+            reid = reidentify(original.frames[start], frames[index], faces) if self.reid else None
+            noise = _sensor_noise(before, frames[index]) if index == 0 else None
+            found.append(Verification(left, reid, noise))
         return found
+
+
+def _sensor_noise(before: np.ndarray | None, output: np.ndarray) -> dict[str, object] | None:
+    correlation = None if before is None else sensor_noise.left(before, output)
+    if correlation is None:
+        return None
+    return {"correlation": round(correlation, 3), "left": correlation >= sensor_noise.LEFT}
 
 
 def _aligned(obscured: list[Faces], durations: tuple[int, ...], written: tuple[int, ...]) -> list[tuple[Faces, int]]:
