@@ -28,7 +28,7 @@ RATE = 16000
 # The cosine similarity above which two stretches are taken for the same speaker. Calibrated on the dev voices
 # (bench/voice.py --calibrate, 251 LibriSpeech speakers, each recording cut into halves of 5-7 s): the
 # equal-error threshold of originals' same- vs different-speaker pairs. See docs/voices.md.
-MATCH_THRESHOLD = 0.74
+MATCH_THRESHOLD = 0.73
 
 _WINDOW, _HOP, _MELS = 400, 160, 40  # 25 ms, 10 ms at 16 kHz
 _PARTIAL = 160  # frames per partial utterance: 1.6 s
