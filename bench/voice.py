@@ -224,6 +224,41 @@ def _pool(features: list[np.ndarray], rng: np.random.Generator, most: int = 6000
     return frames[rng.choice(len(frames), min(most, len(frames)), replace=False)]
 
 
+def speed(files: list[Path], seconds: float = 30.0) -> None:
+    """Disguise of a 48 kHz stereo track (dev speech, resampled) against an AAC encode + decode of the same."""
+    from scipy.signal import resample_poly
+
+    speech = np.concatenate([load(path)[0] for path in files[:4]])
+    track = resample_poly(speech, 3, 1)[: int(seconds * 48000)].astype(np.float32)
+    stereo = np.stack([track, np.roll(track, 480) * 0.8])  # two different channels
+    started, cpu = time.perf_counter(), time.process_time()
+    dg.disguise(stereo, 48000, np.random.default_rng(0))
+    disguised, cpu = time.perf_counter() - started, time.process_time() - cpu
+    started = time.perf_counter()
+    for channel in stereo:
+        aac_round_trip(channel, 48000)
+    anchor = time.perf_counter() - started
+    length = len(track) / 48000
+    print(
+        f"speed, {length:.0f} s of 48 kHz stereo: disguise {length / disguised:.1f}× real time ({disguised:.2f} s wall,"
+        f" {cpu:.2f} s CPU); AAC encode + decode of the same {length / anchor:.1f}× ({anchor:.2f} s); "
+        f"load {os.getloadavg()[0]:.1f}"
+    )
+
+
+def calibrate(files: list[Path]) -> None:
+    """The neural verifier's equal-error threshold on originals' halves: speaker.MATCH_THRESHOLD."""
+    halves, speakers, rate = utterances(files, aac=False)
+    embeddings = np.array([speaker.embed(x, rate) for x in halves])
+    scores = embeddings @ embeddings.T
+    upper = np.triu_indices(len(halves), 1)
+    same = (speakers[:, None] == speakers[None, :])[upper]
+    print(
+        f"{len(files)} speakers, {len(halves)} halves: originals' EER {100 * vm.eer(scores[upper], same):.1f}% at "
+        f"cosine {vm.eer_threshold(scores[upper], same):.3f} (speaker.MATCH_THRESHOLD is {speaker.MATCH_THRESHOLD})"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--speakers", type=int, default=40, help="test speakers (the first N, sorted)")
@@ -236,9 +271,17 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=2026, help="the bench's draws (unseen itself never takes a seed)")
     parser.add_argument("--data", type=Path, default=VOICES)
     parser.add_argument("--json", type=Path, help="write the rows here too")
+    parser.add_argument("--speed", action="store_true", help="only the speed at 48 kHz stereo, against AAC")
+    parser.add_argument("--calibrate", action="store_true", help="only the originals' EER threshold (MATCH_THRESHOLD)")
     args = parser.parse_args()
 
     files = sorted(args.data.glob("*.flac"))
+    if args.speed:
+        speed(files)
+        return 0
+    if args.calibrate:
+        calibrate(files[: args.speakers])
+        return 0
     if len(files) < args.speakers + args.dev:
         parser.error(f"{len(files)} recordings: fewer than --speakers + --dev")
     test, speakers, rate = utterances(files[: args.speakers], args.aac)

@@ -42,8 +42,11 @@ def test_same_shape_dtype_and_length_exactly() -> None:
         x = vowel(2.0)[:, :n]
         y = dg.disguise(x, RATE, np.random.default_rng(1))
         assert y.shape == x.shape and y.dtype == np.float32
-    mono = vowel(1.0, rate=16000, channels=1)
-    assert dg.disguise(mono, 16000).shape == mono.shape
+    long = vowel(40.0, rate=16000, channels=1)  # longer than a block: processed in cross-faded blocks
+    out = dg.disguise(long, 16000)
+    assert out.shape == long.shape and np.isfinite(out).all()
+    level = np.sqrt(np.mean(out[0].reshape(-1, 1600) ** 2, axis=1))  # 0.1 s steps: no hole at a block's join
+    assert level.min() > 0.5 * np.median(level)
 
 
 def test_channels_share_one_draw_and_a_seed_repeats_it() -> None:

@@ -55,6 +55,7 @@ _LIFTER_SECONDS = 0.0015  # quefrencies kept for the envelope: below the period 
 _WARP_FULL_HZ, _WARP_NONE_HZ = 7000.0, 11000.0
 _SHIFT_FULL_HZ, _SHIFT_NONE_HZ = 7000.0, 9000.0
 _FLOOR = 1e-9
+_BLOCK_SECONDS, _CROSSFADE_SECONDS = 15.0, 0.1
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,26 @@ def _channels(samples: np.ndarray, rate: int, voice: Voice) -> np.ndarray:
 
 
 def _channel(signal: np.ndarray, rate: int, voice: Voice) -> np.ndarray:
+    """One channel in blocks of about 15 s (memory stays flat for an hour of sound), cross-faded over 0.1 s."""
+    block, fade = int(_BLOCK_SECONDS * rate), int(_CROSSFADE_SECONDS * rate)
+    if len(signal) <= block + fade:
+        return _block(signal, rate, voice, 0)
+    out = np.zeros(len(signal))
+    ramp = np.linspace(0.0, 1.0, fade, endpoint=False)
+    for index, start in enumerate(range(0, len(signal), block)):
+        stop = min(len(signal), start + block + fade)
+        part = _block(signal[start:stop], rate, voice, start, index)
+        if start > 0:  # blend into the previous block's tail: phases restart, so no hard join
+            part[:fade] *= ramp
+            out[start : start + fade] *= 1.0 - ramp[: len(part[:fade])]
+        out[start:stop] += part
+        if stop == len(signal):
+            break
+    return out
+
+
+def _block(signal: np.ndarray, rate: int, voice: Voice, offset: int, index: int = 0) -> np.ndarray:
+    """A stretch of one channel; `offset` (its first sample) keeps the drifts on the file's clock."""
     size = window_length(rate, 0.05)
     spectra = stft(signal, size)
     magnitude = np.abs(spectra)
@@ -129,7 +150,8 @@ def _channel(signal: np.ndarray, rate: int, voice: Voice) -> np.ndarray:
     fine = magnitude / np.exp(log_envelope)
     freqs = np.fft.rfftfreq(size, 1 / rate)
 
-    pitch, formant = _courses(voice, len(spectra), rate / (size // OVERLAP))
+    hop = size // OVERLAP
+    pitch, formant = _courses(voice, (offset - size) / hop + np.arange(len(spectra)), rate / hop)
     source_env = _envelope_source(freqs, rate, voice, formant)
     target_env = _interp_rows(log_envelope, source_env * size / rate)
     source_fine = _fine_source(freqs, pitch)
@@ -149,7 +171,7 @@ def _channel(signal: np.ndarray, rate: int, voice: Voice) -> np.ndarray:
         phase = _shifted_phase(phase, freqs, source_fine, size)
     result = shaped * np.exp(1j * phase)
     if voice.breath > 0:
-        rng = np.random.default_rng([voice.seed, 1])
+        rng = np.random.default_rng([voice.seed, 1, index])
         noise = rng.standard_normal(shaped.shape) + 1j * rng.standard_normal(shaped.shape)
         level = np.exp(target_env) * np.sqrt(np.mean(target_fine**2, axis=1, keepdims=True) / 2)
         result = np.sqrt(1 - voice.breath) * result + np.sqrt(voice.breath) * level * noise
@@ -174,10 +196,11 @@ def _fade(freqs: np.ndarray, full: float, none: float) -> np.ndarray:
     return 0.5 + 0.5 * np.cos(np.pi * t)
 
 
-def _courses(voice: Voice, frames: int, frame_rate: float) -> tuple[np.ndarray, np.ndarray]:
-    """Per frame (frames × 1): the pitch ratio and the formant scale, each drifting slowly around its value."""
+def _courses(voice: Voice, frames: np.ndarray, frame_rate: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame (frames × 1, frame numbers on the file's clock): the pitch ratio and the formant scale, each
+    drifting slowly around its value."""
     rng = np.random.default_rng([voice.seed, 2])
-    t = np.arange(frames) / frame_rate
+    t = frames / frame_rate
 
     def course() -> np.ndarray:  # two slow sines (periods 1.5-5 s) at random phases, within [-1, 1]
         periods, phases = rng.uniform(1.5, 5.0, 2), rng.uniform(0, 2 * np.pi, 2)
