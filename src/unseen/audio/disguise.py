@@ -114,9 +114,14 @@ def transform(samples: np.ndarray, rate: int, voice: Voice) -> np.ndarray:
 
 def _channels(samples: np.ndarray, rate: int, voice: Voice) -> np.ndarray:
     """Every channel changed alike, two at a time (numpy's FFTs release the GIL); identical channels once."""
-    unique: dict[bytes, int] = {}
-    order = [unique.setdefault(channel.tobytes(), len(unique)) for channel in samples]
-    firsts = [samples[order.index(i)] for i in range(len(unique))]
+    firsts: list[np.ndarray] = []
+    order = []
+    for channel in samples:  # a mono recording stored as stereo is disguised once
+        same = next((i for i, first in enumerate(firsts) if np.array_equal(first, channel)), None)
+        if same is None:
+            firsts.append(channel)
+            same = len(firsts) - 1
+        order.append(same)
     with ThreadPoolExecutor(max_workers=max(1, min(len(firsts), os.cpu_count() or 1))) as pool:
         done = list(pool.map(lambda channel: _channel(channel, rate, voice), firsts))
     return np.stack([done[i] for i in order])
