@@ -298,8 +298,6 @@ def main() -> int:
         baseline = _wer(
             [(r, transcribe(aac_round_trip(x, rate))) for r, x in zip(args.cache["transcripts"], test, strict=False)]
         )
-    rows = [measure(name, METHODS[name], test, dev, speakers, rate, args) for name in args.methods.split(",")]
-
     print(f"{datetime.date.today()} · {platform.node()} · {os.cpu_count()} cores · load {os.getloadavg()[0]:.1f}")
     print(
         f"{args.speakers} test speakers ({len(test)} halves), {args.dev} dev speakers, aac={args.aac}, seed {args.seed}"
@@ -310,15 +308,20 @@ def main() -> int:
         "| method | neural orig | neural ignorant | neural lazy | GMM orig | GMM ignorant | GMM lazy | GMM semi "
         "| STOI | WER | residual | × real time |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for r in rows:
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
+    rows = []
+    for name in args.methods.split(","):  # each row as soon as it is measured: a long run shows its progress
+        r = measure(name, METHODS[name], test, dev, speakers, rate, args)
+        rows.append(r)
         n, c = r["neural"], r["classical"]
         wer = f"{r['wer']:.0f}%" if "wer" in r else "–"
         print(
             f"| {r['method']} | {100 * n['originals']:.1f} | {100 * n['ignorant']:.1f} | {100 * n['lazy']:.1f} "
             f"| {100 * c['originals']:.1f} | {100 * c['ignorant']:.1f} | {100 * c['lazy']:.1f} | {100 * c['semi']:.1f} "
-            f"| {r['stoi']:.2f} | {wer} | {100 * r['residual']:.0f}% | {r['speed_x_realtime']:.0f} |"
+            f"| {r['stoi']:.2f} | {wer} | {100 * r['residual']:.0f}% | {r['speed_x_realtime']:.0f} |",
+            flush=True,
         )
+    print(f"load at the end {os.getloadavg()[0]:.1f}")
     if args.json:
         args.json.write_text(json.dumps({"rows": rows, "speakers": args.speakers, "aac": args.aac}, indent=1))
     return 0
