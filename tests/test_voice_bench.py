@@ -9,7 +9,7 @@ from conftest import REPO
 
 sys.path.insert(0, str(REPO / "bench"))
 
-import voice_metrics as vm  # noqa: E402
+import voice_metrics as vm
 
 
 def test_eer_of_separated_mixed_and_reversed_scores() -> None:
