@@ -142,7 +142,16 @@ def aac_round_trip(samples: np.ndarray, rate: int) -> np.ndarray:
         resampler = av.AudioResampler(format="fltp", layout="mono", rate=rate)
         parts = [f.to_ndarray() for fr in container.decode(audio=0) for f in resampler.resample(fr)]
     back = np.concatenate(parts, axis=1)[0]
+    # The decoder returns the encoder's priming samples too (1024 with FFmpeg's aac): find the delay and drop it,
+    # or STOI, which compares aligned frames, would measure the misalignment.
+    back = back[_delay(samples, back) :]
     return np.pad(back, (0, max(0, len(samples) - len(back))))[: len(samples)].astype(np.float32)
+
+
+def _delay(original: np.ndarray, decoded: np.ndarray, most: int = 4096) -> int:
+    n = len(original) + len(decoded)
+    corr = np.fft.irfft(np.fft.rfft(decoded, n) * np.conj(np.fft.rfft(original, n)), n)[:most]
+    return int(np.argmax(corr))
 
 
 def utterances(files: list[Path], aac: bool) -> tuple[list[np.ndarray], np.ndarray, int]:
@@ -246,6 +255,17 @@ def speed(files: list[Path], seconds: float = 30.0) -> None:
     )
 
 
+def stoi_only(test: list[np.ndarray], rate: int, args: argparse.Namespace) -> None:
+    from pystoi import stoi
+
+    post = (lambda x: aac_round_trip(x, rate)) if args.aac else (lambda x: x)
+    print(f"{len(test)} utterances, aac={args.aac}, load {os.getloadavg()[0]:.1f}")
+    for name in args.methods.split(","):
+        rng = np.random.default_rng(args.seed)
+        scores = [stoi(x, post(METHODS[name](x[None], rate, rng)[0]), rate) for x in test]
+        print(f"{name}: mean STOI {np.mean(scores):.2f} (lowest {np.min(scores):.2f})", flush=True)
+
+
 def calibrate(files: list[Path]) -> None:
     """The neural verifier's equal-error threshold on originals' halves: speaker.MATCH_THRESHOLD."""
     halves, speakers, rate = utterances(files, aac=False)
@@ -272,6 +292,7 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=VOICES)
     parser.add_argument("--json", type=Path, help="write the rows here too")
     parser.add_argument("--speed", action="store_true", help="only the speed at 48 kHz stereo, against AAC")
+    parser.add_argument("--stoi-only", action="store_true", help="only STOI (and speed) per method: a quick pass")
     parser.add_argument("--calibrate", action="store_true", help="only the originals' EER threshold (MATCH_THRESHOLD)")
     args = parser.parse_args()
 
@@ -285,6 +306,9 @@ def main() -> int:
     if len(files) < args.speakers + args.dev:
         parser.error(f"{len(files)} recordings: fewer than --speakers + --dev")
     test, speakers, rate = utterances(files[: args.speakers], args.aac)
+    if args.stoi_only:
+        stoi_only(test, rate, args)
+        return 0
     dev, _, _ = utterances(files[-args.dev :], args.aac)
     rng = np.random.default_rng(args.seed)
     args.cache = {
