@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-dev
 RUN_STAMP := $(VENV)/.installed-run
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test quick lint bench system-deps clean
+.PHONY: demo test quick lint bench dist system-deps clean
 
 # What `unseen` needs to run, and no more (the demo); the tests add their tools and the --reid extra.
 $(RUN_STAMP): pyproject.toml
@@ -17,7 +17,7 @@ $(RUN_STAMP): pyproject.toml
 	touch $(RUN_STAMP)
 
 $(STAMP): $(RUN_STAMP)
-	@echo "Installing the test tools (pytest, ruff, hypothesis), the --reid extra (dlib) and Ray (--ray) into $(VENV)..."
+	@echo "Installing the test tools (pytest, ruff, mypy, hypothesis), the --reid extra (dlib) and Ray (--ray) into $(VENV)..."
 	$(BIN)/python -m pip install -q -e '.[dev,verify,ray]'
 	touch $(STAMP)
 
@@ -39,6 +39,7 @@ demo: $(RUN_STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench tools
 	$(BIN)/ruff format --check src tests bench tools
+	$(BIN)/mypy src
 
 # The whole suite, slow tests included, two test processes at a time (pytest-xdist; --dist loadfile keeps
 # each file's module-scoped fixtures in one process).
@@ -56,5 +57,12 @@ bench: $(RUN_STAMP)
 	$(BIN)/python bench/verify.py
 	$(BIN)/python bench/video_memory.py
 
+# The sdist and one py3-none-any wheel (models and their licences inside) in dist/, built offline with what the
+# dev tools installed. Install the wheel with: pipx install dist/unseen-<version>-py3-none-any.whl
+dist: $(STAMP)
+	rm -rf dist build
+	$(BIN)/python -m build --no-isolation --outdir dist .
+	@ls -l dist
+
 clean:
-	rm -rf $(VENV) out build *.egg-info src/*.egg-info
+	rm -rf $(VENV) out build dist *.egg-info src/*.egg-info

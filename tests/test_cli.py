@@ -290,7 +290,7 @@ def test_read_only_out_is_found_before_any_detection(
 ) -> None:
     """What a read-only output folder does, also when the tests run as root (whom the mode never stops): os.access,
     which unseen asks, says no; the run must stop there, before a detector is even made."""
-    from unseen import cli
+    from unseen import cli, kinds
 
     out = tmp_path / "out"
     out.mkdir()
@@ -305,7 +305,7 @@ def test_read_only_out_is_found_before_any_detection(
         raise AssertionError("a detector was made for a run that cannot write")
 
     monkeypatch.setattr(os, "access", access)
-    monkeypatch.setattr(cli, "build_detector", no_detection)
+    monkeypatch.setattr(kinds, "build_detector", no_detection)
     assert cli.main([str(small_tree), "-o", str(out)]) == 2
     assert capsys.readouterr().err == f"unseen: cannot write to output folder {display(out)}: permission denied\n"
     assert not list(out.iterdir())
@@ -635,9 +635,9 @@ def test_interrupt_during_a_write_leaves_no_file(
 def test_interrupt_between_files_keeps_finished_ones(
     small_tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from unseen import cli
+    from unseen import cli, kinds
 
-    real = cli.process
+    real = kinds.process
     calls: list[object] = []
 
     def process_then_stop(*args: object) -> object:
@@ -646,7 +646,7 @@ def test_interrupt_between_files_keeps_finished_ones(
             raise KeyboardInterrupt
         return real(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(cli, "process", process_then_stop)
+    monkeypatch.setattr(kinds, "process", process_then_stop)
     out = tmp_path / "out"
     assert cli.main([str(small_tree), "-o", str(out), "--report", str(tmp_path / "r.json")]) == 130
     assert sorted(p.name for p in files_under(out)) == ["a.png", "b.jpg"]

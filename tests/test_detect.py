@@ -10,13 +10,15 @@ import numpy as np
 import pytest
 from conftest import REPO, SAMPLE, SAMPLE_FACE, load_rgb, require_wider, sha256
 
+from unseen import device
 from unseen.detectors import centerface
-from unseen.detectors.centerface import CenterFace, model_path
+from unseen.detectors.centerface import CenterFace
 from unseen.detectors.compose import AtLeast, Flipped, Merged, Turned
 from unseen.detectors.fusion import Fused, Fusion, features
 from unseen.detectors.merge import cluster, iou_matrix, nms
 from unseen.detectors.orient import Orientation, Probe, Upright
 from unseen.detectors.presets import FUSIONS, PRESETS, Pass, Quality, build_detector, describe
+from unseen.device import model_path
 from unseen.faces import Faces
 
 
@@ -201,7 +203,7 @@ def test_tiling_finds_a_face_in_a_huge_canvas(sample: np.ndarray, monkeypatch: p
     ox, oy = 5003, 3101  # away from tile borders' alignment, inside the last tiles
     canvas[oy : oy + crop.shape[0], ox : ox + crop.shape[1]] = crop
     runs: list[tuple[int, ...]] = []
-    real_session = centerface._session
+    real_session = device.session
 
     class Recording:
         def __init__(self, name: str) -> None:
@@ -211,7 +213,7 @@ def test_tiling_finds_a_face_in_a_huge_canvas(sample: np.ndarray, monkeypatch: p
             runs.append(feed["input.1"].shape)
             return self.session.run(names, feed)
 
-    monkeypatch.setattr(centerface, "_session", Recording)
+    monkeypatch.setattr(device, "session", Recording)
     faces = CenterFace(threshold=0.3)(canvas)
     face = (ox + pad, oy + pad, ox + pad + x2 - x1, oy + pad + y2 - y1)
     assert covers_face(faces, face)

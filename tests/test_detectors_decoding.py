@@ -1,20 +1,25 @@
-"""The candidate second detectors' decoding (YuNet, the anchor-based 1 MB RetinaFace family, Ultra-Light):
-anchors, box conventions and the dispatch by model name, on synthetic network outputs (no model file needed)."""
+"""The candidate second detectors' decoding (tools/candidates: YuNet, the anchor-based 1 MB RetinaFace family,
+Ultra-Light): anchors, box conventions and the dispatch by model name, on synthetic network outputs (no model
+file needed)."""
 
 from __future__ import annotations
 
 import itertools
+import sys
 
 import numpy as np
 import pytest
+from conftest import REPO
 
-from unseen.detectors import retinaface, yunet
 from unseen.detectors.centerface import CenterFace
-from unseen.detectors.presets import Pass, family
-from unseen.detectors.retinaface import RetinaFace, anchors
-from unseen.detectors.ultralight import UltraLight, _starts
-from unseen.detectors.yunet import YuNet, reshaped
+from unseen.detectors.presets import Pass
 from unseen.faces import Faces
+
+sys.path.insert(0, str(REPO / "tools"))  # the candidates are not shipped: tools/candidates
+from candidates import family, retinaface, yunet
+from candidates.retinaface import RetinaFace, anchors
+from candidates.ultralight import UltraLight, _starts
+from candidates.yunet import YuNet, reshaped
 
 
 def yunet_outputs(width: int, height: int) -> dict[str, np.ndarray]:

@@ -47,14 +47,14 @@ def test_the_setting_reaches_every_new_session(monkeypatch: pytest.MonkeyPatch) 
     from unseen.detectors import centerface
 
     made: list[tuple[int, list[str]]] = []
-    real = centerface.ort.InferenceSession
+    real = device.ort.InferenceSession
 
     def spy(path, options, providers):
         made.append((options.intra_op_num_threads, list(providers)))
         return real(path, options, providers=providers)
 
-    monkeypatch.setattr(centerface.ort, "InferenceSession", spy)
-    monkeypatch.setattr(centerface, "_sessions", {})
+    monkeypatch.setattr(device.ort, "InferenceSession", spy)
+    monkeypatch.setattr(device, "_sessions", {})
     before = device.current()
     try:
         device.use(device.Setting(providers=("CPUExecutionProvider",), threads=1))

@@ -31,6 +31,7 @@ from test_image_io import CONTROL, DISPLAYED, UNDO, pattern
 from test_metadata import EXIFTOOL_TAGS, FORBIDDEN, SECRET, XMP_PACKET, embedded_images
 
 from unseen import cli, formats, publish
+from unseen.arguments import FORMAT_NAMES
 from unseen.media import heif, metadata
 from unseen.media.image import read_image
 from unseen.media.pixels import ImageReadError
@@ -105,7 +106,7 @@ def run(request: pytest.FixtureRequest, planted: list[Path], tmp_path_factory: p
 
 
 def expected_format(run: Run, output: Path) -> str:
-    return cli.FORMAT_NAMES[run.fmt] if run.fmt else NATIVE[output.name]
+    return FORMAT_NAMES[run.fmt] if run.fmt else NATIVE[output.name]
 
 
 @pytest.mark.usefixtures("exiftool_installed")

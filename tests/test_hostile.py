@@ -49,7 +49,7 @@ from test_image_io import (
 )
 from test_video import write_clip
 
-from unseen import cli, photo, publish
+from unseen import cli, device, photo, publish
 from unseen.detectors import centerface
 from unseen.media.colour import working_pixels
 from unseen.media.image import DEFAULT_MAX_PIXELS, read_image
@@ -337,7 +337,7 @@ def test_a_long_thin_image_is_searched_in_runs_no_larger_than_the_limit(monkeypa
             runs.append(height * width)
             return [np.zeros((1, n, height // 4, width // 4), np.float32) for n in (1, 2, 2, 10)]
 
-    monkeypatch.setattr(centerface, "_session", Recording)
+    monkeypatch.setattr(device, "session", Recording)
     assert not len(centerface.CenterFace(scale=1.5)(np.zeros((1, 100_000, 3), np.uint8)))
     assert len(runs) > 1 and max(runs) <= centerface.MAX_RUN_PIXELS
 

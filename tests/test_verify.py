@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import SAMPLE, SAMPLE_FACE, run_cli
 
-from unseen import cli
+from unseen import cli, errors, kinds
 from unseen.digest import file_sha256
 from unseen.faces import Faces
 from unseen.media.image import read_image
@@ -93,10 +93,10 @@ def test_strict_publishes_nothing_when_a_face_is_left_visible(sample_copy: Path,
 def test_strict_cli_exits_3_and_leaves_no_file(
     sample_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(cli, "build_detector", lambda *_args: nothing)
+    monkeypatch.setattr(kinds, "build_detector", lambda *_args: nothing)
     out = tmp_path / "out"
     report = tmp_path / "report.json"
-    assert cli.main([str(sample_copy), "-o", str(out), "--strict", "--report", str(report)]) == cli.EXIT_REFUSED
+    assert cli.main([str(sample_copy), "-o", str(out), "--strict", "--report", str(report)]) == errors.EXIT_REFUSED
     err = capsys.readouterr().err.splitlines()
     assert any(line.startswith(f"unseen: {sample_copy}: ") and "left visible" in line for line in err)
     assert not out.exists() or leftovers(out) == []
@@ -108,18 +108,18 @@ def test_strict_cli_exits_3_and_leaves_no_file(
 def test_strict_wins_over_other_failures(
     sample_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(cli, "build_detector", lambda *_args: nothing)
+    monkeypatch.setattr(kinds, "build_detector", lambda *_args: nothing)
     (sample_copy.parent / "broken.png").write_bytes(b"not a png")
-    assert cli.main([str(sample_copy.parent), "-o", str(tmp_path / "out"), "--strict"]) == cli.EXIT_REFUSED
+    assert cli.main([str(sample_copy.parent), "-o", str(tmp_path / "out"), "--strict"]) == errors.EXIT_REFUSED
     capsys.readouterr()
 
 
 def test_residuals_without_strict_warn_in_one_line_and_exit_0(
     sample_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(cli, "build_detector", lambda *_args: nothing)
+    monkeypatch.setattr(kinds, "build_detector", lambda *_args: nothing)
     out = tmp_path / "out"
-    assert cli.main([str(sample_copy), "-o", str(out)]) == cli.EXIT_OK
+    assert cli.main([str(sample_copy), "-o", str(out)]) == errors.EXIT_OK
     err = capsys.readouterr().err.splitlines()
     assert [line for line in err if "warning" in line] == [
         line for line in err if line.startswith(f"unseen: warning: {sample_copy}: ")
@@ -235,7 +235,7 @@ def test_reid_without_the_extra_is_one_line_and_exit_2(
         code = cli.main([str(sample_copy), "-o", str(tmp_path / "out"), "--reid"])
     finally:
         reid._models.cache_clear()
-    assert code == cli.EXIT_USAGE
+    assert code == errors.EXIT_USAGE
     assert capsys.readouterr().err.splitlines() == [f"unseen: {MISSING_EXTRA}"]
     assert MISSING_EXTRA == "the re-identification check needs the verify extra: pip install 'unseen[verify]'"
     assert not (tmp_path / "out").exists()

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from test_video import scene, write_clip
 
-from unseen import cli
+from unseen import cli, errors, kinds
 from unseen.faces import Detector, Faces
 from unseen.media.videofile import VideoWriteError
 from unseen.paths import Job
@@ -197,10 +197,10 @@ def test_a_given_verifiers_detector_is_used(tmp_path: Path) -> None:
 def test_command_strict_exits_3_and_leaves_no_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(cli, "video_detector", lambda *_args: nothing)
+    monkeypatch.setattr(kinds, "video_detector", lambda *_args: nothing)
     source, _ = clip(tmp_path, 8)
     out, report = tmp_path / "out", tmp_path / "report.json"
-    assert cli.main([str(source), "-o", str(out), "--strict", "--report", str(report)]) == cli.EXIT_REFUSED
+    assert cli.main([str(source), "-o", str(out), "--strict", "--report", str(report)]) == errors.EXIT_REFUSED
     err = capsys.readouterr().err.splitlines()
     assert any(line.startswith(f"unseen: {source}: ") and "--strict" in line for line in err)
     assert files(out) == []
@@ -212,10 +212,10 @@ def test_command_strict_exits_3_and_leaves_no_file(
 def test_command_warns_once_and_keeps_a_flagged_video(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(cli, "video_detector", lambda *_args: nothing)
+    monkeypatch.setattr(kinds, "video_detector", lambda *_args: nothing)
     source, _ = clip(tmp_path, 6)
     out, report = tmp_path / "out", tmp_path / "report.json"
-    assert cli.main([str(source), "-o", str(out), "--report", str(report)]) == cli.EXIT_OK
+    assert cli.main([str(source), "-o", str(out), "--report", str(report)]) == errors.EXIT_OK
     err = capsys.readouterr().err.splitlines()
     assert [line for line in err if "warning" in line] == [
         line for line in err if line.startswith(f"unseen: warning: {source}: a face may be left visible")
@@ -232,7 +232,7 @@ def test_command_warns_once_and_keeps_a_flagged_video(
 def test_command_no_verify_reports_the_video_unverified(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(cli, "video_detector", lambda *_args: nothing)
+    monkeypatch.setattr(kinds, "video_detector", lambda *_args: nothing)
     source, _ = clip(tmp_path, 6)
     report = tmp_path / "report.json"
     assert cli.main([str(source), "-o", str(tmp_path / "out"), "--no-verify", "--report", str(report)]) == 0

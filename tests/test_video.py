@@ -27,6 +27,7 @@ from conftest import (
 )
 from PIL import Image
 
+from unseen.detectors.presets import FAST_CHECK_PIXELS, PRESETS, Quality
 from unseen.faces import Detector, Faces
 from unseen.media.colour import Colours, paint_yuv420
 from unseen.paths import Job
@@ -555,6 +556,7 @@ def test_fast_checks_a_video_larger_than_1080p_shrunk_to_1080p_s_pixels(
     images, _ = scene(6)
     source = tmp_path / "clip.mp4"
     write_clip(source, images)
-    report = protect(source, tmp_path / "out", detector, fast=fast)
+    plan = PRESETS[Quality.FAST if fast else Quality.BALANCED].video
+    report = protect(source, tmp_path / "out", detector, plan=plan)
     assert report.status == "done" and report.verified
-    assert seen == [unseen.video.FAST_CHECK_PIXELS if fast else None]
+    assert seen == [FAST_CHECK_PIXELS if fast else None]

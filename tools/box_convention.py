@@ -10,7 +10,7 @@ covers less of the head. For every detection scoring at least --score that overl
 --min-height px or more (IoU ≥ 0.4, the best such face), this prints the median of the box's width and height
 over the annotated ones and of its centre's offset (in annotated widths and heights), per face size, for the
 pass asked about and the reference. A wrapper makes its model's boxes CenterFace-like with the ratios of
-the two (detectors/yunet.py: BOX_WIDTH, BOX_HEIGHT, BOX_SHIFT). Detections come from tools/calibrate_fusion.py's
+the two (tools/candidates/yunet.py: BOX_WIDTH, BOX_HEIGHT, BOX_SHIFT). Detections come from tools/calibrate_fusion.py's
 pass cache. Only these medians leave the tool, never images or anything drawn from them.
 """
 

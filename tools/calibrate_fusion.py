@@ -31,6 +31,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from candidates import family
 from PIL import Image
 
 from unseen.detectors.fusion import Fusion, features
@@ -63,7 +64,7 @@ def run_pass(spec: Pass, names: list[str], data: Path, cache: Path) -> dict[str,
     path = cache / f"{spec.key()}.pkl"
     if path.exists():
         return pickle.loads(path.read_bytes())
-    detect = spec.detector(FLOOR)
+    detect = spec.detector(FLOOR, family(spec.model))
     found = {}
     for k, name in enumerate(names):
         found[name] = detect(np.asarray(Image.open(data / "images" / name).convert("RGB")))

@@ -19,7 +19,7 @@ dicts so that the weights load strictly (every tensor used, none missing):
 The exported graph takes a 1×3×H×W float32 BGR image with the training means (104, 117, 123) subtracted
 (any H and W) and returns `loc` (1×N×4, box offsets from the anchors, in SSD's encoding with variances 0.1
 and 0.2) and `conf` (1×N×2, softmax: background, face). The landmark heads are not exported. The anchors and
-the decoding are unseen's own (detectors/retinaface.py). The sha256 of the input and output files is printed
+the decoding are unseen's own (tools/candidates/retinaface.py). The sha256 of the input and output files is printed
 for MODELS.md, and the ONNX output is compared with PyTorch's on a random image.
 """
 

@@ -11,17 +11,40 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
+from typing import Protocol
 
-from unseen import stop
+from unseen import publish, stop
 from unseen.paths import Job
 from unseen.report import FileReport
 
 PHOTO_WORKERS = 2
 
 
+class Batches(Protocol):
+    """What the command needs of a batch, here (Batch) or on Ray (scale.ray_run.RayBatch)."""
+
+    def __iter__(self) -> Iterator[FileReport]:
+        """Each job's report as it is done (each recorded before it is yielded)."""
+        ...
+
+    @property
+    def reports(self) -> list[FileReport]:
+        """Every finished job's report, in the jobs' order."""
+        ...
+
+    def drain(self) -> list[FileReport]:
+        """Stop: start no other job, let those in flight end, and return every finished job's report."""
+        ...
+
+    def written(self) -> int:
+        """How many outputs this batch published."""
+        ...
+
+
 class Batch:
     def __init__(self, jobs: list[Job], work: Callable[[Job], FileReport], alone: Callable[[Job], bool]) -> None:
         self.jobs, self.work, self.alone = jobs, work, alone
+        self._published = len(publish.published())  # what this process published before the batch
         self._pool = ThreadPoolExecutor(PHOTO_WORKERS, thread_name_prefix="unseen-photo")
         self._pending: deque[Future[FileReport]] = deque()
         self.reports: list[FileReport] = []  # every finished job's report, in order (drain adds the last ones)
@@ -60,3 +83,6 @@ class Batch:
             except (CancelledError, KeyboardInterrupt):
                 continue  # never started, or the interruption itself
         return self.reports
+
+    def written(self) -> int:
+        return len(publish.published()) - self._published

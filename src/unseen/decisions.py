@@ -15,13 +15,14 @@ from pathlib import Path
 import numpy as np
 
 from unseen import regions, stop, video_decisions
+from unseen.config import PhotoOptions as Options
 from unseen.digest import file_sha256
 from unseen.errors import FileError
 from unseen.faces import Detector, Faces, turned_size
 from unseen.media.image import read_image
 from unseen.names import display
 from unseen.paths import Job
-from unseen.photo import Options, process
+from unseen.photo import process
 from unseen.report import FileReport
 from unseen.runner import Done, run_file
 from unseen.verify.photo_check import Verifier
@@ -34,7 +35,7 @@ def name_of(source: Path, inputs: list[Path]) -> str:
     for given in inputs:
         if given.is_dir() and source.is_relative_to(given):
             root = given.name or given.resolve().name
-            return display(Path(root) / source.relative_to(given))
+            return display((Path(root) / source.relative_to(given)).as_posix())  # `/` on every system
         if source == given:
             return display(given.name)
     return display(source.name)
@@ -48,7 +49,7 @@ def detect_only(job: Job, detector: Detector, options: Options, name: str, found
         found.append(entry)
         return Done(None, entry.width, entry.height, entry.kept(options.grow).to_list())
 
-    return run_file(job, work)  # type: ignore[arg-type]
+    return run_file(job, work)
 
 
 def detect_entry(job: Job, detector: Detector, options: Options, name: str) -> tuple[regions.Entry, np.ndarray]:
@@ -108,7 +109,7 @@ def detect_only_video(
         found.append(regions.VideoEntry(name, file_sha256(job.source), width, height, searched.frames, fps, built))
         return Done(None, width, height, searched.tracks)
 
-    return run_file(job, work)  # type: ignore[arg-type]
+    return run_file(job, work)
 
 
 class TrackGatherer:

@@ -61,6 +61,9 @@ def reason(error: BaseException) -> str:
     return f"unexpected error ({type(error).__name__}: {first_line(error)}); please report it"
 
 
-def first_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
+def first_line(error: BaseException, own_words: bool = False) -> str:
+    """The first line of what `error` says, or its type's name if it says nothing. With `own_words`, an OS error's
+    strerror where it has one ("Invalid data found when processing input", not "[Errno …] …: 'path'")."""
+    text = (getattr(error, "strerror", None) if own_words else None) or str(error)
+    lines = text.strip().splitlines()
     return lines[0] if lines else type(error).__name__

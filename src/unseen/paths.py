@@ -13,6 +13,7 @@ from pathlib import Path
 from unseen import formats, publish
 from unseen.errors import UsageError
 from unseen.names import display
+from unseen.system.filenames import collision_key, safe_name, safe_relative
 
 NOT_AN_IMAGE = "not an image"  # why a file in a folder is skipped (named after the summary)
 VIDEO = "VIDEO"  # a job's fmt for a video: it keeps its container where it can (see media/videofile.py)
@@ -74,7 +75,7 @@ def plan(
             jobs.extend(walk.run())
             folders.extend(walk.linked)  # a folder reached through a link is an input folder too
         elif given.exists() or given.is_symlink():
-            target = (out / given.name) if out is not None else default_output(given)
+            target = (out / safe_name(given.name)) if out is not None else default_output(given)
             jobs.append(_file_job(given, target, fmt, explicit=True))
         else:
             jobs.append(Job(given, given, fmt, problem="no such file or folder"))
@@ -214,7 +215,8 @@ class _Walk:
                 if name.endswith(publish.TMP_SUFFIX):  # a file being written, or left by a killed run
                     continue
                 source = folder / name
-                self._jobs.append(_file_job(source, self.root / source.relative_to(self.folder), self.fmt, False))
+                target = self.root / safe_relative(source.relative_to(self.folder))
+                self._jobs.append(_file_job(source, target, self.fmt, False))
         for error in errors:
             where = Path(error.filename) if error.filename else top
             self._jobs.append(Job(where, where, self.fmt, problem=f"cannot list folder: {error.strerror or error}"))
@@ -269,9 +271,12 @@ def _file_job(source: Path, target: Path, fmt: str | None, explicit: bool) -> Jo
 
 
 def _guard(jobs: list[Job], folders: list[Path]) -> list[Job]:
-    """No output may replace an input, lie in an input folder, or be written by two inputs: such a job fails."""
+    """No output may replace an input, lie in an input folder, or be written by two inputs: such a job fails.
+    Two outputs whose names differ only in case (or Unicode form, or trailing dots) are two inputs' one output
+    too, on every system: macOS and Windows would make them one file, here or wherever the folder is copied. The
+    later one fails with its line rather than get a name nobody chose (--rename numbers every output instead)."""
     originals = {identity for job in jobs if (identity := _identity(job.source)) is not None}
-    claimed: set[Path] = set()
+    claimed: dict[str, Path] = {}  # collision_key -> the path that claimed it
     guarded: list[Job] = []
     for job in jobs:
         if job.problem is None:
@@ -279,20 +284,24 @@ def _guard(jobs: list[Job], folders: list[Path]) -> list[Job]:
             problem = _target_problem(targets, originals, folders, claimed)
             if problem is not None:
                 job = replace(job, problem=f"{problem} ({display(job.target)})")
-            claimed.update(targets)
+            claimed.update((collision_key(target), target) for target in targets)
         guarded.append(job)
     return guarded
 
 
 def _target_problem(
-    targets: list[Path], originals: set[tuple[int, int]], folders: list[Path], claimed: set[Path]
+    targets: list[Path], originals: set[tuple[int, int]], folders: list[Path], claimed: dict[str, Path]
 ) -> str | None:
     if any(_identity(target) in originals for target in targets):
         return "its output would replace an input"
     if any(target.is_relative_to(folder) for target in targets for folder in folders):
         return "its output would be inside an input folder"
-    if any(target in claimed for target in targets):
-        return "another input has the same output path"
+    for target in targets:
+        first = claimed.get(collision_key(target))
+        if first == target:
+            return "another input has the same output path"
+        if first is not None:
+            return f"another output, {display(first)}, differs from it only in case: one file on macOS and Windows"
     return None
 
 

@@ -4,45 +4,36 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from unseen import errors, formats, stop
+from unseen.config import PhotoOptions
 from unseen.errors import FileError, InputError, NameTaken, OutputError
 from unseen.faces import Detector, Faces
 from unseen.media.frames import write_frames
-from unseen.media.image import DEFAULT_MAX_PIXELS, read_image, write_image
+from unseen.media.image import read_image, write_image
 from unseen.media.pixels import Decoded
 from unseen.names import display
-from unseen.obscure import DEFAULT_GROW, Method, obscure
+from unseen.obscure import obscure
 from unseen.paths import Job
 from unseen.report import FileReport
 from unseen.runner import Checked, Done, Record, checker, run_file
 from unseen.track import Tracker, TrackerSettings
 from unseen.verify.photo_check import Verification, Verifier
 
-
-@dataclass(frozen=True)
-class Options:
-    method: Method = Method.SOLID
-    strength: float = 1.0
-    grow: float = DEFAULT_GROW
-    overwrite: bool = False
-    max_pixels: int = DEFAULT_MAX_PIXELS
-    verify: bool = True  # the residual check on every photo and video written
-    reid: bool = False  # the re-identification check too, on photos (needs the verify extra)
-    strict: bool = False  # an output the checks flag is not published: the file fails
+Options = PhotoOptions  # the name callers of photo.process have long used
 
 
-def anonymize(pixels: np.ndarray, detector: Detector, options: Options) -> tuple[np.ndarray, Faces]:
+def anonymize(pixels: np.ndarray, detector: Detector, options: PhotoOptions) -> tuple[np.ndarray, Faces]:
     """Find the faces in an H×W×3 or H×W×4 image and return it obscured, with the faces."""
     faces = detector(np.ascontiguousarray(pixels[..., :3]))
     return obscure(pixels, faces, options.method, options.strength, options.grow), faces
 
 
-def process(job: Job, detector: Detector, options: Options, verifier: Verifier | None = None) -> FileReport:
+def process(job: Job, detector: Detector, options: PhotoOptions, verifier: Verifier | None = None) -> FileReport:
     """Never raises for a problem with this one file: the report says what went wrong, in one line.
 
     With `options.verify`, the written file is checked before it is published under its final name
@@ -51,7 +42,7 @@ def process(job: Job, detector: Detector, options: Options, verifier: Verifier |
     return run_file(job, lambda record: _photo(job, detector, options, verifier, record))
 
 
-def _photo(job: Job, detector: Detector, options: Options, verifier: Verifier | None, record: Record) -> Done:
+def _photo(job: Job, detector: Detector, options: PhotoOptions, verifier: Verifier | None, record: Record) -> Done:
     decoded = _read(job, options)
     fmt = job.fmt or decoded.format
     target = job.target if job.fmt else job.target.with_name(job.target.name + formats.write_suffix(fmt))
@@ -110,7 +101,13 @@ def _problem(found: list[Verification], framed: bool) -> str | None:
 
 
 def _process_frames(
-    decoded: Decoded, target: Path, fmt: str, detector: Detector, options: Options, verify: Verifier, record: Record
+    decoded: Decoded,
+    target: Path,
+    fmt: str,
+    detector: Detector,
+    options: PhotoOptions,
+    verify: Verifier,
+    record: Record,
 ) -> list[dict[str, object]]:
     """An animated WebP or multi-page TIFF: every frame detected, obscured and checked; its faces, per frame."""
     if not formats.photo(fmt).frames:
@@ -144,7 +141,7 @@ def _frame_faces(decoded: Decoded, detector: Detector) -> list[Faces]:
     return [covered[index] for index in range(len(found))]
 
 
-def _read(job: Job, options: Options) -> Decoded:
+def _read(job: Job, options: PhotoOptions) -> Decoded:
     if job.target.exists() and not options.overwrite:
         raise NameTaken(display(job.target))
     if not os.access(job.source, os.R_OK):

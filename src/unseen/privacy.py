@@ -5,24 +5,22 @@
   Runtime is first imported (the environment variable) and again through its API (`onnxruntime_module()`).
   Ray's usage statistics are turned off the same way, for any Ray process unseen starts.
 - A crash dump (core file) of a process holding decoded photos holds the original, unobscured faces:
-  `no_core_dumps()` sets RLIMIT_CORE to 0 and marks the process not dumpable (which also stops a core handler
-  that ignores the limit, such as systemd-coredump, and other users' debuggers from reading its memory).
+  `no_core_dumps()` prevents one the way each system allows (unseen.system.dumps: RLIMIT_CORE and prctl on
+  Linux, RLIMIT_CORE on macOS, the error mode that keeps Windows Error Reporting away on Windows).
 """
 
 from __future__ import annotations
 
-import ctypes
 import os
-import resource
-import sys
 from types import ModuleType
+
+from unseen.system import dumps
 
 # Set whatever the user's environment says: a run of unseen never sends anything.
 OFFLINE_ENVIRONMENT = {
     "ORT_DISABLE_TELEMETRY": "1",
     "RAY_USAGE_STATS_ENABLED": "0",
 }
-_PR_SET_DUMPABLE, _PR_GET_DUMPABLE = 4, 3
 
 
 def quiet_libraries() -> None:
@@ -42,19 +40,10 @@ def onnxruntime_module() -> ModuleType:
 
 
 def no_core_dumps() -> None:
-    """No core file of this process, ever: it would hold the originals' pixels. Best effort off Linux."""
-    # The soft limit is what the kernel goes by; the hard one is left, so that a process this one starts (a test
-    # running the command in-process, then a child) may still allow its own.
-    resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    """No core file of this process, ever: it would hold the originals' pixels (see unseen.system.dumps)."""
+    dumps.prevent()
 
 
 def dumpable() -> bool:
-    """Whether this process may leave a core dump (for the tests and the report)."""
-    if resource.getrlimit(resource.RLIMIT_CORE)[0] != 0:
-        return True
-    if sys.platform.startswith("linux"):
-        return bool(ctypes.CDLL(None).prctl(_PR_GET_DUMPABLE, 0, 0, 0, 0))
-    return False
+    """Whether this process may leave a crash dump (for the tests and the report)."""
+    return dumps.possible()

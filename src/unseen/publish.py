@@ -5,12 +5,12 @@ Every output (photo, video, report) is written under a temporary name beside its
 umask's) and its final name, by a hard link that never replaces a file (or a rename with `overwrite`). Each
 temporary file is locked while its writer lives, so that a later run can tell the leftover of a killed run
 (unlocked) from a file another run is writing (locked) and remove only the former. Once the run is
-interrupted (unseen.stop), nothing more is published.
+interrupted (unseen.stop), nothing more is published. What each system offers for the mode, the lock and the
+owner check (Windows has no file modes or uids as POSIX has): unseen.system.files, .locks and .owner.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import secrets
@@ -24,6 +24,7 @@ from typing import BinaryIO
 from unseen import stop
 from unseen.errors import NameTaken
 from unseen.names import display
+from unseen.system import files, locks, owner
 
 TMP_SUFFIX = ".unseen-tmp"
 _STEM_BYTES = 64  # of the final name kept in the temporary one: a long final name still leaves room
@@ -46,7 +47,7 @@ class Temporary:
                 break
             except FileExistsError:
                 continue
-        fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a new file: nobody else can hold it
+        locks.LOCKS.hold(self.fd)  # a new file: nobody else can hold it
         self.path, self.final = path, final
 
     def stream(self) -> BinaryIO:
@@ -58,19 +59,28 @@ class Temporary:
         """Give the complete, checked file its final name; raises NameTaken, or Interrupted once the run is
         stopped (unless not `interruptible`: the report of an interrupted run), publishing nothing."""
         os.fsync(self.fd)
-        os.fchmod(self.fd, 0o666 & ~_umask())
+        files.make_publishable(self.fd, _umask())
         if interruptible:
             stop.check()
+        if not files.movable_while_open():
+            self._close()  # Windows: an open file cannot be renamed (its lock goes with it: see docs/platforms.md)
         _link(self.path, self.final, overwrite)
         if interruptible:
             _published.append(self.final)
         return self.final
 
     def discard(self) -> None:
+        if not files.movable_while_open():
+            self._close()  # Windows: an open file cannot be removed
         with suppress(OSError):
             self.path.unlink()
-        with suppress(OSError):
-            os.close(self.fd)
+        self._close()
+
+    def _close(self) -> None:
+        if self.fd >= 0:
+            with suppress(OSError):
+                os.close(self.fd)
+            self.fd = -1
 
 
 @contextmanager
@@ -87,7 +97,7 @@ def save(
     final: Path,
     overwrite: bool,
     check: Callable[[Path], None] | None,
-    write: Callable[[BinaryIO], None],
+    write: Callable[[BinaryIO], object],  # what it returns (a count of bytes written) is not read
     interruptible: bool = True,
 ) -> Path:
     """`write` the file, `check` it (if it raises, nothing is published), publish it under `final` (see
@@ -171,18 +181,20 @@ def _remove_if_abandoned(path: Path) -> int:
         return 0  # a link, gone, or not ours to read
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
+        if not stat.S_ISREG(info.st_mode) or not owner.mine(info):
             return 0
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return 0  # its writer is alive
+        if not locks.LOCKS.free(fd):
+            return 0  # its writer is alive (or nothing can tell: no locks on this Python)
         same = os.stat(path, follow_symlinks=False)
         if (same.st_dev, same.st_ino) != (info.st_dev, info.st_ino):
             return 0
+        if not files.movable_while_open():
+            os.close(fd)  # Windows: an open file cannot be removed; a killed run's file has no other writer
+            fd = -1
         path.unlink()
         return 1
     except OSError:
         return 0
     finally:
-        os.close(fd)
+        if fd >= 0:
+            os.close(fd)

@@ -180,7 +180,7 @@ AnyEntry = Entry | VideoEntry
 def _f32(value: object) -> float:
     """A float32 as the shortest decimal that reads back as the same float32: the masks drawn from the file are
     the ones the pipeline drew, to the bit, with no 9-digit tails in the file."""
-    return float(str(np.float32(value)))
+    return float(str(np.float32(value)))  # type: ignore[arg-type]  # a JSON number the caller has checked
 
 
 def detected(path: str, digest: str, width: int, height: int, faces: Faces) -> Entry:
@@ -244,10 +244,10 @@ def _entry(item: dict[str, object]) -> AnyEntry:
     if kind == "video":
         return _video_entry(item)
     _known(item, FILE_FIELDS)
-    width, height = int(item["width"]), int(item["height"])  # type: ignore[call-overload]
+    width, height = int(item["width"]), int(item["height"])  # type: ignore[call-overload]  # JSON: raises if not
     if width <= 0 or height <= 0:
         raise ValueError(f"bad size {width}×{height}")
-    regions = [_region(r, width, height) for r in item["regions"]]  # type: ignore[attr-defined]
+    regions = [_region(r, width, height) for r in item["regions"]]  # type: ignore[attr-defined]  # JSON: raises if not
     return Entry(str(item["path"]), str(item["sha256"]), width, height, regions, bool(item.get("approved", False)))
 
 
@@ -260,7 +260,7 @@ def _known(item: dict[str, object], fields: set[str]) -> None:
 
 def _region(item: dict[str, object], width: int, height: int) -> Region:
     _known(item, REGION_FIELDS)
-    box = tuple(float(v) for v in item["box"])  # type: ignore[attr-defined]
+    box = tuple(float(v) for v in item["box"])  # type: ignore[attr-defined]  # JSON: raises if not a list
     origin = str(item.get("origin", "detector"))
     if len(box) != 4 or not all(np.isfinite(box)) or box[2] <= box[0] or box[3] <= box[1]:
         raise ValueError(f"bad box {list(box)}")
@@ -270,8 +270,8 @@ def _region(item: dict[str, object], width: int, height: int) -> Region:
         raise ValueError(f"box {list(box)} is outside the {width}×{height} image")
     if origin not in ORIGINS:
         raise ValueError(f"origin {origin!r} is not one of {', '.join(ORIGINS)}")
-    score = float(item.get("score", 1.0))  # type: ignore[arg-type]
-    return Region(box, score, origin, bool(item.get("removed", False)))  # type: ignore[arg-type]
+    score = float(item.get("score", 1.0))  # type: ignore[arg-type]  # a bad value raises: the entry's one line
+    return Region(box, score, origin, bool(item.get("removed", False)))
 
 
 def _video_entry(item: dict[str, object]) -> VideoEntry:
@@ -279,7 +279,7 @@ def _video_entry(item: dict[str, object]) -> VideoEntry:
     try:
         _known(item, VIDEO_FIELDS)
         width, height, frames = (_whole(item[key], key) for key in ("width", "height", "frames"))
-        fps = float(item["fps"])  # type: ignore[arg-type]
+        fps = float(item["fps"])  # type: ignore[arg-type]  # JSON: raises if not a number
         if min(width, height, frames) <= 0 or not np.isfinite(fps) or fps <= 0:
             raise ValueError(f"bad size {width}×{height}, {frames} frames or {fps} fps")
         entry = VideoEntry(path, str(item["sha256"]), width, height, frames, fps, [], bool(item.get("approved", False)))

@@ -125,6 +125,6 @@ def _relative(path: str, roots: list[tuple[str, str]]) -> str:
     for root, shown in roots:
         if path == root:
             return shown
-        if path.startswith(root + os.sep):
-            return shown + os.sep + path[len(root) + 1 :]
+        if path.startswith(root + os.sep):  # shared between systems: `/` on every one
+            return shown + "/" + path[len(root) + 1 :].replace(os.sep, "/")
     return os.path.basename(path)

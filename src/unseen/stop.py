@@ -1,4 +1,5 @@
-"""Stopping a run: Ctrl-C, SIGTERM and SIGHUP stop it cleanly, however often they come.
+"""Stopping a run: Ctrl-C, SIGTERM and SIGHUP (Windows: Ctrl-C and Ctrl-Break) stop it cleanly, however often
+they come (unseen.system.stopping says which signals each system has).
 
 A signal only sets the stop flag; the run looks at it where stopping is safe (between files, between a
 video's frames, between a photo's stages) and ends there with errors.Interrupted, and nothing is published
@@ -15,8 +16,9 @@ from collections.abc import Callable
 from contextlib import suppress
 
 from unseen.errors import Interrupted
+from unseen.system import stopping
 
-SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+SIGNALS = stopping.stop_signals()
 _flag = threading.Event()
 
 
@@ -69,6 +71,6 @@ def install() -> Callable[[], None]:
             return  # the process is ending: a late second signal must not kill it now, with its exit status
         for signum, previous in saved.items():
             if previous is not None:
-                signal.signal(signum, previous)  # type: ignore[arg-type]
+                signal.signal(signum, previous)  # type: ignore[arg-type]  # what signal.signal returned before
 
     return restore

@@ -188,7 +188,7 @@ class Tracker:
         return released
 
     def summaries(self) -> list[dict[str, object]]:
-        return sorted(self.done, key=lambda s: (s["first_frame"], s["track"]))  # type: ignore[return-value]
+        return sorted(self.done, key=lambda s: (s["first_frame"], s["track"]))
 
     # --- association --------------------------------------------------------------------------------------
 

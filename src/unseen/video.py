@@ -20,12 +20,13 @@ import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 import av
 import numpy as np
 
 from unseen import formats, stop
+from unseen.config import PhotoOptions, VideoOptions
 from unseen.detectors.centerface import INT8_MODEL_NAME, CenterFace
 from unseen.detectors.orient import PROBE_LONG_SIDE, PROBE_MODEL, Orientation, Probe, also_turned
 from unseen.errors import NameTaken, reason
@@ -46,10 +47,9 @@ from unseen.media.videofile import (
 from unseen.names import display
 from unseen.obscure import Method, head_boxes, obscure, region_mask
 from unseen.paths import Job
-from unseen.photo import Options
 from unseen.report import FileReport
 from unseen.runner import Checked, Done, Record, checker, run_file
-from unseen.track import Tracker, TrackerSettings
+from unseen.track import Tracker
 from unseen.verify.photo_check import Verifier
 from unseen.verify.residual import residual_detector
 from unseen.verify.video_check import CHECK_EVERY, Regions, check_video
@@ -57,29 +57,12 @@ from unseen.verify.video_check import CHECK_EVERY, Regions, check_video
 if TYPE_CHECKING:
     from tqdm import tqdm
 
-# The search plan for a video larger than about 1.25× REDUCED_PIXELS: every `full_every`-th frame is searched at
-# full resolution, and every `search_every`-th of the others at about REDUCED_PIXELS (at 1080p a 0.75 scale),
-# all with the int8 model; frames in between are not searched, and the tracker covers them. Smaller videos are
-# searched in every frame at full resolution.
-# Measured on the bench clip (bench/video.py, 1080p; README "Videos"), its detections stored per pass and
-# replayed through the tracker, then confirmed on the output: reduced passes at 960×540 (as before) found false
-# faces that the tracker then carried (13.8% collateral against 9.7% at 0.75, the same face-frames); the int8
-# model at full resolution costs 0.55-0.63 of fp32 and protected 0.3 points fewer face-frames, but left no face
-# bare as long (27 frames against 58); searching only every 2nd frame lost 2 points of face-frames and left a
-# face bare for 56 frames, so every frame is searched by default. --quality fast searches every
-# FAST_SEARCH_EVERY-th frame at the reduced scale only: 86% of face-frames (deface 79.5%) at 2.7% collateral,
-# about 2.6× less CPU than the default.
+# A video larger than about 1.25× REDUCED_PIXELS is searched as its quality's plan says (config.VideoPlan, set
+# by detectors/presets.py): by default every `full_every`-th frame at full resolution and every `search_every`-th
+# of the others at about REDUCED_PIXELS (at 1080p a 0.75 scale), all with the int8 model; frames in between are
+# not searched, and the tracker covers them. Smaller videos are searched in every frame at full resolution.
+# Why: docs/measurements-detection.md, "Videos".
 REDUCED_PIXELS = 1440 * 810
-# --quality fast checks a video larger than 1080p (2.7K, 4K) shrunk to this many pixels, as it would a 1080p one:
-# at its own size the check's pass over a 4K frame is tiled and cost more than fast's whole search (README
-# "Videos", the bench clip made at 4K: fast 14% of a transcode's speed with the check at full size, 52% so).
-# The defaults search and check at full size: searching 4K as if it were 1080p was 4.9 times as fast but
-# protected 4.2 points fewer face-frames and left a face bare twice as long.
-FAST_CHECK_PIXELS = 1920 * 1088
-DEFAULT_FULL_EVERY = 3
-DEFAULT_SEARCH_EVERY = 1
-FAST_SEARCH_EVERY = 6
-DEFAULT_CRF = 18  # x264's "visually lossless" end: the picture is not worse than the input to the eye
 # --codec choices: those this PyAV build can encode.
 VIDEO_CODECS = sorted(name for name, encoder in CODECS.items() if encoder in av.codecs_available)
 # One CenterFace pass at this threshold: at scale 1 it finds most faces under 16 px at 0.7% collateral on the
@@ -104,26 +87,6 @@ _QUEUE = 4  # frames waiting between two stages
 _POLL = 0.1  # seconds between checks that the other stages are still alive
 
 
-@dataclass(frozen=True)
-class VideoOptions:
-    crf: int = DEFAULT_CRF
-    codec: str | None = None  # None: H.264, or GIF for a GIF
-    audio: bool = True
-    full_every: int = DEFAULT_FULL_EVERY  # 1: every frame searched at full resolution
-    search_every: int = DEFAULT_SEARCH_EVERY  # 1: every frame searched
-    fast: bool = False  # --quality fast: every FAST_SEARCH_EVERY-th frame searched, reduced; full_every unused
-    tracker: TrackerSettings = field(default_factory=TrackerSettings)
-    progress: bool = False  # a progress bar on stderr (when it is a terminal)
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.crf <= 51:
-            raise ValueError(f"crf must be between 0 and 51, not {self.crf}")
-        if self.full_every < 1:
-            raise ValueError(f"full_every must be at least 1, not {self.full_every}")
-        if self.search_every < 1:
-            raise ValueError(f"search_every must be at least 1, not {self.search_every}")
-
-
 def is_video(path: Path) -> bool:
     """Whether a file goes through the video path: a video suffix, or a GIF with more than one frame."""
     suffix = path.suffix.lower()
@@ -145,8 +108,8 @@ def describe_video(video: VideoOptions, threshold: float | None) -> dict[str, ob
         "crf": video.crf,
         "audio": "copied" if video.audio else "dropped",
         "detector": {"model": VIDEO_MODEL, "threshold": threshold or VIDEO_THRESHOLD},
-        "full_resolution_every": None if video.fast else video.full_every,
-        "searched_every": FAST_SEARCH_EVERY if video.fast else video.search_every,
+        "full_resolution_every": video.full_every if video.plan.full_resolution else None,
+        "searched_every": video.plan.search_every or video.search_every,
         "orientation_probe": {"model": PROBE_MODEL, "every": PROBE_EVERY, "long_side": PROBE_LONG_SIDE},
         "reduced_resolution_pixels": REDUCED_PIXELS,
         "tracker": asdict(video.tracker),
@@ -172,9 +135,10 @@ def detection_scale(width: int, height: int, index: int, video: VideoOptions, st
         return None
     index //= step
     low = math.sqrt(REDUCED_PIXELS / (width * height))
-    if low > 0.8 or (not video.fast and index % video.full_every == 0):
+    plan = video.plan
+    if low > 0.8 or (plan.full_resolution and index % video.full_every == 0):
         return 1.0
-    every = FAST_SEARCH_EVERY if video.fast else video.search_every
+    every = plan.search_every or video.search_every
     if index % every and index % PROBE_EVERY:
         return None
     return low
@@ -224,7 +188,7 @@ class Searched:
 def process_video(
     job: Job,
     detector: Detector | None,
-    options: Options,
+    options: PhotoOptions,
     video: VideoOptions | None = None,
     verifier: Verifier | None = None,
     decided: Decided | None = None,
@@ -245,7 +209,7 @@ def process_video(
     return run_file(job, work)
 
 
-def search_video(job: Job, detector: Detector, options: Options, video: VideoOptions, sink: Sink) -> Searched:
+def search_video(job: Job, detector: Detector, options: PhotoOptions, video: VideoOptions, sink: Sink) -> Searched:
     """Decode, detect and track as `process_video` does, handing `sink` every frame's boxes in order; nothing
     is written. Raises for a problem with the video (run it inside runner.run_file)."""
     reader = VideoReader(job.source, False, options.max_pixels)
@@ -257,7 +221,7 @@ def search_video(job: Job, detector: Detector, options: Options, video: VideoOpt
         reader.close()
 
 
-def _checker(options: Options, video: VideoOptions, verifier: Verifier | None, record: Record) -> _Check | None:
+def _checker(options: PhotoOptions, video: VideoOptions, verifier: Verifier | None, record: Record) -> _Check | None:
     """The residual check on the finished temporary file (None with --no-verify); under --strict it refuses
     an output with a residual."""
     if not options.verify:
@@ -267,7 +231,7 @@ def _checker(options: Options, video: VideoOptions, verifier: Verifier | None, r
     def check(written: Path, regions: Regions, step: int) -> None:
         def run(path: Path) -> Checked:
             with _bar(video, len(regions), "checking") as bar:
-                most = FAST_CHECK_PIXELS if video.fast else None
+                most = video.plan.check_pixels
                 found = check_video(path, regions, detector, options.grow, bar.update, CHECK_EVERY * step, most)
             return Checked(found.to_list(), None, None if found.clean else found.problem())
 
@@ -287,7 +251,7 @@ def _bar(video: VideoOptions, total: int | None, what: str) -> tqdm:
 def _run(
     job: Job,
     detector: Detector | None,
-    options: Options,
+    options: PhotoOptions,
     video: VideoOptions,
     check: _Check | None,
     decided: Decided | None,
@@ -322,7 +286,7 @@ class _Pipeline:
         reader: VideoReader,
         writer: VideoWriter | None,  # None: search only, every frame's boxes handed to `sink`
         detector: Detector | None,
-        options: Options,
+        options: PhotoOptions,
         video: VideoOptions,
         decided: Decided | None = None,  # what to cover instead of detecting
         sink: Sink | None = None,
@@ -458,7 +422,7 @@ class _Pipeline:
 
     def _write(self, progress: Callable[[int], object]) -> None:
         while (message := self._get(self.obscured)) is not _END:
-            item, faces, ids = message  # type: ignore[misc]
+            item, faces, ids = cast(tuple[_Item, Faces, "np.ndarray | None"], message)
             try:
                 self._write_one(item, faces, ids)
             except av.FFmpegError as error:
@@ -467,26 +431,28 @@ class _Pipeline:
                 progress(1)
 
     def _write_one(self, item: _Item, faces: Faces, ids: np.ndarray | None) -> None:
-        if self.writer is None:  # searched only
+        writer = self.writer
+        if writer is None:  # searched only
             if item.pixels is not None and self.sink is not None and ids is not None:
                 self.sink(item.index, faces, ids, item.turns)
             return
-        if item.start is not None:
-            height, width = _size(item.pixels, self.writer.working_format)
-            self.writer.start(self.reader, *item.start, width, height)
+        if item.start is not None and item.pixels is not None:  # the first frame
+            height, width = _size(item.pixels, writer.working_format)
+            writer.start(self.reader, *item.start, width, height)
         if item.pixels is not None:
-            self.writer.write(self._obscure(item.pixels, faces), item.pts, item.duration)
+            writer.write(self._obscure(writer, item.pixels, faces), item.pts, item.duration)
             self.regions.add(item.index, faces)
-        self.writer.write_audio(item.audio)
+        writer.write_audio(item.audio)
 
-    def _obscure(self, pixels: np.ndarray, faces: Faces) -> np.ndarray:
+    def _obscure(self, writer: VideoWriter, pixels: np.ndarray, faces: Faces) -> np.ndarray:
         if not len(faces):
             return pixels
         o = self.options
-        if self.writer.working_format == "rgb24":
+        if writer.working_format == "rgb24":
             return obscure(pixels, faces, o.method, o.strength, o.grow)
         height, width = _size(pixels, "yuv420p")
-        assert self.writer.colours is not None
+        colours = writer.colours
+        assert colours is not None
         # Overlapping regions are painted together, each with only the faces that reach it, and black is written
         # straight into the planes: converting every face's box to RGB and back with every face drawn in it
         # took half as long as detecting on the bench clip (47 ms a frame with 40 faces; now 4.4 ms).
@@ -496,9 +462,9 @@ class _Pipeline:
                 inside = faces[members].shifted(-box[0], -box[1])
                 if o.method is Method.SOLID:  # black written straight into the planes
                     mask = region_mask(inside, box[2] - box[0], box[3] - box[1], o.grow)
-                    fill_yuv420(pixels, box, mask, self.writer.colours)
+                    fill_yuv420(pixels, box, mask, colours)
                 else:
-                    paint_yuv420(pixels, box, _painter(inside, o), self.writer.colours)
+                    paint_yuv420(pixels, box, _painter(inside, o), colours)
         return pixels
 
 
@@ -531,7 +497,7 @@ class _Stopped(Exception):
     """Another stage failed or the run was interrupted: this stage ends quietly."""
 
 
-def _painter(faces: Faces, options: Options) -> Callable[[np.ndarray], np.ndarray]:
+def _painter(faces: Faces, options: PhotoOptions) -> Callable[[np.ndarray], np.ndarray]:
     return lambda rgb: obscure(rgb, faces, options.method, options.strength, options.grow)
 
 

@@ -1,24 +1,15 @@
-"""CenterFace (MIT licence), run with ONNX Runtime from the copy shipped inside this package."""
+"""CenterFace (MIT licence), run with ONNX Runtime (device.session) from the copy shipped inside this package."""
 
 from __future__ import annotations
 
 import math
-import os
-import threading
-from functools import cache
-from importlib import resources
-from pathlib import Path
 
 import cv2
 import numpy as np
 
 from unseen import device
 from unseen.detectors.merge import nms
-from unseen.digest import file_sha256
 from unseen.faces import Faces
-from unseen.privacy import onnxruntime_module
-
-ort = onnxruntime_module()  # telemetry off before the first session
 
 MODEL_NAME = "centerface"
 # The same network quantized to int8 by tools/quantize_centerface.py: about 1.6× faster, a little less sure
@@ -32,41 +23,6 @@ _ALIGN = 32  # input sides must be multiples of 32
 MAX_RUN_PIXELS = 2048 * 2048
 TILE = 1536
 OVERLAP = 256  # a face up to this size (in model input pixels) is whole in at least one tile
-
-
-def model_path(name: str = MODEL_NAME) -> Path:
-    return Path(str(resources.files("unseen.models").joinpath(f"{name}.onnx")))
-
-
-@cache
-def model_sha256(name: str = MODEL_NAME) -> str:
-    return file_sha256(model_path(name))
-
-
-_LOCAL_PROVIDERS = ("CUDAExecutionProvider", "CoreMLExecutionProvider", "DmlExecutionProvider", "CPUExecutionProvider")
-_sessions: dict[str, ort.InferenceSession] = {}
-_sessions_lock = threading.Lock()
-
-
-def _session(name: str = MODEL_NAME) -> ort.InferenceSession:
-    """One session per model for the process, made once even when several threads ask at once."""
-    with _sessions_lock:
-        if name not in _sessions:
-            _sessions[name] = _new_session(name)
-        return _sessions[name]
-
-
-def _new_session(name: str) -> ort.InferenceSession:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = os.cpu_count() or 1
-    # No busy-waiting between operators: two photos are searched at once, and decoding and encoding need the
-    # cores too. Measured on 2 cores (80 dev images, balanced): spinning made the batch 1.2-1.5× slower.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    options.log_severity_level = 3  # warnings about the graph are not the user's concern
-    # Local accelerators first where this onnxruntime build has them; the CPU always works. Never a provider
-    # that runs elsewhere (the PyPI wheel lists AzureExecutionProvider, which calls out to a service).
-    providers = [p for p in ort.get_available_providers() if p in _LOCAL_PROVIDERS]
-    return device.session(ort, str(model_path(name)), options, providers)  # --device, and a Ray actor's threads
 
 
 def _faces_from_maps(heatmap: np.ndarray, size: np.ndarray, offset: np.ndarray, threshold: float) -> Faces:
@@ -126,7 +82,7 @@ class CenterFace:
 
     def _run(self, blob_image: np.ndarray) -> Faces:
         blob = blob_image.transpose(2, 0, 1)[None].astype(np.float32)
-        heatmap, size, offset, _landmarks = _session(self.model).run(None, {"input.1": blob})
+        heatmap, size, offset, _landmarks = device.session(self.model).run(None, {"input.1": blob})
         return _faces_from_maps(heatmap, size, offset, self.threshold)
 
     def _tiles(self, resized: np.ndarray) -> list[Faces]:
@@ -145,16 +101,6 @@ def check_pass(threshold: float, scale: float) -> None:
         raise ValueError(f"threshold must be between 0 and 1, not {threshold}")
     if scale <= 0:
         raise ValueError(f"scale must be positive, not {scale}")
-
-
-def fitted(image: np.ndarray, scale: float, least: int) -> np.ndarray:
-    """The image's colour resized by `scale`, shrunk further to MAX_RUN_PIXELS, each side at least `least`: the
-    input of a detector run once over the whole image (the candidates of detectors/yunet.py, retinaface.py)."""
-    height, width = image.shape[:2]
-    scale = min(scale, math.sqrt(MAX_RUN_PIXELS / (width * height)))
-    size = max(least, round(width * scale)), max(least, round(height * scale))
-    interpolation = cv2.INTER_AREA if size[0] < width else cv2.INTER_LINEAR
-    return cv2.resize(image[..., :3], size, interpolation=interpolation)
 
 
 def _resize(image: np.ndarray, scale: float) -> np.ndarray:

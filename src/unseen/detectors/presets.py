@@ -1,4 +1,4 @@
-"""The detector behind each --quality preset, chosen from measurements on the dev set (see README).
+"""What each --quality means (one Preset each), chosen from measurements on the dev set (see README).
 
 Every preset runs a few CenterFace passes at a low raw threshold and keeps what a calibrated fusion of their
 scores says is a face (detectors/fusion.py); the weights and keep rules (fusions.json) are written by
@@ -9,39 +9,24 @@ pixels away from faces on the dev set.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from enum import Enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from importlib import resources
 
+from unseen.config import Quality, VideoPlan
 from unseen.detectors.centerface import INT8_MODEL_NAME, MODEL_NAME, CenterFace
 from unseen.detectors.compose import AtLeast, Flipped, Merged, Turned
 from unseen.detectors.fusion import Fused, Fusion
 from unseen.detectors.orient import PROBE_LONG_SIDE, PROBE_MODEL, SURE, TURNS, Probe, Upright
-from unseen.detectors.retinaface import RetinaFace
-from unseen.detectors.ultralight import UltraLight
-from unseen.detectors.yunet import YuNet
 from unseen.faces import Detector
-
-
-class Quality(str, Enum):
-    FAST = "fast"
-    BALANCED = "balanced"
-    THOROUGH = "thorough"
-
-
-def family(model: str) -> type[CenterFace] | type[YuNet] | type[RetinaFace] | type[UltraLight]:
-    """The detector class that runs a model file, by the file's name (CenterFace's unless another's)."""
-    for prefix, kind in (("yunet", YuNet), ("retinaface", RetinaFace), ("ultralight", UltraLight)):
-        if model.startswith(prefix):
-            return kind
-    return CenterFace
+from unseen.verify.residual import SCALES
 
 
 @dataclass(frozen=True)
 class Pass:
-    """One run of a detector (the family of `model`, see family()): on the image resized by `scale`, mirrored
-    or not, turned by `turn` degrees counter-clockwise or not, with the model file `model`, keeping faces at
-    least `min_height` pixels high (in the original image)."""
+    """One run of a detector (CenterFace; `make` for a candidate's model, tools/candidates) on the image resized by
+    `scale`, mirrored or not, turned by `turn` degrees counter-clockwise or not, with the model file `model`,
+    keeping faces at least `min_height` pixels high (in the original image)."""
 
     scale: float
     flip: bool = False
@@ -49,8 +34,8 @@ class Pass:
     turn: int = 0
     min_height: float = 0.0
 
-    def detector(self, threshold: float) -> Detector:
-        detect: Detector = family(self.model)(threshold=threshold, scale=self.scale, model=self.model)
+    def detector(self, threshold: float, make: Callable[..., Detector] = CenterFace) -> Detector:
+        detect: Detector = make(threshold=threshold, scale=self.scale, model=self.model)
         if self.turn % 360:
             detect = Turned(detect, self.turn // 90)
         if self.flip:
@@ -70,9 +55,14 @@ class Pass:
 
 @dataclass(frozen=True)
 class Preset:
+    """Everything a --quality decides: a photo's passes and their fusion (its entry in fusions.json), the orientation
+    probe, a video's search plan, and the residual check's scales."""
+
     passes: tuple[Pass, ...]
     fusion: Fusion
     upright: bool = False  # probe which way up the image is first (detectors/orient.py)
+    video: VideoPlan = field(default_factory=VideoPlan)
+    check_scales: tuple[float, ...] = SCALES  # the residual check's (verify/residual.py)
 
     def models(self) -> set[str]:
         """The model files this preset runs."""
@@ -91,38 +81,20 @@ def fitted(quality: Quality) -> Fusion:
 # Passes find candidates down to this raw score; the fusion decides which are faces.
 FLOOR = 0.05
 
-# Why these passes (dev set, 2 cores): the scale-1 pass finds most faces; 0.5 finds large, close faces that
-# scale 1 scores low; 1.5 finds faces under 16 px. Flips help only at the higher collateral that thorough
-# allows. Fast runs the int8 model (about 1.6× faster than fp32, as good at these scales) at 0.75, with a
-# 0.375 pass that costs little and finds the large faces that 0.75 scores low.
-# Balanced runs its 1.5 pass (two thirds of its pixels) with the int8 model: detection took 426 ms per dev
-# image instead of 677, and the fusion refitted on it lost 0.2 points of recall in the two-fold
-# cross-validation (95.7 -> 95.5%), all of it under 16 px; faces of 16 px and more were found as before.
-# Faces lying sideways: CenterFace finds upright faces. Balanced and thorough first probe which way up the
-# image is (detectors/orient.py) and search a photo that lies on its side turned upright too. Thorough also
-# runs two passes at scale 0.5 on the image turned 90° and 270°, keeping boxes of 32 px or more, for single
-# people lying down (on the ground, on a stretcher, a head hanging over a rail) in upright photos: on the dev
-# set they found 1 more face of 64 px and more, 2 more of 32–64 px and 1 more of 16–32 px at less collateral
-# (bench, 1.44 -> 1.42%), and lost 4 under 16 px. In balanced the same passes cost more small faces than they
-# found large ones at 1% collateral (all faces 96.5 -> 96.1%), so balanced runs without them. Small boxes from
-# turned passes were mostly false alarms, hence the 32-px floor; upside down (180°) found nothing more of 32 px
-# and more.
-# Each fusion is read from fusions.json beside this file, which tools/calibrate_fusion.py --write writes with the
-# arguments and commit it was fitted with and its fit and two-fold cross-validated recall estimates. The
-# tool's --collateral is its single-mask estimate, which counts overlapping masks twice: bench/protect.py
-# measures about 0.97% (fast), 0.96% (balanced) and, for thorough at the tool's own threshold, 1.59%, so
-# thorough is fitted with --threshold -3.965 (the tool chose -3.983), where the benchmark measures 1.42%.
-# Videos do not run these passes (too slow for every frame): video.py searches each frame with one int8
-# CenterFace pass, full resolution every 3rd frame and a 0.75 scale on the others (at 1080p; at 45 fps and
-# more, frames are taken in steps of about 1/30 s and only the first of each is searched), and the tracker
-# covers what it misses for a while; --quality fast there searches every 6th frame at 0.75 only (86% of the
-# bench clip's face-frames at 2.7% collateral, against 96% at 5%; README "Videos").
+# Why these passes, plans and scales, as measured: docs/measurements-detection.md.
+# --quality fast searches a large video in every FAST_SEARCH_EVERY-th step only, at the reduced scale, and checks
+# one larger than 1080p (2.7K, 4K) shrunk to FAST_CHECK_PIXELS, as it would a 1080p one.
+FAST_SEARCH_EVERY = 6
+FAST_CHECK_PIXELS = 1920 * 1088
+FAST_CHECK_SCALES = (0.5,)  # the residual check's: half the cost of residual.SCALES' 0.75
 _INT8 = INT8_MODEL_NAME
 _SIDEWAYS = (Pass(0.5, turn=90, min_height=32), Pass(0.5, turn=270, min_height=32))
 PRESETS: dict[Quality, Preset] = {
     Quality.FAST: Preset(
         passes=(Pass(0.75, model=_INT8), Pass(0.375, model=_INT8)),
         fusion=fitted(Quality.FAST),
+        video=VideoPlan(full_resolution=False, search_every=FAST_SEARCH_EVERY, check_pixels=FAST_CHECK_PIXELS),
+        check_scales=FAST_CHECK_SCALES,
     ),
     Quality.BALANCED: Preset(
         passes=(Pass(0.5), Pass(1.0), Pass(1.5, model=_INT8)),
@@ -154,7 +126,9 @@ def build_detector(quality: Quality = Quality.BALANCED, threshold: float | None 
 def describe(quality: Quality, threshold: float | None) -> list[dict[str, object]]:
     """The passes as they will run, for the report."""
     preset = PRESETS[quality]
-    keep = {"threshold": threshold} if threshold is not None else {"threshold": FLOOR, "fusion": "calibrated"}
+    keep: dict[str, object] = (
+        {"threshold": threshold} if threshold is not None else {"threshold": FLOOR, "fusion": "calibrated"}
+    )
     return [{**p.describe(), **keep} for p in preset.passes]
 
 

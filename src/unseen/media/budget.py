@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import mmap
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from PIL import Image
 
@@ -59,11 +61,39 @@ LOOSE = 32768
 VIDEO = 1 << 18
 VIDEO_FLOOR_PIXELS = 1 << 30  # about 500 frames of 1080p: a few minutes of work at most
 
+# Animations (GIF, animated WebP, AVIF sequences) and multi-page files (TIFF, multi-image HEIC), issue 26. Every
+# frame is decoded onto the whole canvas and searched, obscured, encoded and checked as a whole picture, so a few
+# bytes of frames that change one pixel or nothing on a large canvas cost seconds and gigabytes (a 315-byte GIF of
+# 12 frames on 4000×4000: 25 s and 2.5 GB). Their work is bounded by what their bytes hold, in pixels a byte
+# (bench/animations.py measures them; docs/animations.md, 2026-12-05):
+# - the canvas: an animation whose canvas is larger than ANIMATION_FLOOR (just above 1920×1080) holds a byte for
+#   every ANIMATION_CANVAS pixels of it at least, as its first frame fills the canvas with a picture. Screen
+#   recordings of a mostly empty editor window, 57 frames: 2560×1440 as GIF 9.2, 1920×1080 as GIF 5.2, 2560×1440 as
+#   WebP 2.1. Anything under 10 KB on a canvas of 2000×2000 or more: 400 or more. The bound is 7 times the first
+#   and a sixth of the second.
+# - the frames: canvas × frames at most ANIMATION_FRAMES pixels a byte, above FLOOR_PIXELS, whatever the canvas.
+#   The same recordings: 524, 296 and 125; 480×270 as GIF 8.4; 512×512 stickers of 30 and 48 frames as WebP, 12.4
+#   and 10.6; the dev set's GIF, 2.7. The bound is 15 times the highest, and refuses what the canvas bound does not
+#   see: 300 one-pixel frames on 1920×1080 (7 KB, 89,000 pixels a byte).
+# - pages: a multi-page file whose largest page is above ANIMATION_FLOOR holds a byte for every PAGES pixels of its
+#   pages at least. A page cannot be had from the page before it, and a real scan can be nearly blank: a 1-bit A4
+#   page at 300 dpi holding 12 short lines, then a blank page, in G4: 2,996; a fax page so, 1,558; a cover and a
+#   letter, 352. Blank pages that only their header pays for are refused (2 to 12 pages of 2000×2000 to 4000×4000:
+#   4,630 to 9,615), and with them an A4 scan of 6 short lines or fewer and a blank page (4,183 and more): the
+#   margin is thin on both sides, see docs/animations.md for what it leaves.
+ANIMATION_FLOOR = 1 << 21
+ANIMATION_CANVAS = 64
+ANIMATION_FRAMES = 8192
+PAGES = 4096
+
 # TIFF compression tags and the most bytes of samples each can code per byte of file.
 _TIFF_BYTES = {1: 1, 32773: PACKBITS_BYTES, 5: LZW_BYTES, 8: DEFLATE_BYTES, 32946: DEFLATE_BYTES}
 _TIFF_JPEG = (6, 7)  # old-style and new-style JPEG: the JPEG bound
 _PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # by colour type
 _WEBP_KINDS = {b"VP8 ": "lossy WebP", b"VP8L": "lossless WebP"}  # by first chunk ("VP8X": extended, either)
+
+
+Many = Literal["", "animation", "pages"]
 
 
 class OverBudget(InputError):
@@ -80,6 +110,7 @@ class Claim:
     frames: int
     per_byte: float
     pixels: int = 0  # decoded pixels over all frames when they differ in size; else width × height × frames
+    many: Many = ""  # "animation" (frames of one canvas) or "pages" (unrelated pictures): the bounds above
 
     @property
     def total(self) -> int:
@@ -96,6 +127,37 @@ def check(claim: Claim, size: int, max_pixels: int) -> None:
             f"{claim.total:,} pixels in {claim.frames} frames"
         )
     _check_bytes(claim, size, FLOOR_PIXELS)
+    if claim.frames > 1 and claim.many == "animation":
+        check_animation(claim.kind, claim.width, claim.height, claim.frames, size)
+    elif claim.frames > 1 and claim.many == "pages":
+        _check_pages(claim, size)
+
+
+def check_animation(kind: str, width: int, height: int, frames: int, size: int) -> None:
+    """Refuse an animation whose canvas, or canvas × frames, is more than its `size` bytes can have filled."""
+    canvas = width * height
+    most = size * ANIMATION_CANVAS
+    if canvas > max(ANIMATION_FLOOR, most):
+        raise OverBudget(
+            f"decompression bomb: its header says a {width}×{height} canvas ({canvas:,} pixels) in {frames} frames, "
+            f"more than {size:,} bytes of {kind} can fill (at most {most:,}, {ANIMATION_CANVAS} pixels a byte)"
+        )
+    most = size * ANIMATION_FRAMES
+    if canvas * frames > max(FLOOR_PIXELS, most):
+        raise OverBudget(
+            f"decompression bomb: its header says {frames} frames of {width}×{height}, {canvas * frames:,} pixels, "
+            f"more than {size:,} bytes of {kind} can animate (at most {most:,}, {ANIMATION_FRAMES:,} pixels a byte)"
+        )
+
+
+def _check_pages(claim: Claim, size: int) -> None:
+    most = size * PAGES
+    if claim.width * claim.height > ANIMATION_FLOOR and claim.total > most:
+        raise OverBudget(
+            f"decompression bomb, or pages nearly blank: its header says {claim.frames} pages of up to "
+            f"{claim.width}×{claim.height}, {claim.total:,} pixels, more than {size:,} bytes of {claim.kind} can "
+            f"hold as pages (at most {most:,}, {PAGES:,} pixels a byte)"
+        )
 
 
 def _check_bytes(claim: Claim, size: int, floor: int) -> None:
@@ -118,14 +180,19 @@ def image_claim(image: Image.Image, path: Path) -> Claim:
         bits = _png_bits(path)
         return Claim(f"{bits}-bit PNG", width, height, 1, DEFLATE_BYTES * 8 / bits)
     if fmt == "BMP":
-        rle = bool(image.tile) and image.tile[0].codec_name == "bmp_rle"
+        rle = bool(image.tile) and image.tile[0].codec_name == "bmp_rle"  # type: ignore[attr-defined]  # ImageFile's
         return Claim("BMP", width, height, 1, BMP_RLE if rle else 8)
     if fmt == "WEBP":  # every frame of an animation is decoded onto the whole canvas
         frames = getattr(image, "n_frames", 1)  # from the demuxer's count: nothing decoded
         kind = _WEBP_KINDS.get(_webp_bitstream(path), "WebP") if frames == 1 else "animated WebP"
-        return Claim(kind, width, height, frames, WEBP_LOSSY if kind == "lossy WebP" else LOOSE)
+        return Claim(kind, width, height, frames, WEBP_LOSSY if kind == "lossy WebP" else LOOSE, many="animation")
     if fmt == "TIFF":
         return _tiff_claim(image)
+    if fmt == "AVIF":  # a sequence's frames share one size; libavif counts them from the file's boxes
+        frames = getattr(image, "n_frames", 1)
+        return Claim("AVIF sequence" if frames > 1 else "AVIF", width, height, frames, LOOSE, many="animation")
+    if fmt == "HEIF":  # top-level images, each of its own size: pages
+        return _pages_claim(image, "HEIF", lambda _page: LOOSE)
     return Claim(fmt or "image", width, height, 1, LZW_BYTES if fmt == "GIF" else LOOSE)
 
 
@@ -146,18 +213,26 @@ def _webp_bitstream(path: Path) -> bytes:
 
 def _tiff_claim(image: Image.Image) -> Claim:
     """Every page of a TIFF, from its directory alone (Pillow reads no strip when it moves to a page)."""
+    return _pages_claim(image, "TIFF", _tiff_per_byte)
+
+
+def _pages_claim(image: Image.Image, kind: str, per_byte: Callable[[Image.Image], float]) -> Claim:
+    """Every page of a multi-page file, its size read from its header (nothing decoded): the largest page, the
+    sum over the pages and the loosest bound any page's coding has. Seeking back leaves the file at the page it
+    was opened at (pillow-heif opens a HEIC at its primary image)."""
     frames = getattr(image, "n_frames", 1)
-    total, per_byte = 0, 0.0
+    opened = image.tell()
+    total, loosest, largest = 0, 0.0, image.size
     try:
         for index in range(frames):
             image.seek(index)
             width, height = image.size
             total += width * height
-            per_byte = max(per_byte, _tiff_per_byte(image))
+            loosest = max(loosest, per_byte(image))
+            largest = max(largest, image.size, key=lambda size: size[0] * size[1])
     finally:
-        image.seek(0)
-    width, height = image.size
-    return Claim("TIFF", width, height, frames, per_byte, pixels=total)
+        image.seek(opened)
+    return Claim(kind, *largest, frames, loosest, pixels=total, many="pages")
 
 
 def _tiff_per_byte(page: Image.Image) -> float:
@@ -283,7 +358,8 @@ def video_memory(frame_pixels: int) -> int:
 
 def check_video(width: int, height: int, frames: int, size: int, max_pixels: int, kind: str = "video") -> None:
     """Refuse, before decoding, frames over --max-pixels or the frame limit for videos, or more frames × pixels
-    than `size` bytes can hold (`frames` 0: the container does not say). `kind` "GIF": frames held in RGB."""
+    than `size` bytes can hold (`frames` 0: the container does not say). `kind` "GIF": frames held in RGB, and
+    the bounds of an animation (check_animation) as well."""
     pixels = width * height
     if pixels > max_pixels:
         raise OverBudget(f"frames are {width}×{height}, over the {max_pixels:,}-pixel limit (--max-pixels)")
@@ -295,3 +371,5 @@ def check_video(width: int, height: int, frames: int, size: int, max_pixels: int
             f"(a video holds about 45 frames at once)"
         )
     _check_bytes(Claim(kind, width, height, max(frames, 1), VIDEO), size, VIDEO_FLOOR_PIXELS)
+    if gif and frames > 1:  # an animation drawn onto a canvas, as an animated WebP is; a video codes every frame
+        check_animation("animated GIF", width, height, frames, size)

@@ -6,6 +6,7 @@ to RGB, painted, and converted back, so the rest of each frame stays bit-exact.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import av
@@ -50,7 +51,9 @@ def working_pixels(frame: av.VideoFrame, fmt: str) -> np.ndarray:
     return frame.to_ndarray()
 
 
-def paint_yuv420(pixels: np.ndarray, box: tuple[int, int, int, int], paint: object, colours: Colours) -> None:
+def paint_yuv420(
+    pixels: np.ndarray, box: tuple[int, int, int, int], paint: Callable[[np.ndarray], np.ndarray], colours: Colours
+) -> None:
     """Run `paint` (RGB crop → changed RGB crop) on one even-aligned box of an I420 frame, in place.
 
     Only the pixels `paint` changed are written back, so the rest of the frame stays bit-exact.
@@ -63,7 +66,7 @@ def paint_yuv420(pixels: np.ndarray, box: tuple[int, int, int, int], paint: obje
     cy, cu, cv = luma[y1:y2, x1:x2], u[y1 // 2 : y2 // 2, x1 // 2 : x2 // 2], v[y1 // 2 : y2 // 2, x1 // 2 : x2 // 2]
     kr, kb = colours.coefficients(height)
     rgb = _yuv_to_rgb(cy, _up(cu), _up(cv), kr, kb, colours.full_range)
-    painted = paint(rgb)  # type: ignore[operator]
+    painted = paint(rgb)
     changed = (painted != rgb).any(axis=2)
     if not changed.any():
         return

@@ -68,7 +68,8 @@ def read_frames(image: Image.Image, max_pixels: int) -> Decoded:
     decoded."""
     animated = image.format == "AVIF"  # frames of one scene in time; a HEIC's images are unrelated pictures
     primary = image.tell()  # pillow-heif opens a file at its primary image
-    order = [primary, *(index for index in range(image.n_frames) if index != primary)]
+    count = image.n_frames  # type: ignore[attr-defined]  # pillow-heif's image has it, Image.Image's stubs not
+    order = [primary, *(index for index in range(count) if index != primary)]
     frames, durations, gray = decode_each(_in_order(image, order), max_pixels)
     return Decoded(
         pixels=frames[0],

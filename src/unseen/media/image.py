@@ -13,7 +13,7 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from unseen import formats, publish
+from unseen import errors, formats, publish
 from unseen.media import budget, heif, quiet
 from unseen.media.frames import read_frames
 from unseen.media.pixels import Decoded, ImageReadError, frame_pixels, to_image
@@ -60,7 +60,7 @@ def read_image(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decoded:
         limit = _pixel_count(max_pixels)
         raise ImageReadError(f"image (or a frame in it) is over the {limit} limit (--max-pixels)") from None
     except _DAMAGED as error:
-        raise ImageReadError(f"corrupt or truncated image ({_first_line(error)})") from None
+        raise ImageReadError(f"corrupt or truncated image ({errors.first_line(error)})") from None
 
 
 _limit_lock = threading.Lock()
@@ -92,8 +92,8 @@ def _pixel_limit(max_pixels: int) -> Iterator[None]:
         with _limit_lock:
             _limit_users -= 1
             if _limit_users == 0 and _limit_saved is not None:
-                Image.MAX_IMAGE_PIXELS, caught = _limit_saved
-                caught.__exit__(None, None, None)
+                Image.MAX_IMAGE_PIXELS, entered = _limit_saved
+                entered.__exit__(None, None, None)
                 _limit_saved = None
 
 
@@ -120,7 +120,7 @@ def _decode(image: Image.Image, max_pixels: int, path: Path) -> Decoded:
 def _decode_heif(image: Image.Image, max_pixels: int) -> Decoded:
     """A HEIC or AVIF as shown (media/heif.py): every top-level image of a HEIC, every frame of an animated AVIF."""
     heif.shown_as_decoded(image)
-    if image.n_frames > 1:
+    if image.n_frames > 1:  # type: ignore[attr-defined]  # pillow-heif's image has it
         return heif.read_frames(image, max_pixels)
     image.load()
     pixels, gray = frame_pixels(image)
@@ -230,8 +230,3 @@ def _unidentified(path: Path) -> str:
     if kind is not None:
         return f"corrupt or truncated image (a{'n' if kind == 'AVIF' else ''} {kind} file that cannot be opened)"
     return "not an image in a format unseen reads (JPEG, PNG, WebP, TIFF, HEIC/HEIF, AVIF, BMP, GIF)"
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__

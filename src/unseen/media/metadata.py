@@ -127,17 +127,6 @@ ALLOWLIST: dict[str, dict[str, str]] = {
     },
 }
 
-# What is deliberately not kept, though a careful user might expect it.
-DROPPED_ON_PURPOSE: dict[str, str] = {
-    "EXIF orientation": "applied to the pixels instead, so the output shows as the input did",
-    "ICC colour profile": "pixels are converted to sRGB instead: profiles can name a device and a date",
-    "DPI / resolution": "can hint at the scanner or camera; it does not change what is shown",
-    "animation frames after the first, MPO depth maps and previews": "never written; see the reader",
-    "HEIC and AVIF thumbnails, depth maps, HDR gain maps and other auxiliary images": "never decoded or written",
-    "HEIC and AVIF rotation and mirroring (irot, imir)": "applied to the pixels instead, as EXIF orientation is",
-    "colours under fully transparent pixels": "made black (laid on white for JPEG): they may hold what was erased",
-}
-
 
 def allowed(fmt: str, tag: str) -> bool:
     """Whether `tag` ("Group:Tag", as `exiftool -G1` names it) may appear in an output written as `fmt`."""

@@ -25,7 +25,7 @@ from av.sidedata.sidedata import Type as SideDataType
 from PIL import Image
 
 from unseen import formats, publish
-from unseen.errors import InputError, OutputError
+from unseen.errors import InputError, OutputError, first_line
 from unseen.faces import turned_size
 from unseen.media import budget
 from unseen.media.colour import Colours
@@ -148,7 +148,7 @@ class VideoReader:
                     yield Demuxed(index, frame, audio)
                     index, audio = index + 1, []
         except av.FFmpegError as error:
-            raise VideoReadError(f"decoding failed at frame {index + 1}: {_reason(error)}") from None
+            raise VideoReadError(f"decoding failed at frame {index + 1}: {first_line(error, own_words=True)}") from None
         # A file cut short ends inside a packet. With frame threads the decoder does not always say so, and
         # what was read would be published as if it were the whole video.
         if cut:
@@ -333,7 +333,7 @@ class VideoWriter:
         if self.encoder == "gif":
             return _palette_frame(pixels)
         frame = av.VideoFrame.from_ndarray(pixels, format="yuv420p")
-        frame.colorspace, frame.color_range = self.colours.space, self.colours.range  # type: ignore[union-attr]
+        frame.colorspace, frame.color_range = self.colours.space, self.colours.range  # type: ignore[union-attr]  # start() set them
         return frame
 
     def _mux(self, packets: list[av.Packet]) -> None:
@@ -379,7 +379,7 @@ class VideoWriter:
                     self.container.mux(stream.encode(None))
             self.container.close()
         except av.FFmpegError as error:
-            raise VideoWriteError(f"cannot finish the video ({_reason(error)})") from None
+            raise VideoWriteError(f"cannot finish the video ({first_line(error, own_words=True)})") from None
         if check is not None:
             check(self.tmp)
         published = self.temporary.publish(self.overwrite)
@@ -405,7 +405,7 @@ def _unreadable(path: Path, error: BaseException) -> str:
         head = b""
     if head.startswith(_PLAYLISTS):
         return "a playlist or list of other files, not a video: refused (unseen opens no file it was not given)"
-    return f"not a video unseen can read ({_reason(error)})"
+    return f"not a video unseen can read ({first_line(error, own_words=True)})"
 
 
 def local_url(path: Path) -> str:
@@ -421,8 +421,3 @@ def _palette_frame(rgb: np.ndarray) -> av.VideoFrame:
     palette[: len(colours_), 1:] = colours_
     palette[:, 0] = 255  # opaque
     return av.VideoFrame.from_ndarray((np.asarray(image), palette), format="pal8")
-
-
-def _reason(error: BaseException) -> str:
-    text = getattr(error, "strerror", None) or str(error)
-    return text.strip().splitlines()[0] if text.strip() else type(error).__name__

@@ -8,63 +8,47 @@ command ends when the person presses Finish on the page or Ctrl-C here, with the
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import threading
 import webbrowser
 from pathlib import Path
 
-from unseen import cli, stop
-from unseen.detectors.presets import Quality, build_detector
+from unseen import stop
+from unseen.config import ReviewConfig, RunConfig
+from unseen.detectors.presets import build_detector
 from unseen.errors import EXIT_INTERRUPTED, EXIT_OK, UsageError
 from unseen.names import display, printable
+from unseen.outcome import finish, new_report
 from unseen.paths import plan
+from unseen.preflight import check_side_file, check_verify, warn_weak_method
 from unseen.review.server import serve
 from unseen.review.session import Review, check_regions_path
+from unseen.work import verifier
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = cli.OneLineParser(
-        prog="unseen review",
-        description="Look at what unseen found in each photo, correct it (add, move, delete regions), approve, "
-        "and publish the approved photos. The page runs on this computer only (127.0.0.1).",
-    )
-    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="photos and folders (recursive)")
-    p.add_argument("-o", "--output", type=Path, required=True, help="where the approved photos are written")
-    p.add_argument(
-        "--regions",
-        type=Path,
-        metavar="FILE.json",
-        help="where the decisions are kept, and resumed from (default: OUT.regions.json beside the output folder)",
-    )
-    p.add_argument("--no-browser", action="store_true", help="print the page's address, do not open a browser")
-    cli.add_shared_options(p)
-    p.set_defaults(regions_out=None)
-    return p
-
-
-def review(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
-    fmt = cli.FORMAT_NAMES[args.format] if args.format else None
-    jobs = plan(args.paths, args.output, fmt, writing=True)
+def review(asked: ReviewConfig) -> int:
+    """The review of `asked` (arguments.review_config), to its exit code."""
+    config = asked.run
+    assert config.output is not None  # -o is required
+    jobs = plan(config.inputs, config.output, config.fmt, writing=True)
     for job in jobs:  # what cannot be reviewed is said at once, as a run says it
         if job.problem is not None and not job.skipped:
             print(printable(f"unseen: {display(job.source)}: {job.problem}"), file=sys.stderr)
     if not any(job.problem is None for job in jobs):
         raise UsageError("no photos or videos to review in the given paths")
-    path = args.regions or default_regions(args.output)
-    check_regions_path(path, args.paths, args.output)
-    if args.report is not None:
-        cli.check_side_file(args.report, args.paths, jobs, args.overwrite, "report")
-    verifier = cli.verifier_of(args)
-    options = cli.options_of(args)
-    detector = build_detector(Quality(args.quality), args.threshold)
-    session = Review(jobs, args.paths, path, options, detector, verifier)
+    path = asked.regions or default_regions(config.output)
+    check_regions_path(path, config.inputs, config.output)
+    if config.report is not None:
+        check_side_file(config.report, config.inputs, jobs, config.photo.overwrite, "report")
+    check_verify(config)
+    warn_weak_method(config)
+    detector = build_detector(config.quality, config.threshold)
+    session = Review(jobs, config.inputs, path, config.photo, detector, verifier(config))
     session.start()  # the first photo is searched while the server starts
     with serve(session) as guard:
         print(f"unseen review: open {guard.url}", flush=True)
-        if not args.quiet:
+        if not config.quiet:
             print(
                 f"unseen review: decisions are saved in {display(path)} as you go; press Finish on the page, "
                 "or Ctrl-C here, to end",
@@ -78,13 +62,13 @@ def review(argv: list[str]) -> int:
                 "not reviewed here (not among the inputs, changed, or videos): kept in it as they were",
                 file=sys.stderr,
             )
-        if not args.no_browser:
+        if asked.browser:
             threading.Thread(target=_open, args=(guard.url,), daemon=True).start()
         while not session.finished.wait(0.2) and not stop.requested():
             pass
         session.wait_publishing()
     session.close()
-    return _end(session, args, path)
+    return _end(session, config, path)
 
 
 def default_regions(out: Path) -> Path:
@@ -99,14 +83,14 @@ def _open(url: str) -> None:
         print("unseen review: no browser could be opened here; open the address above in one", file=sys.stderr)
 
 
-def _end(session: Review, args: argparse.Namespace, path: Path) -> int:
-    report = cli.new_report(args, None)
+def _end(session: Review, config: RunConfig, path: Path) -> int:
+    report = new_report(config, None)
     with session.lock:
         report.files = [item.published for item in session.items if item.published is not None]
         approved = sum(1 for item in session.items if item.entry is not None and item.entry.approved)
         total = len(session.items)
     interrupted = stop.requested() and session.publishing.total > session.publishing.done
-    if not args.quiet or interrupted:
+    if not config.quiet or interrupted:
         what = "interrupted while publishing" if interrupted else "ended"
         print(
             f"unseen review: {what}; {approved} of {total} files approved, {len(report.files)} published; "
@@ -117,4 +101,4 @@ def _end(session: Review, args: argparse.Namespace, path: Path) -> int:
         return EXIT_INTERRUPTED
     if not report.files:
         return EXIT_OK  # nothing was asked to be written: the decisions are saved for the next review
-    return cli.finish(report, args)
+    return finish(report, config)

@@ -14,6 +14,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import av
 import cv2
@@ -39,7 +40,7 @@ class FrameSource:
         self._lock = threading.Lock()
         self._reader: VideoReader | None = None
         self._times: list[int] | None = None  # presentation times of the frames, in order
-        self._decoded = None  # the decoder's frame iterator, positioned after frame `_next - 1`
+        self._decoded: Iterator[Any] | None = None  # the decoder's frame iterator, positioned after frame `_next - 1`
         self._next = 0
         self._jpegs: OrderedDict[int, bytes] = OrderedDict()
         self._pixels: OrderedDict[int, np.ndarray] = OrderedDict()
@@ -60,7 +61,8 @@ class FrameSource:
                 self._pixels.move_to_end(index)
                 return self._pixels[index]
             if index in self._jpegs:
-                found = cv2.imdecode(np.frombuffer(self._jpegs[index], np.uint8), cv2.IMREAD_COLOR)[..., ::-1]
+                jpeg = np.frombuffer(self._jpegs[index], np.uint8)
+                found = cv2.imdecode(jpeg, cv2.IMREAD_COLOR)[..., ::-1]  # type: ignore[index]  # made here: it decodes
                 return self._keep_pixels(index, np.ascontiguousarray(found))
             self._reach(index)
             return self._pixels[index]

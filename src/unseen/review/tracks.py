@@ -103,7 +103,7 @@ def merged(entry: VideoEntry, submitted: object) -> list[VideoTrack]:
         if track is None:
             ident, next_id = next_id, next_id + 1
         frames = np.array([k[0] for k in keyframes], np.int64)
-        out.append(PersonTrack(int(ident), frames, np.array([k[1:] for k in keyframes], np.float64)))  # type: ignore[arg-type]
+        out.append(PersonTrack(int(ident), frames, np.array([k[1:] for k in keyframes], np.float64)))
     if any(isinstance(t, DetectorTrack) and t.id not in seen for t in entry.tracks):
         raise ValueError("a detected track can be removed, not dropped from the record")
     return out
@@ -118,7 +118,7 @@ def _detector(track: DetectorTrack, item: dict[str, object], frames: int) -> Det
         if last < first:
             raise ValueError("a trim must keep at least one frame (remove the track instead)")
         trim = (first, last) if (first, last) != (int(track.frames[0]), int(track.frames[-1])) else None
-    return DetectorTrack(track.id, track.frames, track.boxes, track.scores, bool(item.get("removed", False)), trim)  # type: ignore[arg-type]
+    return DetectorTrack(track.id, track.frames, track.boxes, track.scores, bool(item.get("removed", False)), trim)
 
 
 def _keyframes(value: object, entry: VideoEntry) -> list[list[float]]:
@@ -152,7 +152,7 @@ def follow(entry: VideoEntry, source: FrameSource, ident: int, frame: int, count
     first = source.pixels(frame)
     sx, sy = first.shape[1] / entry.width, first.shape[0] / entry.height
     x1, y1, x2, y2 = start.scaled(sx, sy).boxes[0]
-    tracker = cv2.TrackerMIL_create()
+    tracker = cv2.TrackerMIL_create()  # type: ignore[attr-defined]  # in opencv-python-headless, not in its stubs
     tracker.init(cv2.cvtColor(first, cv2.COLOR_RGB2BGR), (int(x1), int(y1), max(2, int(x2 - x1)), max(2, int(y2 - y1))))
     proposed: list[list[float]] = []
     for index in range(frame + 1, min(frame + 1 + min(count, FOLLOW_MOST), entry.frames)):

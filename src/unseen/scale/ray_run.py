@@ -1,13 +1,14 @@
 """The same job on Ray: `unseen IN -o OUT --ray` (a local Ray started for the run) or `--ray ADDRESS`.
 
-Every file goes through the very function a local run gives it (cli._worker: photo.process, process_video,
-or a regions file's decisions), so outputs and reports are the same. What Ray adds is where it runs:
+Every file goes through the very function a local run gives it (work.make_work: the photo or video pipeline,
+or a regions file's decisions), built in each worker from the run's config.RunConfig and the regions file's
+decisions, which are all that is pickled; so outputs and reports are the same. What Ray adds is where it runs:
 
 - photos: a Ray Data stream of the planned jobs (paths) into an actor pool. Each actor makes its own ONNX
   Runtime sessions, in its process, with as many intra-op threads as the CPUs it holds (1), and reads,
   decodes, detects, obscures, encodes, checks and publishes each photo (publish.py: a temporary name, the
   check, then a hard link that never replaces a file). Actors ask for half a CPU each, so that Ray's own
-  tasks always have room (a pool holding every CPU once deadlocked: /work/shared/notes).
+  tasks always have room (a pool holding every CPU once deadlocked).
 - videos: one task per video, largest first, each streamed inside its task as in a local run; each task holds
   the cluster's CPUs / --ray-workers (at least 1), so that as many videos as workers run at once.
 - a task that Ray retries, or runs twice, never leaves a second copy or a partial file: a temporary file of a
@@ -32,25 +33,27 @@ import secrets
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from unseen import device, privacy, publish, stop
+from unseen.config import RunConfig
 from unseen.errors import UsageError
+from unseen.kinds import is_video_job
 from unseen.names import display
 from unseen.paths import Job
-from unseen.photo import Options
 from unseen.report import ALREADY_DONE, FileReport
+from unseen.work import Decided, Work, make_work
 
 LOCAL = "local"  # --ray with no address: a Ray started for this run on this machine
 ACTOR_CPUS = 0.5  # per photo actor: leaves room for Ray Data's own tasks (a full CPU each once deadlocked)
 NEEDS_RAY = "--ray needs Ray: pip install 'unseen[ray]'"
 
-Work = Callable[[Job], FileReport]
-MakeWork = Callable[[Options], Work]  # the local run's worker, for these options
+# What a worker is handed: the run, the regions file's decisions, where detection runs, the driver's folder.
+Spec = tuple[RunConfig, Decided, device.Setting, str]
 
 
 def check_address(address: str) -> None:
@@ -66,24 +69,16 @@ def threads_for(cpus: float) -> int:
 
 
 class RayBatch:
-    """What cli.Batch is for a local run: each job's report as it finishes (progress), `reports` in the jobs' order
-    at the end, and `drain` on interruption. Ray starts (or is joined) here."""
+    """What batch.Batch is for a local run (both are batch.Batches): each job's report as it finishes (progress),
+    `reports` in the jobs' order at the end, and `drain` on interruption. Ray starts (or is joined) here."""
 
-    def __init__(
-        self,
-        address: str,
-        jobs: list[Job],
-        make_work: MakeWork,
-        options: Options,
-        is_video: Callable[[Job], bool],
-        workers: int | None,
-        setting: device.Setting,
-    ) -> None:
-        check_address(address)
+    def __init__(self, config: RunConfig, jobs: list[Job], decided: Decided, setting: device.Setting) -> None:
+        assert config.ray is not None
+        check_address(config.ray)
         if importlib.util.find_spec("ray") is None:
             raise UsageError(NEEDS_RAY)
-        self.address, self.jobs, self.make_work, self.options = address, jobs, make_work, options
-        self.is_video, self.setting, self.workers = is_video, setting, workers
+        self.address, self.jobs, self.config, self.decided = config.ray, jobs, config, decided
+        self.setting, self.workers = setting, config.ray_workers
         self._found: dict[int, FileReport] = {}
         self._fresh: list[int] = []  # jobs sent to Ray: their outputs did not exist when the run started
         self._temp: str | None = None
@@ -107,8 +102,8 @@ class RayBatch:
             yield from self._here()
             if self._fresh:
                 self._start()
-            photos = [i for i in self._fresh if not self.is_video(self.jobs[i])]
-            videos = [i for i in self._fresh if self.is_video(self.jobs[i])]
+            photos = [i for i in self._fresh if not is_video_job(self.jobs[i])]
+            videos = [i for i in self._fresh if is_video_job(self.jobs[i])]
             if photos:
                 yield from self._photos(photos)
             if videos:
@@ -123,11 +118,11 @@ class RayBatch:
 
     def _here(self) -> Iterator[FileReport]:
         """Jobs the planner already judged (their report needs no Ray), and outputs done by an earlier run."""
-        work = self.make_work(self.options)
+        work = make_work(self.config, self.decided)
         for index, job in enumerate(self.jobs):
             if job.problem is not None:
                 yield self._record(index, work(job))
-            elif not self.options.overwrite and (done := _existing(job)) is not None:
+            elif not self.config.photo.overwrite and (done := _existing(job)) is not None:
                 report = FileReport(input=display(job.source), output=display(done), status="skipped")
                 report.reason = ALREADY_DONE
                 yield self._record(index, report)
@@ -137,11 +132,11 @@ class RayBatch:
     def _photos(self, indices: list[int]) -> Iterator[FileReport]:
         ray = self._ray
         rows = [{"index": i, "job": pickle.dumps(self.jobs[i])} for i in indices]
-        gpu = bool(self.setting.providers) and self.setting.providers[0] == device.CUDA
+        gpu = (self.setting.providers or ("",))[0] == device.CUDA
         setting = replace(self.setting, threads=threads_for(ACTOR_CPUS))
         stream = ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
-            _photos_actor(self.make_work, self.options, setting, os.getcwd()),
-            compute=ray.data.ActorPoolStrategy(size=min(self.workers, len(rows))),
+            _photos_actor((self.config, self.decided, setting, os.getcwd())),
+            compute=ray.data.ActorPoolStrategy(size=min(self.workers or 1, len(rows))),
             num_cpus=ACTOR_CPUS,
             num_gpus=1 if gpu else None,
             batch_size=1,
@@ -155,7 +150,7 @@ class RayBatch:
         task = ray.remote(num_cpus=cpus)(_video)
         largest_first = sorted(indices, key=lambda i: -_size(self.jobs[i].source))
         setting = replace(self.setting, threads=threads_for(cpus))
-        work = ray.put((self.make_work, self.options, setting, os.getcwd()))
+        work = ray.put((self.config, self.decided, setting, os.getcwd()))
         pending = {task.remote(work, pickle.dumps(self.jobs[i])): i for i in largest_first}
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1, timeout=0.5)
@@ -215,40 +210,40 @@ class _NativeQuiet:
 class _Photos:
     """A photo actor: its own sessions (made at its first photo, in its process), the local run's worker."""
 
-    def __init__(self, make_work: MakeWork, options: Options, setting: device.Setting, cwd: str) -> None:
-        _in_worker(setting, cwd)
-        self.work, self.redo = make_work(options), make_work(replace(options, overwrite=True))
-        self.overwrite = options.overwrite
+    def __init__(self, spec: Spec) -> None:
+        self.work, self.redo, self.overwrite = _in_worker(spec)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, list[Any]]:
         reports = [pickle.dumps(_once(pickle.loads(job), self.work, self.redo, self.overwrite)) for job in batch["job"]]
         return {"index": list(batch["index"]), "report": reports}
 
 
-def _photos_actor(make_work: MakeWork, options: Options, setting: device.Setting, cwd: str) -> type[_Photos]:
+def _photos_actor(spec: Spec) -> type[_Photos]:
     """The actor class with its arguments inside: Ray ships a class with the job, while constructor arguments would
     sit in the object store, which a restarted actor might no longer find (Ray warns of it)."""
 
     class Photos(_Photos):
         def __init__(self) -> None:
-            super().__init__(make_work, options, setting, cwd)
+            super().__init__(spec)
 
     return Photos
 
 
-def _video(spec: tuple[MakeWork, Options, device.Setting, str], job: bytes) -> bytes:
+def _video(spec: Spec, job: bytes) -> bytes:
     """One video, in a Ray task."""
-    make_work, options, setting, cwd = spec
-    _in_worker(setting, cwd)
-    work, redo = make_work(options), make_work(replace(options, overwrite=True))
-    return pickle.dumps(_once(pickle.loads(job), work, redo, options.overwrite))
+    work, redo, overwrite = _in_worker(spec)
+    return pickle.dumps(_once(pickle.loads(job), work, redo, overwrite))
 
 
-def _in_worker(setting: device.Setting, cwd: str) -> None:
+def _in_worker(spec: Spec) -> tuple[Work, Work, bool]:
+    """This process set up as the driver's, and the run's work: as asked, and overwriting (for `_once`)."""
+    config, decided, setting, cwd = spec
     privacy.quiet_libraries()
     privacy.no_core_dumps()  # a worker holds the originals' pixels too
     os.chdir(cwd)  # the job's paths are the driver's, on a file system every node sees
     device.use(setting)
+    work, redo = make_work(config, decided), make_work(config.overwriting(), decided)
+    return work, redo, config.photo.overwrite
 
 
 def _once(job: Job, work: Work, redo: Work, overwrite: bool) -> FileReport:

@@ -15,23 +15,11 @@ from unseen.detectors.compose import Merged
 from unseen.faces import Detector, Faces
 from unseen.obscure import DEFAULT_GROW, region_mask
 
-# Chosen on the dev set (README, "Verification"): one mirrored pass at 0.75 adds about 26% to the balanced
-# preset's read, detect, obscure and write. At 0.4 it flagged 4 of 244 default outputs, 2 of them for faces
-# the preset had missed; at 0.3 it flagged 20 (21 of 24 residuals on no face); at 0.5 none. Scale 1.0
-# mirrored cost 25% and found fewer missed faces; a second pass doubled the cost and the false alarms, not
-# the finds.
+# The check's scales (a preset may choose its own: detectors/presets.py) and threshold, as measured on the dev
+# set: docs/measurements-detection.md, "The residual check".
 SCALES = (0.75,)
-# --quality fast runs the int8 model at 0.75 and 0.375, and the 0.75 check cost as much as that detection.
-# Its check is the fp32 model at 0.5, mirrored: about half the cost, and on 82 dev images it still found
-# 204 of the 224 faces of 32 px or more left unobscured (0.75: 211), with 1 residual on fast's outputs (0.75: 0).
-FAST_SCALES = (0.5,)
 THRESHOLD = 0.4
 COVERED = 0.5  # a found face with at least this share of its box inside the obscured regions is not a residual
-
-
-def scales_for(quality: str) -> tuple[float, ...]:
-    """The check's scales for a --quality preset."""
-    return FAST_SCALES if quality == "fast" else SCALES
 
 
 def residual_detector(scales: tuple[float, ...] = SCALES, threshold: float = THRESHOLD) -> Detector:

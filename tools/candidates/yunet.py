@@ -15,7 +15,9 @@ import math
 
 import numpy as np
 
-from unseen.detectors.centerface import _session, check_pass, fitted
+from candidates import fitted
+from unseen import device
+from unseen.detectors.centerface import check_pass
 from unseen.detectors.merge import nms
 from unseen.faces import Faces
 
@@ -62,7 +64,9 @@ class YuNet:
         pad_w, pad_h = _padded(in_w), _padded(in_h)
         blob = np.zeros((1, 3, pad_h, pad_w), np.float32)
         blob[0, :, :in_h, :in_w] = resized[..., ::-1].transpose(2, 0, 1)  # RGB -> BGR
-        outputs = dict(zip(_output_names(self.model), _session(self.model).run(None, {"input": blob}), strict=True))
+        outputs = dict(
+            zip(_output_names(self.model), device.session(self.model).run(None, {"input": blob}), strict=True)
+        )
         faces = decode(outputs, pad_w, self.threshold)
         faces = conventional(faces).scaled(width / in_w, height / in_h).clipped(width, height)
         faces = nms(faces, self.nms_iou)
@@ -74,7 +78,7 @@ def _padded(side: int) -> int:
 
 
 def _output_names(model: str) -> list[str]:
-    return [o.name for o in _session(model).get_outputs()]
+    return [o.name for o in device.session(model).get_outputs()]
 
 
 def decode(outputs: dict[str, np.ndarray], width: int, threshold: float) -> Faces:

@@ -15,9 +15,11 @@ from functools import lru_cache
 
 import numpy as np
 
-from unseen.detectors.centerface import _session, check_pass, fitted
+from candidates import fitted
+from candidates.yunet import reshaped
+from unseen import device
+from unseen.detectors.centerface import check_pass
 from unseen.detectors.merge import nms
-from unseen.detectors.yunet import reshaped
 from unseen.faces import Faces
 
 _MEAN_BGR = np.array([104.0, 117.0, 123.0], np.float32)
@@ -98,7 +100,7 @@ class RetinaFace:
         if self.mirror:
             resized = resized[:, ::-1]
         blob = (resized[..., ::-1].astype(np.float32) - _MEAN_BGR).transpose(2, 0, 1)[None]
-        loc, conf = _session(self.model).run(None, {"input": np.ascontiguousarray(blob)})
+        loc, conf = device.session(self.model).run(None, {"input": np.ascontiguousarray(blob)})
         priors = anchors(self.model, in_w, in_h)
         if len(priors) != loc.shape[1]:
             raise RuntimeError(f"{self.model}: {loc.shape[1]} outputs for {len(priors)} anchors")

@@ -14,7 +14,8 @@ import math
 import cv2
 import numpy as np
 
-from unseen.detectors.centerface import _session, check_pass
+from unseen import device
+from unseen.detectors.centerface import check_pass
 from unseen.detectors.merge import nms
 from unseen.faces import Faces
 
@@ -52,7 +53,7 @@ class UltraLight:
             for x in _starts(big_w, in_w):
                 window = resized[y : y + in_h, x : x + in_w].astype(np.float32)
                 blob = ((window - 127.0) / 128.0).transpose(2, 0, 1)[None]
-                scores, boxes = _session(self.model).run(None, {"input": np.ascontiguousarray(blob)})
+                scores, boxes = device.session(self.model).run(None, {"input": np.ascontiguousarray(blob)})
                 keep = scores[0, :, 1] >= self.threshold
                 faces = Faces(boxes[0, keep] * np.array([in_w, in_h, in_w, in_h], np.float32), scores[0, keep, 1])
                 found.append(faces.shifted(x, y))
