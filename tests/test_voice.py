@@ -338,22 +338,6 @@ def test_speech_from_the_voices_is_heard_and_noise_is_not():
     assert not vad.hear(mono16k(background(4.0)[None, :], RATE)).spans
 
 
-def test_blocks_cover_every_sample_once_and_keep_a_long_stream_whole():
-    from unseen.audio import blocks
-
-    rate = 8000
-    sound = np.random.default_rng(2).standard_normal((2, round(41.3 * rate))).astype(np.float32)
-    seen: list[int] = []
-
-    def identity(block: np.ndarray) -> np.ndarray:
-        seen.append(block.shape[1])
-        return block.copy()
-
-    out = blocks.in_blocks(sound, rate, identity)
-    np.testing.assert_allclose(out, sound, atol=1e-6)  # the crossfades sum to one
-    assert max(seen) <= round((blocks.BLOCK + 2 * blocks.PAD) * rate) and len(seen) == 2 * 3
-
-
 def test_speech_heard_for_a_timeline(talk: Path):
     spans = voice.speech_heard(talk)
     assert spans and 1.0 <= spans[0][0] < spans[-1][1] <= 5.1

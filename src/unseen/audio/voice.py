@@ -25,11 +25,11 @@ SPEECH_HEARD = "speech heard: voices kept as recorded; --voice disguise or --voi
 
 
 def _disguise(samples: np.ndarray, rate: int) -> np.ndarray:
-    """audio/disguise.py's method, fresh random parameters for every call, in blocks so that memory stays
-    bounded on a long stream (audio/blocks.py; a seam the tests replace)."""
-    from unseen.audio.blocks import disguise_in_blocks
+    """audio/disguise.py's method, fresh random parameters for every call (disguise() works in cross-faded
+    blocks itself, so memory stays bounded on a long stream); a seam the tests replace."""
+    from unseen.audio.disguise import disguise
 
-    return disguise_in_blocks(samples, rate)
+    return disguise(samples, rate)
 
 
 @dataclass
