@@ -147,3 +147,36 @@ def test_a_listed_file_that_is_not_among_the_inputs_gets_a_line(tmp_path: Path, 
     assert result.returncode == 0
     (line,) = result.stderr.splitlines()
     assert "lists 1 file not among the inputs (e.g. elsewhere/gone.png)" in line
+
+
+def test_one_version_2_holds_answered_flags_and_a_videos_silence(tmp_path: Path) -> None:
+    """The review's answered flag (`check` on a person's region) and a video's spans to silence (--voice's
+    regions) are one format, version 2; version 1 files, which have neither, are still read."""
+    from unseen.errors import UsageError
+    from unseen.regions import VERSION, Entry, VideoEntry, load
+
+    check = {"box": [20, 20, 60, 60], "score": 0.6, "answer": "covered"}
+    photo = {
+        "path": "a.png",
+        "sha256": "x",
+        "width": 100,
+        "height": 100,
+        "regions": [{"box": [10, 10, 70, 70], "score": 1.0, "origin": "person", "check": check}],
+    }
+    video = {"path": "clip.mp4", "sha256": "y", "kind": "video", "width": 320, "height": 240, "frames": 60,
+             "fps": 30.0, "tracks": [], "silence": [[1.5, 1.9], [0.2, 0.5]]}  # fmt: skip
+    path = tmp_path / "regions.json"
+    path.write_text(json.dumps({"unseen_regions": VERSION, "files": [photo, video]}))
+    loaded = load(path)
+    assert VERSION == 2 and isinstance(loaded["a.png"], Entry) and isinstance(loaded["clip.mp4"], VideoEntry)
+    assert loaded["clip.mp4"].silence == [(0.2, 0.5), (1.5, 1.9)]  # sorted
+    written = loaded["clip.mp4"].to_dict()
+    assert written["silence"] == [[0.2, 0.5], [1.5, 1.9]] and "check" in json.dumps(loaded["a.png"].to_dict())
+
+    old = {k: v for k, v in video.items() if k != "silence"}
+    path.write_text(json.dumps({"unseen_regions": 1, "files": [old]}))
+    assert load(path)["clip.mp4"].silence == []
+    for bad in ([[2.5, 3.0]], [[1.0, 0.5]], [[0.1]], "0-1"):  # past the video's 2 s, backwards, half, not a list
+        path.write_text(json.dumps({"unseen_regions": 2, "files": [{**video, "silence": bad}]}))
+        with pytest.raises(UsageError, match="silence"):
+            load(path)

@@ -40,6 +40,22 @@ def anonymize_image(
     return obscure(wide, faces, chosen, strength, grow).reshape(image.shape), faces
 
 
+def anonymize_audio(samples: np.ndarray, rate: int, voice: str = "disguise") -> np.ndarray:
+    """A copy of float sound in [-1, 1], mono (N) or channels × N, with its voices disguised (voice="disguise":
+    changed so that a speaker verifier cannot link them, the words kept; new random parameters every call) or
+    muted (voice="mute": silence where speech is heard, with margins, every other sound kept). Same shape and
+    length, float32. The input array is not changed."""
+    from unseen.audio.voice import treat_samples
+
+    sound = np.asarray(samples)
+    if sound.ndim not in (1, 2) or sound.size == 0 or not np.issubdtype(sound.dtype, np.floating):
+        raise ValueError(f"expected non-empty float samples, N or channels × N, got {sound.dtype} {sound.shape}")
+    if int(rate) != rate or rate < 8000:
+        raise ValueError(f"expected a sample rate of at least 8000 Hz, got {rate}")
+    planes = np.asarray(sound, np.float32).reshape(-1, sound.shape[-1])
+    return treat_samples(planes, int(rate), voice).reshape(sound.shape)
+
+
 def _rgb(image: np.ndarray) -> np.ndarray:
     """The RGB view the detector takes, after checking that `image` is an image unseen can work on."""
     image = np.asarray(image)
@@ -51,4 +67,4 @@ def _rgb(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(image[..., :3])
 
 
-__all__ = ["Detector", "Faces", "__version__", "anonymize_image", "detect"]
+__all__ = ["Detector", "Faces", "__version__", "anonymize_audio", "anonymize_image", "detect"]

@@ -14,7 +14,16 @@ from pathlib import Path
 from typing import NoReturn
 
 from unseen import __version__, device, formats
-from unseen.config import DEFAULT_CRF, DEFAULT_FULL_EVERY, PhotoOptions, Quality, ReviewConfig, RunConfig, VideoOptions
+from unseen.config import (
+    DEFAULT_CRF,
+    DEFAULT_FULL_EVERY,
+    PhotoOptions,
+    Quality,
+    ReviewConfig,
+    RunConfig,
+    VideoOptions,
+    Voice,
+)
 from unseen.detectors.presets import PRESETS
 from unseen.errors import EXIT_USAGE
 from unseen.media.image import DEFAULT_MAX_PIXELS
@@ -36,6 +45,7 @@ def run_config(argv: Sequence[str]) -> RunConfig:
         crf=args.crf,
         codec=args.codec,
         audio=not args.no_audio,
+        voice=Voice(args.voice),
         full_every=args.full_every,
         plan=PRESETS[shared.quality].video,
         progress=not args.quiet,
@@ -118,6 +128,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     v.add_argument("--codec", choices=VIDEO_CODECS, help="video codec (default: h264; gif for an animated GIF)")
     v.add_argument("--no-audio", action="store_true", help="drop the audio streams (default: copied unchanged)")
+    v.add_argument(
+        "--voice",
+        choices=[v.value for v in Voice],
+        default=Voice.KEEP.value,
+        help="the voices in a video's sound: keep (default: as recorded; a line says when speech is heard), disguise "
+        "(changed so that a speaker verifier cannot link them; the words stay), or mute (silence where speech is "
+        "heard, every other sound kept); see docs/voices-in-videos.md",
+    )
     v.add_argument(
         "--full-every",
         type=_positive_int,

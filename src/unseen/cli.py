@@ -24,7 +24,7 @@ from unseen.kinds import is_video_job
 from unseen.names import display, printable
 from unseen.outcome import finish, named_as_asked, new_report, report_as_asked
 from unseen.paths import Job, output_roots, plan
-from unseen.preflight import check_side_file, check_verify, warn_weak_method
+from unseen.preflight import check_side_file, check_verify, check_voice, warn_weak_method
 from unseen.report import FileReport, RunReport
 from unseen.video import describe_video
 from unseen.work import Decided, detect_only, make_work
@@ -90,6 +90,7 @@ def _run(config: RunConfig) -> int:
     if decided and config.regions is not None:
         _warn_unlisted(config.regions, decided, {decisions.name_of(job.source, config.inputs) for job in jobs})
     check_verify(config)
+    check_voice(config, jobs)
     warn_weak_method(config)
     setting = device.select(config.device)
     found: list[regions.AnyEntry] = []
@@ -201,6 +202,8 @@ def _with_progress(results: Iterable[FileReport], total: int, quiet: bool) -> It
         for result in results:
             if (result.status == "failed" or result.flagged) and not stop.requested():  # the stop has its own line
                 tqdm.write(_problem_line(result), file=sys.stderr)
+            elif result.notice and result.status == "done":  # said even with -q, as the weak-method warning is
+                tqdm.write(printable(f"unseen: {result.input}: {result.notice}"), file=sys.stderr)
             bar.update()
             yield result
 

@@ -30,6 +30,14 @@ class Quality(str, Enum):
     THOROUGH = "thorough"
 
 
+class Voice(str, Enum):
+    """--voice: what the voices in a video's audio streams get (audio/voice.py does it)."""
+
+    KEEP = "keep"  # the sound as recorded (the default: the sound of an event is often the evidence)
+    DISGUISE = "disguise"  # every stream changed by audio/disguise.py: the words stay, the voice is not theirs
+    MUTE = "mute"  # silence wherever a voice is heard, every other sound kept
+
+
 @dataclass(frozen=True)
 class PhotoOptions:
     """How a file's faces are obscured, and its output written and checked (photos; videos read these too)."""
@@ -61,6 +69,7 @@ class VideoOptions:
     crf: int = DEFAULT_CRF
     codec: str | None = None  # None: H.264, or GIF for a GIF
     audio: bool = True
+    voice: Voice = Voice.KEEP  # --voice: what the audio streams' voices get (audio/voice.py)
     full_every: int = DEFAULT_FULL_EVERY  # 1: every frame searched at full resolution
     search_every: int = DEFAULT_SEARCH_EVERY  # 1: every frame searched
     plan: VideoPlan = field(default_factory=VideoPlan)  # the quality's search plan (presets.Preset.video)

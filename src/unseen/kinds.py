@@ -135,12 +135,15 @@ class Videos:
 
     def apply(self, job: Job, entry: regions.AnyEntry) -> FileReport | None:
         """No detection, no tracking: exactly what was decided covered in each frame. Frames, timestamps,
-        rotation, audio, the residual check and --strict are as in a plain run."""
+        rotation, audio, the residual check and --strict are as in a plain run; the spans the entry marks to
+        silence are silent in every audio stream."""
         video = entry.as_video()
         if video is None:
             return None
         plan = video_decisions.Plan(job.source, video, self.config.photo.grow)
-        report = process_video(job, None, self.config.photo, self.config.video, self.check, decided=plan)
+        report = process_video(
+            job, None, self.config.photo, self.config.video, self.check, decided=plan, silence=video.silence
+        )
         if report.status == "done":
             report.faces = video_decisions.summaries(video)  # with person tracks, and what a person removed or trimmed
         return report

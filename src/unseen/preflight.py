@@ -1,6 +1,6 @@
 """What is checked before any file is touched, by `unseen` and `unseen review` alike: a usage error then costs
 nothing. Side files (report, regions file, rename map) are placed like outputs; the checks asked for can run;
-a weak method is warned about once."""
+--voice has a video's sound to act on; a weak method is warned about once."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import os
 import sys
 from pathlib import Path
 
-from unseen.config import RunConfig
+from unseen.config import RunConfig, Voice
 from unseen.errors import UsageError
+from unseen.kinds import is_video_job
 from unseen.names import display
 from unseen.obscure import WEAK_METHOD_WARNING
 from unseen.paths import Job
@@ -45,6 +46,18 @@ def check_verify(config: RunConfig) -> None:
             ensure_available()
         except (ReidUnavailable, ModelError) as error:
             raise UsageError(str(error)) from None
+
+
+def check_voice(config: RunConfig, jobs: list[Job]) -> None:
+    """--voice disguise or mute acts on a video's sound: a usage error when the run keeps none."""
+    voice = config.video.voice
+    if voice is Voice.KEEP:
+        return
+    if not config.video.audio:
+        why = f"--no-audio drops the sound, so there is no voice to {voice.value}"
+        raise UsageError(f"--voice {voice.value} and --no-audio: {why}")
+    if not any(is_video_job(job) for job in jobs):
+        raise UsageError(f"--voice {voice.value}: no video among the inputs (photos have no sound)")
 
 
 def warn_weak_method(config: RunConfig) -> None:

@@ -4,8 +4,9 @@ correct.
 `unseen IN --regions-out FILE` detects and writes it without writing any output; `unseen IN -o OUT --regions
 FILE` writes the outputs from it: every listed photo or video gets exactly its kept regions obscured (no
 detection), through the same obscure → write → check → publish path as a plain run; files it does not list
-are detected as usual. The review page edits the same file. Format, version 2 (docs/review.md, "The regions
-file"; version 1 files, which have no answered flags, are still read):
+are detected as usual. The review page edits the same file. Format, version 2 (docs/review-and-regions.md and
+docs/review.md, "The regions file"; version 1 files, written before answered flags and a video's "silence", are
+still read):
 
     {"unseen_regions": 2,
      "files": [{"path": "day1/a.jpg",            # from the folder or file given, as the report names it
@@ -38,7 +39,11 @@ A video's entry holds tracks instead of regions (the per-frame computation is vi
                 {"id": 1, "origin": "detector", "boxes": […], "removed": true},  # a false alarm: not covered
                 {"id": 2, "origin": "detector", "boxes": […], "trim": [10, 40]},  # covered in frames 10-40 only
                 {"id": 3, "origin": "person",             # what a person drew: the area to cover, in
-                 "keyframes": [[12, x1, y1, x2, y2], …]}]}  # keyframes; interpolated in between (sorted)
+                 "keyframes": [[12, x1, y1, x2, y2], …]}],  # keyframes; interpolated in between (sorted)
+     "silence": [[12.5, 14.0], …]}               # seconds a person chose to silence (a name called out)
+
+A video's "silence" lists spans of time, in seconds on a player's clock (0 where a player starts), that are
+silenced in every audio stream of the output whatever --voice says (docs/voices-in-videos.md); it may be absent.
 
 A detector track may hold two boxes in one frame (carried on from one detection and back from the next); its
 boxes may lie past an edge (a face leaving the picture, carried on), but not farther than REACH of their own
@@ -62,7 +67,7 @@ from unseen.faces import Faces
 from unseen.obscure import DEFAULT_GROW, face_boxes_covering
 
 VERSION = 2
-READS = (1, 2)  # versions load() accepts: version 1 is version 2 without answered flags
+READS = (1, 2)  # versions load() accepts: version 1 is version 2 without answered flags or a video's silence
 ORIGINS = ("detector", "person")
 ANSWERS = ("covered", "not a face")  # a person's answer to a face the residual check saw
 KINDS = ("photo", "video")
@@ -203,6 +208,7 @@ class VideoEntry:
     fps: float
     tracks: list[VideoTrack] = field(default_factory=list)
     approved: bool = False
+    silence: list[tuple[float, float]] = field(default_factory=list)  # seconds to silence, sorted
 
     kind = "video"
 
@@ -214,7 +220,8 @@ class VideoEntry:
 
     def decides_as(self, other: AnyEntry) -> bool:
         video = other.as_video()
-        return video is not None and [t.to_dict() for t in video.tracks] == [t.to_dict() for t in self.tracks]
+        tracks = [t.to_dict() for t in self.tracks]
+        return video is not None and video.silence == self.silence and [t.to_dict() for t in video.tracks] == tracks
 
     def approving(self, approved: bool) -> VideoEntry:
         return replace(self, approved=approved)
@@ -230,6 +237,7 @@ class VideoEntry:
             "fps": self.fps,
             "approved": self.approved,
             "tracks": [t.to_dict() for t in self.tracks],
+            "silence": [[round(a, 3), round(b, 3)] for a, b in self.silence],
         }
 
 
@@ -318,9 +326,10 @@ def load(path: Path) -> dict[str, AnyEntry]:
 
 
 FILE_FIELDS = {"path", "sha256", "kind", "width", "height", "approved", "regions"}
+FILE_FIELDS = {"path", "sha256", "kind", "width", "height", "approved", "regions"}
 REGION_FIELDS = {1: {"box", "score", "origin", "removed"}, 2: {"box", "score", "origin", "removed", "check"}}
 CHECK_FIELDS = {"box", "score", "answer"}
-VIDEO_FIELDS = {"path", "sha256", "kind", "width", "height", "frames", "fps", "approved", "tracks"}
+VIDEO_FIELDS = {"path", "sha256", "kind", "width", "height", "frames", "fps", "approved", "tracks", "silence"}
 TRACK_FIELDS = {"detector": {"id", "origin", "boxes", "removed", "trim"}, "person": {"id", "origin", "keyframes"}}
 
 
@@ -395,6 +404,7 @@ def _video_entry(item: dict[str, object]) -> VideoEntry:
         if not isinstance(item["tracks"], list):
             raise ValueError("tracks is not a list")
         entry.tracks.extend(_track(track, entry, number) for number, track in enumerate(item["tracks"]))
+        entry.silence = _silence(item.get("silence", []), frames / fps)
     except (KeyError, TypeError, ValueError) as error:
         raise ValueError(f"{path}: {_why(error)}") from None
     ids = [t.id for t in entry.tracks]
@@ -457,6 +467,21 @@ def _rows(value: object, width: int, entry: VideoEntry, margin: float) -> tuple[
             box = [round(float(v), 2) for v in boxes[at]]
             raise ValueError(f"{what} {box} at frame {frames[at]} {problem} ({entry.width}×{entry.height})")
     return frames, rows
+
+
+def _silence(value: object, seconds: float) -> list[tuple[float, float]]:
+    """A video's spans to silence: [start, end] seconds, start before end, starting within the video."""
+    if not isinstance(value, list):
+        raise ValueError(f"silence {value!r} is not a list of [start, end] spans")
+    spans: list[tuple[float, float]] = []
+    for span in value:
+        if not isinstance(span, list) or len(span) != 2 or not all(_number(v) and np.isfinite(v) for v in span):
+            raise ValueError(f"silence span {span!r} is not [start, end] in seconds")
+        start, end = float(span[0]), float(span[1])
+        if not 0 <= start < end or start >= seconds:
+            raise ValueError(f"silence span {span!r} is not a span of the video's {seconds:.2f} s")
+        spans.append((start, end))
+    return sorted(spans)
 
 
 def _trim(value: object, frames: int) -> tuple[int, int] | None:

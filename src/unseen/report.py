@@ -34,6 +34,11 @@ class FileReport:
     # Faces the check found left visible: box and score (in a video also the frame index and time in seconds).
     residuals: list[dict[str, object]] = field(default_factory=list)
     reid: list[dict[str, object]] | None = None  # per large obscured face; None when the check was not run
+    # A video's voices (audio/voice.py): the --voice setting, speech heard and its seconds, per audio stream what
+    # was heard, silenced and how it was written; None for a photo or with --no-audio. Voice residuals are in
+    # `residuals`, with "kind": "voice".
+    voice: dict[str, object] | None = None
+    notice: str | None = None  # a line said about a file nothing is wrong with (speech heard in a kept video)
     # The camera's fine noise left in the output: its correlation with the input's, and whether that is too
     # much (media/sensor_noise.py); None when not checked (the treatment off, or too few flat pixels to say).
     sensor_noise: dict[str, object] | None = None

@@ -27,6 +27,8 @@ class Done:
     width: int
     height: int
     faces: list[dict[str, object]]
+    voice: dict[str, object] | None = None  # a video's voices: what was heard and done (audio/voice.py)
+    notice: str | None = None  # a line the file earns although nothing is wrong with it
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ def run_file(job: Job, work: Work) -> FileReport:
         report.status = "done"
         report.output = None if done.output is None else display(done.output)
         report.width, report.height, report.faces = done.width, done.height, done.faces
+        report.voice, report.notice = done.voice, done.notice
     if checked:
         _record(report, checked[-1])
     report.seconds = round(time.perf_counter() - started, 3)

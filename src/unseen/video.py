@@ -17,7 +17,7 @@ import math
 import queue
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, cast
@@ -26,6 +26,10 @@ import av
 import numpy as np
 
 from unseen import formats, stop
+from unseen.audio import voice as voices
+from unseen.audio.check import VoiceCheck, check_voices
+from unseen.audio.vad import Span
+from unseen.audio.voice import Prepared
 from unseen.config import PhotoOptions, VideoOptions
 from unseen.detectors.centerface import INT8_MODEL_NAME, CenterFace
 from unseen.detectors.orient import PROBE_LONG_SIDE, PROBE_MODEL, Orientation, Probe, also_turned
@@ -107,6 +111,7 @@ def describe_video(video: VideoOptions, threshold: float | None) -> dict[str, ob
         "codec": video.codec or "h264 (gif for an animated GIF)",
         "crf": video.crf,
         "audio": "copied" if video.audio else "dropped",
+        **({"voice": voices.describe(video.voice)} if video.audio else {}),
         "detector": {"model": VIDEO_MODEL, "threshold": threshold or VIDEO_THRESHOLD},
         "full_resolution_every": video.full_every if video.plan.full_resolution else None,
         "searched_every": video.plan.search_every or video.search_every,
@@ -158,9 +163,9 @@ class _Item:
 
 _END = object()
 _NO_PIXELS = np.zeros(0, np.uint8)  # a frame searched and not written (search_video)
-# What the writer calls on the finished temporary file, with the regions obscured in each frame and the frames
-# per search step (the check samples in steps too).
-_Check = Callable[[Path, Regions, int], None]
+# What the writer calls on the finished temporary file, with the regions obscured in each frame, the frames per
+# search step (the check samples in steps too) and what the voices got.
+_Check = Callable[[Path, Regions, int, Prepared | None], None]
 # Where search_video hands each frame: its index, the boxes a run covers in it (stored frame's pixels), the track
 # id of each box, and the quarter turns that show the frame upright.
 Sink = Callable[[int, Faces, np.ndarray, int], None]
@@ -192,19 +197,21 @@ def process_video(
     video: VideoOptions | None = None,
     verifier: Verifier | None = None,
     decided: Decided | None = None,
+    silence: Sequence[Span] = (),
 ) -> FileReport:
     """Never raises for a problem with this one video: the report says what went wrong, in one line.
 
     With `options.verify`, the written file is decoded and checked before it is published under its final
     name (with `verifier`'s detector, when given, reused across files). With `decided`, no frame is searched:
-    each gets what `decided` says obscured (and `detector` may be None).
+    each gets what `decided` says obscured (and `detector` may be None). The spans in `silence` (seconds on
+    the players' clock) are silenced in every audio stream.
     """
     video = video or VideoOptions()
 
     def work(record: Record) -> Done:
         check = _checker(options, video, verifier, record)
-        target, (width, height), tracks = _run(job, detector, options, video, check, decided)
-        return Done(target, width, height, tracks)
+        target, (width, height), tracks, heard = _run(job, detector, options, video, check, decided, silence)
+        return Done(target, width, height, tracks, *voices.outcome(heard))
 
     return run_file(job, work)
 
@@ -228,12 +235,14 @@ def _checker(options: PhotoOptions, video: VideoOptions, verifier: Verifier | No
         return None
     detector = verifier.detector if verifier is not None else residual_detector()
 
-    def check(written: Path, regions: Regions, step: int) -> None:
+    def check(written: Path, regions: Regions, step: int, heard: Prepared | None) -> None:
         def run(path: Path) -> Checked:
             with _bar(video, len(regions), "checking") as bar:
                 most = video.plan.check_pixels
                 found = check_video(path, regions, detector, options.grow, bar.update, CHECK_EVERY * step, most)
-            return Checked(found.to_list(), None, None if found.clean else found.problem())
+            voiced = check_voices(path, heard) if heard is not None else VoiceCheck()
+            problems = [p for p in (None if found.clean else found.problem(), voiced.problem()) if p]
+            return Checked(found.to_list() + voiced.found, None, "; ".join(problems) or None)
 
         checker(run, options.strict, record)(written)
 
@@ -255,7 +264,8 @@ def _run(
     video: VideoOptions,
     check: _Check | None,
     decided: Decided | None,
-) -> tuple[Path, tuple[int, int], list[dict[str, object]]]:
+    silence: Sequence[Span] = (),
+) -> tuple[Path, tuple[int, int], list[dict[str, object]], Prepared | None]:
     # The planned name may carry a photo format's suffix (a GIF is planned as PNG): a video keeps its own.
     planned = job.target.with_suffix(job.source.suffix)
     target, muxer, codec = output_plan(planned, job.source.suffix, video.codec)
@@ -263,7 +273,8 @@ def _run(
         raise NameTaken(display(target))
     reader = VideoReader(job.source, video.audio, options.max_pixels)
     try:
-        writer = VideoWriter(target, muxer, codec, video.crf, options.overwrite)
+        heard = voices.prepare(job.source, video.voice, silence) if video.audio else None
+        writer = VideoWriter(target, muxer, codec, video.crf, options.overwrite, heard.plan if heard else None)
         try:
             pipeline = _Pipeline(reader, writer, detector, options, video, decided)
             tracker = pipeline.run()
@@ -271,8 +282,8 @@ def _run(
             # second of video) is freed before the check reads the output's.
             reader.close()
             steps = pipeline.search_step
-            published = writer.finish(None if check is None else lambda tmp: check(tmp, pipeline.regions, steps))
-            return published, (reader.width, reader.height), tracker.summaries()
+            published = writer.finish(None if check is None else lambda tmp: check(tmp, pipeline.regions, steps, heard))
+            return published, (reader.width, reader.height), tracker.summaries(), heard
         except BaseException:
             writer.abort()
             raise

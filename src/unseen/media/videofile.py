@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Protocol
 
 import av
 import av.bitstream
@@ -53,6 +54,18 @@ _H264_SEI = 6  # the NAL unit type of H.264's supplemental enhancement informati
 _PRESETS = {"libx264": "veryfast", "libx265": "veryfast", "libsvtav1": "10"}
 
 
+class Treated(Protocol):
+    """Audio streams the writer encodes from changed samples instead of copying (audio/voice.py's Plan)."""
+
+    indices: frozenset[int]  # the input's stream indices
+
+    def open(self, container: av.container.OutputContainer, muxer: str, index: int) -> None: ...
+
+    def until(self, packet: av.Packet) -> list[av.Packet]: ...  # the output's packets up to where this one ends
+
+    def finish(self) -> list[av.Packet]: ...
+
+
 class VideoReadError(InputError):
     """The video cannot be read to its end; the message says where and why, in one line."""
 
@@ -83,9 +96,7 @@ class VideoReader:
             _check_budget(gif.width, gif.height, gif.frames, path, max_pixels, "GIF")
         try:
             # Tags that are not UTF-8 (old cameras write Latin-1) must not stop the video: none is copied anyway.
-            self.container = av.open(
-                local_url(path), metadata_errors="replace", options=dict(LOCAL_ONLY, format_whitelist=formats.DEMUXERS)
-            )
+            self.container = open_input(path)
         except av.FFmpegError as error:
             raise VideoReadError(_unreadable(path, error)) from None
         # A cover picture is stored as a one-frame video stream: it is never written, and never taken for
@@ -166,6 +177,18 @@ class VideoReader:
     def close(self) -> None:
         """Close the file (again: nothing)."""
         self.container.close()
+
+
+def open_input(path: Path) -> av.container.InputContainer:
+    """An input opened as every reader of it must: a local file, through the registry's demuxers only."""
+    return av.open(
+        local_url(path), metadata_errors="replace", options=dict(LOCAL_ONLY, format_whitelist=formats.DEMUXERS)
+    )
+
+
+def fallback_audio_codec(muxer: str) -> str:
+    """The audio codec written where the input's cannot be: AAC, or Opus in WebM (which refuses AAC)."""
+    return "libopus" if muxer == "webm" else "aac"
 
 
 def _check_budget(width: int, height: int, frames: int, path: Path, max_pixels: int, kind: str) -> None:
@@ -252,8 +275,11 @@ def _holds(muxer: str, encoder: str) -> bool:
 class VideoWriter:
     """Encodes frames to a temporary file beside the target; `finish` renames it, `abort` removes it."""
 
-    def __init__(self, target: Path, muxer: str, codec: str, crf: int, overwrite: bool) -> None:
+    def __init__(
+        self, target: Path, muxer: str, codec: str, crf: int, overwrite: bool, treated: Treated | None = None
+    ) -> None:
         self.target, self.muxer, self.encoder = target, muxer, CODECS[codec]
+        self.treated = treated  # audio streams written from changed samples instead of copied (audio/streams.py)
         self.crf, self.overwrite = crf, overwrite
         self.working_format = "rgb24" if self.encoder == "gif" else "yuv420p"
         self.temporary = publish.Temporary(target)
@@ -290,7 +316,10 @@ class VideoWriter:
         if self.encoder == "libx264":
             self.sei_filter = av.bitstream.BitStreamFilterContext(f"filter_units=remove_types={_H264_SEI}", "h264")
         for source in reader.audio:
-            self.audio[source.index] = self._audio_stream(source)
+            if self.treated is not None and source.index in self.treated.indices:
+                self.treated.open(self.container, self.muxer, source.index)
+            else:
+                self.audio[source.index] = self._audio_stream(source)
 
     def _encoder_options(self) -> dict[str, str]:
         if self.encoder == "libsvtav1":
@@ -310,8 +339,8 @@ class VideoWriter:
             stream = self.container.add_stream_from_template(source)
             copy = True
         else:
-            codec = "libopus" if self.muxer == "webm" else "aac"
-            stream = self.container.add_stream(codec, rate=source.codec_context.sample_rate or 48000)
+            rate = source.codec_context.sample_rate or 48000
+            stream = self.container.add_stream(fallback_audio_codec(self.muxer), rate=rate)
             stream.layout = source.codec_context.layout
             copy = False
         for tag in KEPT_AUDIO_TAGS:
@@ -349,6 +378,9 @@ class VideoWriter:
 
     def write_audio(self, packets: list[av.Packet]) -> None:
         for packet in packets:
+            if self.treated is not None and packet.stream.index in self.treated.indices:
+                self.container.mux(self.treated.until(packet))
+                continue
             target = self.audio.get(packet.stream.index)
             if target is None:
                 continue
@@ -377,6 +409,8 @@ class VideoWriter:
             for stream, copy in self.audio.values():
                 if not copy:
                     self.container.mux(stream.encode(None))
+            if self.treated is not None:
+                self.container.mux(self.treated.finish())
             self.container.close()
         except av.FFmpegError as error:
             raise VideoWriteError(f"cannot finish the video ({first_line(error, own_words=True)})") from None

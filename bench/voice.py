@@ -1,0 +1,355 @@
+"""Voice disguise measured as the VoicePrivacy Challenge does: speaker verifiers' EER against attackers, STOI, WER.
+
+    PYTHONPATH=src python bench/voice.py --speakers 40                 # the shipped method and the two anchors
+    PYTHONPATH=src python bench/voice.py --speakers 221 --methods disguise --aac --wer 12
+
+Data: ../shared/data/voices (one LibriSpeech FLAC per speaker). Each recording is cut into two halves, which
+are separate utterances (and separate files to unseen: each is disguised with its own draw). The first
+`--speakers` speakers (sorted) are tested; the last `--dev` speakers, never tested, are the classical
+verifier's development speakers (its background model). With `--aac`, every utterance goes through an MP4 with
+AAC audio as a video's sound would (before the disguise, and again after it).
+
+For each method, every test utterance is disguised twice with independent draws (run 1 and run 2), and:
+- neural verifier (unseen's ONNX port of Resemblyzer's GE2E encoder, cosine): EER for originals
+  (original vs original), ignorant (enrol original, test run 1), lazy-informed (enrol run 2, test run 1);
+- classical verifier (MFCC + 64-component GMM-UBM, bench/voice_metrics.py): the same three, and
+  semi-informed (as lazy-informed, its background model fitted on the dev speakers' speech disguised by the
+  same method);
+- STOI (pystoi) between each original and its run 1, averaged; pocketsphinx's word error rate of run 1's
+  transcript against the original's, on the first `--wer` utterances, beside the same for the original
+  re-encoded once through AAC;
+- speed: seconds of audio disguised per second of wall time (in this process, one thread of numpy's).
+EERs are over all ordered pairs of distinct utterances (same speaker: the two halves).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import io
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import av
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import voice_metrics as vm
+
+from unseen.audio import disguise as dg
+from unseen.audio import speaker
+
+VOICES = Path(__file__).resolve().parents[2] / "shared" / "data" / "voices"
+Method = Callable[[np.ndarray, int, np.random.Generator], np.ndarray]
+
+
+def _signed(rng: np.random.Generator, low: float, high: float) -> float:
+    return float(rng.choice((-1.0, 1.0)) * rng.uniform(low, high))
+
+
+def _pitch(low: float, high: float) -> Method:
+    """Anchor: a plain random pitch shift (formants move with the pitch, as a resampling shift does)."""
+
+    def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
+        ratio = 2 ** (_signed(rng, low, high) / 12)
+        return dg.transform(x, rate, dg.Voice(pitch=ratio, formant=ratio))
+
+    return run
+
+
+def _mcadams(low: float, high: float) -> Method:
+    """Anchor: McAdams' coefficient drawn uniformly (VoicePrivacy 2022's random-α variant), nothing else."""
+
+    def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
+        return dg.transform(x, rate, dg.Voice(alpha=float(rng.uniform(low, high))))
+
+    return run
+
+
+def _shipped(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
+    return dg.disguise(x, rate, rng)
+
+
+def _custom(pitch=(0.0, 0.0), alpha=(1.0, 1.0), formant=(0.0, 0.0), bend=0.0, colour=0.0, drift=(0.0, 0.0), breath=0.0):
+    """The shipped method's shape with other ranges (for the trade-off table); drift = (semitones, log)."""
+
+    def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
+        voice = dg.Voice(
+            pitch=float(2 ** (_signed(rng, *pitch) / 12)) if pitch[1] > 0 else 1.0,
+            alpha=float(rng.uniform(*alpha)),
+            formant=float(np.exp(_signed(rng, *formant))) if formant[1] > 0 else 1.0,
+            bends=tuple(float(b) for b in rng.uniform(-bend, bend, dg.WARP_BENDS)),
+            colour=tuple(float(c) for c in rng.uniform(-colour, colour, dg.COLOUR_BANDS)),
+            wobble=drift[0],
+            drift=drift[1],
+            breath=breath,
+            seed=int(rng.integers(2**63)),
+        )
+        return dg.transform(x, rate, voice)
+
+    return run
+
+
+_SHIPPED = {
+    "pitch": dg.PITCH_SEMITONES,
+    "alpha": dg.MCADAMS_ALPHA,
+    "formant": dg.FORMANT_SHIFT,
+    "bend": dg.WARP_BEND_SIZE,
+    "colour": dg.COLOUR_DB,
+    "drift": (dg.WOBBLE_SEMITONES, dg.DRIFT),
+}
+
+METHODS: dict[str, Method] = {
+    "pitch": _pitch(1.0, 4.0),
+    "mcadams": _mcadams(0.7, 0.9),
+    "disguise": _shipped,
+    "pitch-only": _custom(pitch=(2.0, 4.0)),
+    "envelope-only": _custom(**{**_SHIPPED, "pitch": (0.0, 0.0), "drift": (0.0, dg.DRIFT)}),
+    "no-colour": _custom(**{**_SHIPPED, "colour": 0.0}),
+    "narrow": _custom(pitch=(1.0, 3.0), alpha=(0.9, 1.1), formant=(0.08, 0.15), bend=0.03, colour=3.0),
+    "wide": _custom(pitch=(3.0, 6.0), alpha=(0.75, 1.25), formant=(0.2, 0.3), bend=0.07, colour=8.0, drift=(2, 0.08)),
+    "breathy": _custom(**_SHIPPED, breath=0.4),
+}
+
+
+def load(path: Path) -> tuple[np.ndarray, int]:
+    """Mono float32 samples and their rate."""
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        resampler = av.AudioResampler(format="fltp", layout="mono")
+        parts = [f.to_ndarray() for frame in container.decode(stream) for f in resampler.resample(frame)]
+        return np.concatenate(parts, axis=1)[0].astype(np.float32), stream.rate
+
+
+def aac_round_trip(samples: np.ndarray, rate: int) -> np.ndarray:
+    """Through an MP4 with AAC audio and back, cut or padded to the same length (as a video's sound)."""
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="mp4") as out:
+        stream = out.add_stream("aac", rate=rate, layout="mono")
+        frame = av.AudioFrame.from_ndarray(samples[None].astype(np.float32), format="fltp", layout="mono")
+        frame.rate = rate
+        for packet in stream.encode(frame):
+            out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    buffer.seek(0)
+    with av.open(buffer) as container:
+        resampler = av.AudioResampler(format="fltp", layout="mono", rate=rate)
+        parts = [f.to_ndarray() for fr in container.decode(audio=0) for f in resampler.resample(fr)]
+    back = np.concatenate(parts, axis=1)[0]
+    # The decoder returns the encoder's priming samples too (1024 with FFmpeg's aac): find the delay and drop it,
+    # or STOI, which compares aligned frames, would measure the misalignment.
+    back = back[_delay(samples, back) :]
+    return np.pad(back, (0, max(0, len(samples) - len(back))))[: len(samples)].astype(np.float32)
+
+
+def _delay(original: np.ndarray, decoded: np.ndarray, most: int = 4096) -> int:
+    n = len(original) + len(decoded)
+    corr = np.fft.irfft(np.fft.rfft(decoded, n) * np.conj(np.fft.rfft(original, n)), n)[:most]
+    return int(np.argmax(corr))
+
+
+def utterances(files: list[Path], aac: bool) -> tuple[list[np.ndarray], np.ndarray, int]:
+    halves, speakers, rate = [], [], 16000
+    for path in files:
+        x, rate = load(path)
+        middle = len(x) // 2
+        for half in (x[:middle], x[middle:]):
+            halves.append(aac_round_trip(half, rate) if aac else half)
+            speakers.append(path.name.split("-")[0])
+    return halves, np.array(speakers), rate
+
+
+class Transcriber:
+    def __init__(self) -> None:
+        from pocketsphinx import Decoder
+
+        self.decoder = Decoder(samprate=16000, loglevel="FATAL")
+
+    def __call__(self, x: np.ndarray) -> str:
+        pcm = (np.clip(x, -1, 1) * 32767).astype("<i2").tobytes()
+        self.decoder.start_utt()
+        self.decoder.process_raw(pcm, full_utt=True)
+        self.decoder.end_utt()
+        hyp = self.decoder.hyp()
+        return hyp.hypstr if hyp else ""
+
+
+def _wer(pairs: list[tuple[str, str]]) -> float:
+    edits = [vm.word_error_rate(ref, hyp) for ref, hyp in pairs]
+    return 100.0 * sum(e for e, _ in edits) / max(1, sum(n for _, n in edits))
+
+
+def measure(
+    name: str, method: Method, test: list[np.ndarray], dev: list[np.ndarray], speakers: np.ndarray, rate: int, args
+) -> dict:
+    rng = np.random.default_rng(args.seed)
+    post = (lambda x: aac_round_trip(x, rate)) if args.aac else (lambda x: x)
+    started, run1, run2 = time.perf_counter(), [], []
+    for x in test:
+        run1.append(method(x[None], rate, rng)[0])
+        run2.append(method(x[None], rate, rng)[0])
+    speed = 2 * sum(len(x) for x in test) / rate / (time.perf_counter() - started)
+    run1, run2 = [post(x) for x in run1], [post(x) for x in run2]
+    row: dict = {"method": name, "speed_x_realtime": speed}
+
+    e1 = np.array([speaker.embed(x, rate) for x in run1])
+    e2 = np.array([speaker.embed(x, rate) for x in run2])
+    eo = args.cache["neural"]
+    row["neural"] = {
+        "originals": vm.trial_eer(eo @ eo.T, speakers),
+        "ignorant": vm.trial_eer(eo @ e1.T, speakers),
+        "lazy": vm.trial_eer(e2 @ e1.T, speakers),
+    }
+    # What the voice check would call a residual: a disguised utterance still matching its own original.
+    row["residual"] = float(np.mean(np.sum(eo * e1, axis=1) > speaker.MATCH_THRESHOLD))
+    f1, f2, fo = ([vm.mfcc(x) for x in r] for r in (run1, run2, test))
+    ubm = args.cache["ubm"]
+    dev_disguised = [vm.mfcc(method(x[None], rate, rng)[0]) for x in dev]
+    semi_ubm = vm.fit_ubm(_pool(dev_disguised, rng), np.random.default_rng(args.seed))
+    row["classical"] = {
+        "originals": vm.trial_eer(vm.linear_scores(ubm, fo, fo), speakers),
+        "ignorant": vm.trial_eer(vm.linear_scores(ubm, fo, f1), speakers),
+        "lazy": vm.trial_eer(vm.linear_scores(ubm, f2, f1), speakers),
+        "semi": vm.trial_eer(vm.linear_scores(semi_ubm, f2, f1), speakers),
+    }
+    from pystoi import stoi
+
+    row["stoi"] = float(np.mean([stoi(o, d, rate) for o, d in zip(test, run1, strict=True)]))
+    if args.wer:
+        transcribe = args.cache["transcribe"]
+        refs = args.cache["transcripts"]
+        row["wer"] = _wer([(r, transcribe(x)) for r, x in zip(refs, run1[: args.wer], strict=False)])
+    return row
+
+
+def _pool(features: list[np.ndarray], rng: np.random.Generator, most: int = 60000) -> np.ndarray:
+    frames = np.vstack(features)
+    return frames[rng.choice(len(frames), min(most, len(frames)), replace=False)]
+
+
+def speed(files: list[Path], seconds: float = 30.0) -> None:
+    """Disguise of a 48 kHz stereo track (dev speech, resampled) against an AAC encode + decode of the same."""
+    from scipy.signal import resample_poly
+
+    speech = np.concatenate([load(path)[0] for path in files[:4]])
+    track = resample_poly(speech, 3, 1)[: int(seconds * 48000)].astype(np.float32)
+    stereo = np.stack([track, np.roll(track, 480) * 0.8])  # two different channels
+    started, cpu = time.perf_counter(), time.process_time()
+    dg.disguise(stereo, 48000, np.random.default_rng(0))
+    disguised, cpu = time.perf_counter() - started, time.process_time() - cpu
+    started = time.perf_counter()
+    for channel in stereo:
+        aac_round_trip(channel, 48000)
+    anchor = time.perf_counter() - started
+    length = len(track) / 48000
+    print(
+        f"speed, {length:.0f} s of 48 kHz stereo: disguise {length / disguised:.1f}× real time ({disguised:.2f} s wall,"
+        f" {cpu:.2f} s CPU); AAC encode + decode of the same {length / anchor:.1f}× ({anchor:.2f} s); "
+        f"load {os.getloadavg()[0]:.1f}"
+    )
+
+
+def stoi_only(test: list[np.ndarray], rate: int, args: argparse.Namespace) -> None:
+    from pystoi import stoi
+
+    post = (lambda x: aac_round_trip(x, rate)) if args.aac else (lambda x: x)
+    print(f"{len(test)} utterances, aac={args.aac}, load {os.getloadavg()[0]:.1f}")
+    for name in args.methods.split(","):
+        rng = np.random.default_rng(args.seed)
+        scores = [stoi(x, post(METHODS[name](x[None], rate, rng)[0]), rate) for x in test]
+        print(f"{name}: mean STOI {np.mean(scores):.2f} (lowest {np.min(scores):.2f})", flush=True)
+
+
+def calibrate(files: list[Path]) -> None:
+    """The neural verifier's equal-error threshold on originals' halves: speaker.MATCH_THRESHOLD."""
+    halves, speakers, rate = utterances(files, aac=False)
+    embeddings = np.array([speaker.embed(x, rate) for x in halves])
+    scores = embeddings @ embeddings.T
+    upper = np.triu_indices(len(halves), 1)
+    same = (speakers[:, None] == speakers[None, :])[upper]
+    print(
+        f"{len(files)} speakers, {len(halves)} halves: originals' EER {100 * vm.eer(scores[upper], same):.1f}% at "
+        f"cosine {vm.eer_threshold(scores[upper], same):.3f} (speaker.MATCH_THRESHOLD is {speaker.MATCH_THRESHOLD})"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--speakers", type=int, default=40, help="test speakers (the first N, sorted)")
+    parser.add_argument("--dev", type=int, default=30, help="development speakers for the GMM-UBM (the last N)")
+    parser.add_argument("--methods", default="pitch,mcadams,disguise", help=f"comma-separated: {','.join(METHODS)}")
+    parser.add_argument("--aac", action="store_true", help="every utterance through AAC in MP4, before and after")
+    parser.add_argument(
+        "--wer", type=int, default=6, help="utterances transcribed by pocketsphinx per method (0: none)"
+    )
+    parser.add_argument("--seed", type=int, default=2026, help="the bench's draws (unseen itself never takes a seed)")
+    parser.add_argument("--data", type=Path, default=VOICES)
+    parser.add_argument("--json", type=Path, help="write the rows here too")
+    parser.add_argument("--speed", action="store_true", help="only the speed at 48 kHz stereo, against AAC")
+    parser.add_argument("--stoi-only", action="store_true", help="only STOI (and speed) per method: a quick pass")
+    parser.add_argument("--calibrate", action="store_true", help="only the originals' EER threshold (MATCH_THRESHOLD)")
+    args = parser.parse_args()
+
+    files = sorted(args.data.glob("*.flac"))
+    if args.speed:
+        speed(files)
+        return 0
+    if args.calibrate:
+        calibrate(files[: args.speakers])
+        return 0
+    if len(files) < args.speakers + args.dev:
+        parser.error(f"{len(files)} recordings: fewer than --speakers + --dev")
+    test, speakers, rate = utterances(files[: args.speakers], args.aac)
+    if args.stoi_only:
+        stoi_only(test, rate, args)
+        return 0
+    dev, _, _ = utterances(files[-args.dev :], args.aac)
+    rng = np.random.default_rng(args.seed)
+    args.cache = {
+        "neural": np.array([speaker.embed(x, rate) for x in test]),
+        "ubm": vm.fit_ubm(_pool([vm.mfcc(x) for x in dev], rng), np.random.default_rng(args.seed)),
+    }
+    if args.wer:
+        transcribe = Transcriber()
+        args.cache["transcribe"] = transcribe
+        args.cache["transcripts"] = [transcribe(x) for x in test[: args.wer]]
+        baseline = _wer(
+            [(r, transcribe(aac_round_trip(x, rate))) for r, x in zip(args.cache["transcripts"], test, strict=False)]
+        )
+    print(f"{datetime.date.today()} · {platform.node()} · {os.cpu_count()} cores · load {os.getloadavg()[0]:.1f}")
+    print(
+        f"{args.speakers} test speakers ({len(test)} halves), {args.dev} dev speakers, aac={args.aac}, seed {args.seed}"
+    )
+    if args.wer:
+        print(f"pocketsphinx WER of the original re-encoded once (AAC), {args.wer} utterances: {baseline:.1f}%")
+    print(
+        "| method | neural orig | neural ignorant | neural lazy | GMM orig | GMM ignorant | GMM lazy | GMM semi "
+        "| STOI | WER | residual | × real time |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
+    rows = []
+    for name in args.methods.split(","):  # each row as soon as it is measured: a long run shows its progress
+        r = measure(name, METHODS[name], test, dev, speakers, rate, args)
+        rows.append(r)
+        n, c = r["neural"], r["classical"]
+        wer = f"{r['wer']:.0f}%" if "wer" in r else "–"
+        print(
+            f"| {r['method']} | {100 * n['originals']:.1f} | {100 * n['ignorant']:.1f} | {100 * n['lazy']:.1f} "
+            f"| {100 * c['originals']:.1f} | {100 * c['ignorant']:.1f} | {100 * c['lazy']:.1f} | {100 * c['semi']:.1f} "
+            f"| {r['stoi']:.2f} | {wer} | {100 * r['residual']:.0f}% | {r['speed_x_realtime']:.0f} |",
+            flush=True,
+        )
+    print(f"load at the end {os.getloadavg()[0]:.1f}")
+    if args.json:
+        args.json.write_text(json.dumps({"rows": rows, "speakers": args.speakers, "aac": args.aac}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

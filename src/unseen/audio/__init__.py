@@ -1,0 +1,1 @@
+"""Sound: the voices heard in a video, disguised or silenced, and checked afterwards."""

@@ -1,0 +1,293 @@
+"""Voice disguise: a random new pitch and a random new vocal tract for every file, drawn and then forgotten.
+
+The method works on short-time spectra (`stft.py`). Each frame's magnitude is split into a smooth spectral
+envelope (cepstral smoothing: the vocal tract's resonances, the formants) and a fine structure (the
+harmonics of the voice's pitch, and noise). Both are moved independently:
+
+- the fine structure is scaled in frequency by a random pitch ratio (harmonics of F0 move to harmonics of
+  p·F0; phases follow as in a phase vocoder, so the duration is unchanged);
+- the envelope is warped by a random monotone map of frequency: a McAdams coefficient α (the VoicePrivacy
+  Challenge's LPC pole-angle warp φ → φ^α, applied here to the envelope) composed with a random smooth warp
+  in log-frequency (a global formant shift and slow random bends), fading to no warp at high frequencies;
+- a random smooth equaliser colours the envelope, and the pitch ratio and formant scale drift slowly over
+  the file (so no single fixed inverse exists even for one file).
+
+Each frame keeps its energy, so loudness and rhythm are kept; the words, their timing and the manner of
+speaking are kept, which is the point. The parameters are drawn once per call from a cryptographic source
+unless a generator is given (tests, the bench), and are never returned, stored or logged: running unseen on
+one's own recordings of a speaker draws other parameters, which is what makes the disguise irreversible by
+knowledge of the method alone.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from .stft import OVERLAP, istft, stft, window_length
+
+# The ranges the parameters are drawn from (docs/voices.md: how they were chosen, and what else was tried).
+PITCH_SEMITONES = (2.0, 4.0)  # |shift| of F0, either direction
+MCADAMS_ALPHA = (0.8, 1.2)  # φ → φ^α at a 16 kHz reference; 1 is no change
+FORMANT_SHIFT = (0.15, 0.25)  # |log| of the global formant scale, either direction (16-28%)
+WARP_BENDS = 3  # slow random sines of log-frequency added to the warp
+WARP_BEND_SIZE = 0.05  # each bend's largest |log| frequency change
+COLOUR_BANDS = 4  # slow random sines of log-frequency in the equaliser
+COLOUR_DB = 6.0  # each one's largest gain, dB
+WOBBLE_SEMITONES = 1.5  # the pitch drifts this far (two slow sines, 1.5-5 s periods) around its shift
+DRIFT = 0.05  # the formant scale drifts this far (|log|) around its shift
+
+DESCRIPTION = (
+    "spectral disguise with parameters drawn per file from a cryptographic source: pitch shifted "
+    f"±{PITCH_SEMITONES[0]:g}–{PITCH_SEMITONES[1]:g} semitones (drifting ±{WOBBLE_SEMITONES:g}), spectral envelope "
+    f"warped by a McAdams coefficient {MCADAMS_ALPHA[0]:g}–{MCADAMS_ALPHA[1]:g}, formants scaled by "
+    f"±{FORMANT_SHIFT[0]:g}–{FORMANT_SHIFT[1]:g} (log; drifting ±{DRIFT:g}) with {WARP_BENDS} random bends of "
+    f"≤{WARP_BEND_SIZE:g}, and a random equaliser of {COLOUR_BANDS} bands of ≤{COLOUR_DB:g} dB"
+)
+
+_LIFTER_SECONDS = 0.0015  # quefrencies kept for the envelope: below the period of a 600 Hz voice
+# The envelope warp and the pitch shift fade out between these: above them (cymbals, hiss) nothing moves. The
+# verifier hears up to 8 kHz: warps that faded from 4 kHz left its top octave untouched and measured worse.
+_WARP_FULL_HZ, _WARP_NONE_HZ = 7000.0, 11000.0
+_SHIFT_FULL_HZ, _SHIFT_NONE_HZ = 7000.0, 9000.0
+_FLOOR = 1e-9
+_BLOCK_SECONDS, _CROSSFADE_SECONDS = 15.0, 0.1
+
+
+@dataclass(frozen=True)
+class Voice:
+    """One draw of the disguise's parameters. Lives only inside a call of `disguise` (and in tests/bench)."""
+
+    pitch: float = 1.0  # ratio applied to F0
+    alpha: float = 1.0  # McAdams coefficient
+    formant: float = 1.0  # global scale of the envelope's frequencies
+    bends: tuple[float, ...] = ()  # amplitudes (log) of cos(π·k·u) over u = log-frequency 100 Hz..8 kHz in 0..1
+    breath: float = 0.0  # share of the fine structure's power replaced by noise (0: none, 1: a whisper)
+    colour: tuple[float, ...] = ()  # a smooth random equaliser: dB amplitudes of sin(π·k·u), as bends
+    wobble: float = 0.0  # semitones the pitch ratio drifts by, slowly, over the file
+    drift: float = 0.0  # |log| the formant scale drifts by, slowly, over the file
+    seed: int = 0  # the seed of the noise (breath) and of the drifts' courses
+
+
+def draw(rng: np.random.Generator) -> Voice:
+    """A random voice from the ranges above: shifts have a random direction and a magnitude away from zero."""
+
+    def signed(low: float, high: float) -> float:
+        return float(rng.choice((-1.0, 1.0)) * rng.uniform(low, high))
+
+    return Voice(
+        pitch=float(2 ** (signed(*PITCH_SEMITONES) / 12)),
+        alpha=float(rng.uniform(*MCADAMS_ALPHA)),
+        formant=float(np.exp(signed(*FORMANT_SHIFT))),
+        bends=tuple(float(b) for b in rng.uniform(-WARP_BEND_SIZE, WARP_BEND_SIZE, WARP_BENDS)),
+        colour=tuple(float(c) for c in rng.uniform(-COLOUR_DB, COLOUR_DB, COLOUR_BANDS)),
+        wobble=WOBBLE_SEMITONES,
+        drift=DRIFT,
+        seed=int(rng.integers(2**63)),
+    )
+
+
+def disguise(samples: np.ndarray, rate: int, rng: np.random.Generator | None = None) -> np.ndarray:
+    """`samples` (channels × n, float32 in [-1, 1]) with every voice disguised; same shape, dtype and length.
+
+    One voice is drawn per call (from a cryptographic seed unless `rng` is given) and used for every channel.
+    """
+    if rng is None:
+        rng = np.random.default_rng(secrets.randbits(128))
+    return transform(samples, rate, draw(rng))
+
+
+def transform(samples: np.ndarray, rate: int, voice: Voice) -> np.ndarray:
+    """`samples` changed by one given voice (every channel alike); the output's peak is kept within [-1, 1]."""
+    if samples.ndim != 2:
+        raise ValueError(f"samples must be channels × n, not of shape {samples.shape}")
+    out = _channels(samples, rate, voice) if samples.shape[1] else samples.astype(np.float64)
+    peak = float(np.max(np.abs(out))) if out.size else 0.0
+    if peak > 1.0:  # a louder formant can push a peak over full scale: lower the whole file, never clip
+        out /= peak
+    return np.nan_to_num(out).astype(samples.dtype, copy=False)
+
+
+def _channels(samples: np.ndarray, rate: int, voice: Voice) -> np.ndarray:
+    """Every channel changed alike, two at a time (numpy's FFTs release the GIL); identical channels once."""
+    firsts: list[np.ndarray] = []
+    order = []
+    for channel in samples:  # a mono recording stored as stereo is disguised once
+        same = next((i for i, first in enumerate(firsts) if np.array_equal(first, channel)), None)
+        if same is None:
+            firsts.append(channel)
+            same = len(firsts) - 1
+        order.append(same)
+    with ThreadPoolExecutor(max_workers=max(1, min(len(firsts), os.cpu_count() or 1))) as pool:
+        done = list(pool.map(lambda channel: _channel(channel, rate, voice), firsts))
+    return np.stack([done[i] for i in order])
+
+
+def _channel(signal: np.ndarray, rate: int, voice: Voice) -> np.ndarray:
+    """One channel in blocks of about 15 s (memory stays flat for an hour of sound), cross-faded over 0.1 s.
+
+    Each block reads one window more on each side than it gives, so that over the cross-fade both blocks see
+    the same frames; the later block's phases are then turned to continue the earlier one's, so a steady tone
+    does not cancel itself where they meet."""
+    size = window_length(rate, 0.05)
+    hop = size // OVERLAP
+    block, fade = int(_BLOCK_SECONDS * rate) // hop * hop, int(_CROSSFADE_SECONDS * rate)
+    if len(signal) <= block + fade + size:
+        return _block(signal, rate, voice, 0)[0]
+    out = np.zeros(len(signal))
+    ramp = np.linspace(0.0, 1.0, fade, endpoint=False)
+    previous: tuple[int, np.ndarray] | None = None  # the last block's first sample and its phases
+    for index, cut in enumerate(range(0, len(signal), block)):
+        first, last = max(0, cut - size), min(len(signal), cut + block + fade + size)
+        anchor = None
+        if previous is not None:  # the frame whose window ends one hop into the cross-fade lies inside both
+            frame = (cut - first) // hop + 1
+            anchor = (frame, previous[1][(first - previous[0]) // hop + frame])
+        part, phase = _block(signal[first:last], rate, voice, first, index, anchor)
+        previous = (first, phase)
+        end = min(len(signal), cut + block + fade)
+        part = part[cut - first : end - first]
+        if cut > 0:
+            part[:fade] *= ramp[: len(part[:fade])]
+            out[cut : cut + fade] *= 1.0 - ramp[: len(out[cut : cut + fade])]
+        out[cut:end] += part
+        if end == len(signal):
+            break
+    return out
+
+
+def _block(
+    signal: np.ndarray,
+    rate: int,
+    voice: Voice,
+    offset: int,
+    index: int = 0,
+    anchor: tuple[int, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A stretch of one channel and its output phases; `offset` (its first sample) keeps the drifts on the file's
+    clock; `anchor` (a frame, the phases it must have) continues the previous block's phases."""
+    size = window_length(rate, 0.05)
+    spectra = stft(signal, size)
+    magnitude = np.abs(spectra)
+    log_envelope = _log_envelope(magnitude, rate)
+    fine = magnitude / np.exp(log_envelope)
+    freqs = np.fft.rfftfreq(size, 1 / rate)
+
+    hop = size // OVERLAP
+    pitch, formant = _courses(voice, (offset - size) / hop + np.arange(len(spectra)), rate / hop)
+    source_env = _envelope_source(freqs, rate, voice, formant)
+    target_env = _interp_rows(log_envelope, source_env * size / rate)
+    source_fine = _fine_source(freqs, pitch)
+    target_fine = _interp_rows(fine, source_fine * size / rate)
+    if voice.colour:
+        target_env = target_env + _colour(freqs, voice.colour)[None, :]
+    shaped = np.exp(target_env) * target_fine
+
+    # Each frame keeps its energy: loudness and rhythm are the original's.
+    before = np.sum(magnitude**2, axis=1, keepdims=True)
+    after = np.sum(shaped**2, axis=1, keepdims=True)
+    shaped *= np.sqrt(before / np.maximum(after, _FLOOR * _FLOOR))
+
+    moved = voice.pitch != 1.0 or voice.wobble != 0.0
+    phase = np.angle(spectra)
+    if moved:
+        phase = _shifted_phase(phase, freqs, source_fine, size)
+    if anchor is not None:
+        phase += anchor[1] - phase[anchor[0]]
+    result = shaped * np.exp(1j * phase)
+    if voice.breath > 0:
+        rng = np.random.default_rng([voice.seed, 1, index])
+        noise = rng.standard_normal(shaped.shape) + 1j * rng.standard_normal(shaped.shape)
+        level = np.exp(target_env) * np.sqrt(np.mean(target_fine**2, axis=1, keepdims=True) / 2)
+        result = np.sqrt(1 - voice.breath) * result + np.sqrt(voice.breath) * level * noise
+    out = istft(result, size, len(signal))
+    # Moved phases overlap-add partly out of step, which loses some energy: give the channel its level back.
+    wanted, got = float(np.sum(signal.astype(np.float64) ** 2)), float(np.sum(out**2))
+    return (out * np.sqrt(wanted / got) if got > 0 else out), phase
+
+
+def _log_envelope(magnitude: np.ndarray, rate: int) -> np.ndarray:
+    """Cepstrally smoothed log magnitude: the envelope through the harmonics, per frame."""
+    size = 2 * (magnitude.shape[1] - 1)
+    cepstrum = np.fft.irfft(np.log(magnitude + _FLOOR), n=size, axis=1)
+    keep = max(2, int(rate * _LIFTER_SECONDS))
+    cepstrum[:, keep : size - keep + 1] = 0.0
+    return np.fft.rfft(cepstrum, axis=1).real
+
+
+def _fade(freqs: np.ndarray, full: float, none: float) -> np.ndarray:
+    """1 below `full` Hz, 0 above `none`, a raised cosine between."""
+    t = np.clip((freqs - full) / (none - full), 0.0, 1.0)
+    return 0.5 + 0.5 * np.cos(np.pi * t)
+
+
+def _courses(voice: Voice, frames: np.ndarray, frame_rate: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame (frames × 1, frame numbers on the file's clock): the pitch ratio and the formant scale, each
+    drifting slowly around its value."""
+    rng = np.random.default_rng([voice.seed, 2])
+    t = frames / frame_rate
+
+    def course() -> np.ndarray:  # two slow sines (periods 1.5-5 s) at random phases, within [-1, 1]
+        periods, phases = rng.uniform(1.5, 5.0, 2), rng.uniform(0, 2 * np.pi, 2)
+        return np.mean(np.sin(2 * np.pi * t[:, None] / periods + phases), axis=1)[:, None]
+
+    pitch = voice.pitch * 2 ** (voice.wobble * course() / 12)
+    formant = voice.formant * np.exp(voice.drift * course())
+    return pitch, formant
+
+
+def _envelope_source(freqs: np.ndarray, rate: int, voice: Voice, formant: np.ndarray) -> np.ndarray:
+    """For each frame and output frequency, the input frequency whose envelope it takes (Hz)."""
+    f = np.maximum(freqs, 1.0)
+    # McAdams: the forward warp φ' = φ^α on φ = π f / 8 kHz; its inverse gives the source.
+    reference = 8000.0 / np.pi
+    log_ratio = (1 / voice.alpha - 1) * np.log(f / reference)
+    log_ratio = log_ratio[None, :] - np.log(formant)
+    u = np.clip(np.log(f / 100.0) / np.log(80.0), 0.0, 1.0)
+    for k, size in enumerate(voice.bends, start=1):
+        log_ratio -= size * np.sin(np.pi * k * u)  # zero at both ends of the band: the warp stays anchored
+    source = f * np.exp(_fade(f, _WARP_FULL_HZ, _WARP_NONE_HZ) * log_ratio)
+    return np.clip(source, 0.0, rate / 2)
+
+
+def _colour(freqs: np.ndarray, amplitudes: tuple[float, ...]) -> np.ndarray:
+    """A smooth log-gain curve over log-frequency (100 Hz..8 kHz), from amplitudes in dB."""
+    u = np.clip(np.log(np.maximum(freqs, 1.0) / 100.0) / np.log(80.0), 0.0, 1.0)
+    gain_db = sum(a * np.sin(np.pi * k * u) for k, a in enumerate(amplitudes, start=1))
+    return np.asarray(gain_db) * np.log(10) / 20
+
+
+def _fine_source(freqs: np.ndarray, pitch: np.ndarray) -> np.ndarray:
+    """For each frame and output frequency, the input frequency whose fine structure (harmonics) it takes (Hz)."""
+    fade = _fade(freqs, _SHIFT_FULL_HZ, _SHIFT_NONE_HZ)[None, :]
+    return freqs * (fade / pitch + (1 - fade))
+
+
+def _interp_rows(rows: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Each row sampled at its row of fractional bin positions (linear interpolation, clamped at the ends)."""
+    positions = np.broadcast_to(positions, rows.shape)
+    low = np.clip(np.floor(positions).astype(int), 0, rows.shape[1] - 1)
+    high = np.minimum(low + 1, rows.shape[1] - 1)
+    weight = np.clip(positions - low, 0.0, 1.0)
+    return np.take_along_axis(rows, low, 1) * (1 - weight) + np.take_along_axis(rows, high, 1) * weight
+
+
+def _shifted_phase(phase: np.ndarray, freqs: np.ndarray, source: np.ndarray, size: int) -> np.ndarray:
+    """Phases for the moved bins: each takes its source bin's instantaneous frequency, scaled, accumulated."""
+    hop = size // OVERLAP
+    bins = np.arange(phase.shape[1])
+    expected = 2 * np.pi * bins * hop / size
+    deviation = np.diff(phase, axis=0, prepend=phase[:1]) - expected
+    deviation = (deviation + np.pi) % (2 * np.pi) - np.pi
+    instant = (expected + deviation) / hop  # radians per sample, per frame and bin
+    rate_hz = freqs[1] * size if len(freqs) > 1 else 1.0
+    source = np.broadcast_to(source, phase.shape)
+    nearest = np.clip(np.rint(source * size / rate_hz).astype(int), 0, phase.shape[1] - 1)
+    ratio = np.where(source > 0, freqs / np.maximum(source, 1e-9), 1.0)
+    advance = hop * np.take_along_axis(instant, nearest, 1) * ratio
+    advance[0] = np.take_along_axis(phase, nearest, 1)[0]
+    return np.cumsum(advance, axis=0)

@@ -1,0 +1,38 @@
+"""The voice bench's measures (bench/voice_metrics.py): EER, the GMM-UBM verifier's scoring, word errors."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+from conftest import REPO
+
+sys.path.insert(0, str(REPO / "bench"))
+
+import voice_metrics as vm
+
+
+def test_eer_of_separated_mixed_and_reversed_scores() -> None:
+    same = np.array([True, True, False, False])
+    assert vm.eer(np.array([0.9, 0.8, 0.2, 0.1]), same) == 0.0
+    assert vm.eer(np.array([0.1, 0.2, 0.8, 0.9]), same) == 1.0
+    assert vm.eer(np.array([0.9, 0.2, 0.8, 0.1]), same) == 0.5
+
+
+def test_gmm_ubm_tells_synthetic_speakers_apart() -> None:
+    rng = np.random.default_rng(0)
+    centres = rng.normal(0, 1, (6, 4))  # six "speakers", each a cloud of frames around its own centre
+
+    def utterance(s: int) -> np.ndarray:
+        return centres[s] + 0.5 * rng.standard_normal((300, 4))
+
+    ubm = vm.fit_ubm(np.vstack([utterance(s) for s in range(6)]), rng, components=8, iterations=10)
+    enrol, test = [utterance(s) for s in range(6)], [utterance(s) for s in range(6)]
+    scores = vm.linear_scores(ubm, enrol, test)
+    assert (np.argmax(scores, axis=0) == np.arange(6)).all()  # each test utterance scores its own speaker highest
+
+
+def test_word_error_rate_counts_edits_over_reference_words() -> None:
+    assert vm.word_error_rate("a b c", "a x c") == (1, 3)
+    assert vm.word_error_rate("a b c", "a b c d") == (1, 3)
+    assert vm.word_error_rate("a b", "") == (2, 2)

@@ -1,0 +1,137 @@
+"""Voice disguise (unseen.audio.disguise) and the speaker embedding that checks it (unseen.audio.speaker)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from conftest import SHARED_DATA
+
+from unseen.audio import disguise as dg
+from unseen.audio import speaker
+
+VOICES = SHARED_DATA / "voices"
+RATE = 48000
+
+
+def vowel(seconds: float = 1.5, rate: int = RATE, f0: float = 140.0, channels: int = 2) -> np.ndarray:
+    """A vowel-like sound: harmonics of f0 shaped by three formant peaks, with a little vibrato."""
+    t = np.arange(int(seconds * rate)) / rate
+    phase = 2 * np.pi * np.cumsum(f0 * (1 + 0.01 * np.sin(2 * np.pi * 5 * t))) / rate
+    signal = np.zeros_like(t)
+    for k in range(1, int(5000 / f0)):
+        f = k * f0
+        gain = sum(np.exp(-(((f - c) / 120) ** 2)) for c in (700, 1200, 2600)) + 0.02
+        signal += gain * np.sin(k * phase)
+    signal *= 0.5 / np.max(np.abs(signal))
+    return np.tile(signal.astype(np.float32), (channels, 1))
+
+
+def f0_of(signal: np.ndarray, rate: int) -> float:
+    """The strongest autocorrelation period between 60 and 500 Hz, as a frequency."""
+    x = signal - signal.mean()
+    corr = np.fft.irfft(np.abs(np.fft.rfft(x, 2 * len(x))) ** 2)[: len(x)]
+    low, high = int(rate / 500), int(rate / 60)
+    return rate / (low + int(np.argmax(corr[low:high])))
+
+
+def test_same_shape_dtype_and_length_exactly() -> None:
+    for n in (0, 1, 999, RATE + 17):
+        x = vowel(2.0)[:, :n]
+        y = dg.disguise(x, RATE, np.random.default_rng(1))
+        assert y.shape == x.shape and y.dtype == np.float32
+    long = vowel(40.0, rate=16000, channels=1)  # longer than a block: processed in cross-faded blocks
+    out = dg.disguise(long, 16000)
+    assert out.shape == long.shape and np.isfinite(out).all()
+    level = np.sqrt(np.mean(out[0].reshape(-1, 1600) ** 2, axis=1))  # in 0.1-s steps
+    for join in (150, 300):  # the blocks meet at 15 and 30 s: no hole where their cross-fades are
+        assert level[join - 1 : join + 2].min() > 0.6 * np.median(level), level[join - 1 : join + 2]
+
+
+def test_channels_share_one_draw_and_a_seed_repeats_it() -> None:
+    x = vowel()
+    y = dg.disguise(x, RATE, np.random.default_rng(7))
+    np.testing.assert_array_equal(y[0], y[1])  # identical channels in, identical out: one set of parameters
+    np.testing.assert_array_equal(y, dg.disguise(x, RATE, np.random.default_rng(7)))
+
+
+def test_two_runs_never_give_the_same_audio() -> None:
+    x = vowel(channels=1)
+    outputs = [dg.disguise(x, RATE) for _ in range(3)]  # cryptographic draws
+    for a in range(3):
+        for b in range(a + 1, 3):
+            assert np.max(np.abs(outputs[a] - outputs[b])) > 0.01
+
+
+def test_the_pitch_moves() -> None:
+    x = vowel(channels=1)
+    before = f0_of(x[0, RATE // 4 :], RATE)
+    for seed in range(4):
+        after = f0_of(dg.disguise(x, RATE, np.random.default_rng(seed))[0, RATE // 4 :], RATE)
+        assert abs(12 * np.log2(after / before)) > 0.9, (seed, before, after)
+
+
+def test_silence_stays_silent_and_loud_sound_is_not_clipped() -> None:
+    silent = np.zeros((2, RATE), np.float32)
+    assert np.max(np.abs(dg.disguise(silent, RATE))) == 0.0
+    loud = vowel()
+    loud /= np.max(np.abs(loud))
+    out = dg.disguise(loud, RATE, np.random.default_rng(3))
+    assert np.isfinite(out).all() and np.max(np.abs(out)) <= 1.0
+    assert np.sqrt(np.mean(out**2)) > 0.5 * np.sqrt(np.mean(loud**2))  # the level is kept, roughly
+
+
+def test_an_isolated_click_gives_no_nan() -> None:
+    x = np.zeros((1, RATE), np.float32)
+    x[0, RATE // 2] = 1.0
+    out = dg.disguise(x, RATE, np.random.default_rng(0))
+    assert np.isfinite(out).all() and np.max(np.abs(out)) <= 1.0
+
+
+def test_the_description_names_the_ranges_not_a_draw() -> None:
+    assert "McAdams" in dg.DESCRIPTION and "semitones" in dg.DESCRIPTION
+    assert str(dg.PITCH_SEMITONES[1]).rstrip("0").rstrip(".") in dg.DESCRIPTION
+
+
+def load(path: Path) -> tuple[np.ndarray, int]:
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        resampler = av.AudioResampler(format="fltp", layout="mono")
+        parts = [f.to_ndarray() for frame in container.decode(stream) for f in resampler.resample(frame)]
+        return np.concatenate(parts, axis=1)[0].astype(np.float32), stream.rate
+
+
+def recordings(count: int) -> list[Path]:
+    files = sorted(VOICES.glob("*.flac"))[:count]
+    if len(files) < count:
+        pytest.skip(f"the dev voices are not at {VOICES}")
+    return files
+
+
+@pytest.mark.slow
+def test_originals_halves_match_and_disguised_speech_does_not() -> None:
+    """Each recording's two halves (different words) as a verifier's trial: original against original, and
+    original against the other half disguised (the ignorant attacker's trial). The bench measures the rates
+    over all speakers; here a few speakers must show the same direction."""
+    kept, disguised = [], []
+    for number, path in enumerate(recordings(6)):
+        x, rate = load(path)
+        first, second = x[: len(x) // 2], x[len(x) // 2 :]
+        reference = speaker.embed(second, rate)
+        kept.append(speaker.similarity(reference, speaker.embed(first, rate)))
+        changed = dg.disguise(first[None], rate, np.random.default_rng(number))[0]
+        assert len(changed) == len(first)
+        disguised.append(speaker.similarity(reference, speaker.embed(changed, rate)))
+    assert sum(s > speaker.MATCH_THRESHOLD for s in kept) >= 5, kept
+    assert sum(s > speaker.MATCH_THRESHOLD for s in disguised) <= 2, disguised
+    assert np.mean(disguised) < speaker.MATCH_THRESHOLD < np.mean(kept), (kept, disguised)
+
+
+def test_embedding_is_normalised_and_rate_independent() -> None:
+    x = vowel(2.0, rate=48000, channels=1)[0]
+    a = speaker.embed(x, 48000)
+    b = speaker.embed(x[::3].copy(), 16000)  # the same sound at 16 kHz (its content is below 5 kHz)
+    assert a.shape == (256,) and abs(float(np.linalg.norm(a)) - 1) < 1e-5
+    assert speaker.similarity(a, b) > 0.95
