@@ -43,10 +43,11 @@ def test_same_shape_dtype_and_length_exactly() -> None:
         y = dg.disguise(x, RATE, np.random.default_rng(1))
         assert y.shape == x.shape and y.dtype == np.float32
     long = vowel(40.0, rate=16000, channels=1)  # longer than a block: processed in cross-faded blocks
-    out = dg.disguise(long, 16000)
+    out = dg.disguise(long, 16000, np.random.default_rng(0))
     assert out.shape == long.shape and np.isfinite(out).all()
-    level = np.sqrt(np.mean(out[0].reshape(-1, 1600) ** 2, axis=1))  # 0.1 s steps: no hole at a block's join
-    assert level.min() > 0.5 * np.median(level)
+    level = np.sqrt(np.mean(out[0].reshape(-1, 1600) ** 2, axis=1))  # 0.1 s steps
+    for join in (150, 300):  # no hole at a block's join (15 s, 30 s): its level against the 2 s around it
+        assert level[join - 2 : join + 3].min() > 0.5 * np.median(level[join - 10 : join + 10]), join
 
 
 def test_channels_share_one_draw_and_a_seed_repeats_it() -> None:
@@ -64,12 +65,41 @@ def test_two_runs_never_give_the_same_audio() -> None:
             assert np.max(np.abs(outputs[a] - outputs[b])) > 0.01
 
 
-def test_the_pitch_moves() -> None:
+def test_the_pitch_moves_relatively_where_no_voice_is_profiled() -> None:
     x = vowel(channels=1)
     before = f0_of(x[0, RATE // 4 :], RATE)
     for seed in range(4):
-        after = f0_of(dg.disguise(x, RATE, np.random.default_rng(seed))[0, RATE // 4 :], RATE)
+        voice = dg.draw(np.random.default_rng(seed))  # no profile: the relative ranges
+        after = f0_of(dg.transform(x, RATE, voice)[0, RATE // 4 :], RATE)
         assert abs(12 * np.log2(after / before)) > 0.9, (seed, before, after)
+
+
+def test_the_profile_finds_a_voice_s_pitch_and_not_noise_s() -> None:
+    for f0 in (95.0, 140.0, 230.0):
+        found = dg.profile(vowel(2.0, f0=f0, channels=2), RATE)
+        assert found is not None and abs(found.f0 / f0 - 1) < 0.03, (f0, found)
+    noise = np.random.default_rng(0).standard_normal((1, RATE)).astype(np.float32) * 0.1
+    assert dg.profile(noise, RATE) is None
+    assert dg.profile(np.zeros((2, RATE), np.float32), RATE) is None
+
+
+def test_every_voice_is_taken_to_a_pitch_and_a_centroid_drawn_from_the_same_ranges() -> None:
+    """A low and a high voice are both given a pitch ratio that takes their median F0 into the target range
+    (within the largest shift allowed), and a formant scale that takes their envelope's centroid to a target:
+    the output's pitch no longer tells where the speaker's own lay."""
+    low, high = np.log(dg.TARGET_F0_HZ[0]), np.log(dg.TARGET_F0_HZ[1])
+    most = dg.PITCH_MOST / 12 * np.log(2)
+    targets = []
+    for f0 in (90.0, 250.0):
+        found = dg.profile(vowel(2.0, f0=f0, channels=1), RATE)
+        assert found is not None
+        for seed in range(20):
+            voice = dg.draw(np.random.default_rng(seed), found)
+            moved = np.log(found.f0 * voice.pitch)
+            assert low - 1e-9 <= moved <= high + 1e-9 or abs(np.log(voice.pitch)) >= most - 1e-9, (f0, seed)
+            assert abs(np.log(voice.formant)) <= dg.FORMANT_MOST + 1e-9
+            targets.append(moved)
+    assert np.std(targets) > 0.1  # drawn, not one fixed target
 
 
 def test_silence_stays_silent_and_loud_sound_is_not_clipped() -> None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import secrets
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -40,6 +40,12 @@ COLOUR_BANDS = 4  # slow random sines of log-frequency in the equaliser
 COLOUR_DB = 6.0  # each one's largest gain, dB
 WOBBLE_SEMITONES = 1.5  # the pitch drifts this far (two slow sines, 1.5-5 s periods) around its shift
 DRIFT = 0.05  # the formant scale drifts this far (|log|) around its shift
+# Where a voice is found, its median F0 and its envelope's centroid are taken to targets drawn per file from
+# these speaker-independent ranges (log-uniform) instead of being shifted relative to the speaker's own.
+TARGET_F0_HZ = (110.0, 220.0)
+TARGET_CENTROID_HZ = (340.0, 590.0)  # the 5th-95th percentiles of 64 dev speakers' centroids
+PITCH_AWAY, FORMANT_AWAY = 0.0, 0.0  # the least distance of a target from the file's own (semitones, |log|)
+PITCH_MOST, FORMANT_MOST = 12.0, 0.3  # the largest pitch shift (semitones) and formant scale (|log|)
 
 DESCRIPTION = (
     "spectral disguise with parameters drawn per file from a cryptographic source: pitch shifted "
@@ -56,6 +62,15 @@ _WARP_FULL_HZ, _WARP_NONE_HZ = 7000.0, 11000.0
 _SHIFT_FULL_HZ, _SHIFT_NONE_HZ = 7000.0, 9000.0
 _FLOOR = 1e-9
 _BLOCK_SECONDS, _CROSSFADE_SECONDS = 15.0, 0.1
+# The profile (median F0, envelope centroid) of a file's voiced frames.
+_F0_RANGE_HZ = (60.0, 400.0)  # periods searched
+_PITCH_BAND_HZ = 2000.0  # the autocorrelation of the spectrum below this (the formants above blur periods)
+_VOICED_STRENGTH = 0.6  # normalised autocorrelation at the period for a frame to count as voiced
+_OCTAVE_SHARE = 0.9  # the shortest period whose correlation is this share of the best one is taken
+_PROFILE_LOUD = 0.01  # and its energy within 20 dB of the loud frames' (95th percentile)
+_PROFILE_FRAMES, _PROFILE_MIN_VOICED = 3000, 10  # frames looked at (at most, spread), voiced frames needed
+_CENTROID_BAND = (200.0, 5000.0)  # where the envelope's centroid is taken (Hz)
+_PROFILE_FREQS = np.geomspace(80.0, 8000.0, 128)  # the mean envelope is kept on this grid
 
 
 @dataclass(frozen=True)
@@ -73,8 +88,62 @@ class Voice:
     seed: int = 0  # the seed of the noise (breath) and of the drifts' courses
 
 
-def draw(rng: np.random.Generator) -> Voice:
-    """A random voice from the ranges above: shifts have a random direction and a magnitude away from zero."""
+def draw(rng: np.random.Generator, found: Profile | None = None, targets: Targets | None = None) -> Voice:
+    """A random voice: with a profile of the file's voice, its pitch and formant scale take the median F0 and
+    the envelope's centroid to targets drawn from speaker-independent ranges; without one (no voice found:
+    music, noise), shifts in a random direction by a magnitude away from zero."""
+    relative = _draw_relative(rng)
+    if found is None:
+        return relative
+    targets = targets or Targets()
+    semitone = np.log(2) / 12
+    f0 = _target(rng, targets.f0_hz, np.log(found.f0), targets.pitch_away * semitone)
+    pitch = float(np.exp(np.clip(f0 - np.log(found.f0), -targets.pitch_most * semitone, targets.pitch_most * semitone)))
+    if targets.centroid_hz is None:  # the formants shifted relatively, as without a profile
+        return replace(relative, pitch=pitch)
+    centre = _target(rng, targets.centroid_hz, found.centroid, targets.formant_away)
+    formant = _solve_formant(found, relative, centre)
+    formant = float(np.clip(formant, np.exp(-targets.formant_most), np.exp(targets.formant_most)))
+    return replace(relative, pitch=pitch, formant=formant)
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The speaker-independent ranges a file's voice is taken to (Hz, drawn log-uniformly), and limits."""
+
+    f0_hz: tuple[float, float] = TARGET_F0_HZ
+    centroid_hz: tuple[float, float] | None = TARGET_CENTROID_HZ
+    pitch_away: float = PITCH_AWAY  # the target is at least this far (semitones) from the file's own F0
+    formant_away: float = FORMANT_AWAY  # and its centroid at least this far (|log|) from the file's own
+    pitch_most: float = PITCH_MOST  # the pitch ratio never exceeds this many semitones either way
+    formant_most: float = FORMANT_MOST  # nor the formant scale this |log|
+
+
+def _target(rng: np.random.Generator, span: tuple[float, float], own: float, away: float) -> float:
+    """A log-uniform draw in `span` (Hz), as log Hz, at least `away` from `own` (log Hz) where it can be."""
+    low, high = np.log(span[0]), np.log(span[1])
+    value = float(rng.uniform(low, high))
+    for _ in range(64):  # rejection: the span minus a window around `own`
+        if abs(value - own) >= away:
+            return value
+        value = float(rng.uniform(low, high))
+    return low if abs(low - own) > abs(high - own) else high
+
+
+def _solve_formant(found: Profile, voice: Voice, target: float) -> float:
+    """The global formant scale that puts the centroid of the file's mean envelope, warped by `voice` (its
+    McAdams coefficient and bends), at `target` (log Hz). The equaliser is left out: it is speaker-independent
+    noise on the centroid, and compensating it swung the formant scale far."""
+    formant = float(np.exp(target - found.centroid))
+    for _ in range(4):  # the centroid moves almost exactly by log(formant): a few fixed-point steps suffice
+        source = _envelope_source(_PROFILE_FREQS, 48000, voice, np.array([[formant]]))[0]
+        warped = np.interp(np.log(source), np.log(_PROFILE_FREQS), found.envelope)
+        formant *= float(np.exp(target - _centroid(warped)))
+    return formant
+
+
+def _draw_relative(rng: np.random.Generator) -> Voice:
+    """A random voice from the relative ranges above: shifts have a random direction and a magnitude away from zero."""
 
     def signed(low: float, high: float) -> float:
         return float(rng.choice((-1.0, 1.0)) * rng.uniform(low, high))
@@ -91,6 +160,77 @@ def draw(rng: np.random.Generator) -> Voice:
     )
 
 
+@dataclass(frozen=True)
+class Profile:
+    """What the file's voice is like, from its voiced frames: where the disguise starts from (never stored)."""
+
+    f0: float  # median fundamental frequency, Hz
+    centroid: float  # log-frequency centroid (log Hz) of the mean voiced envelope: a vocal-tract length proxy
+    envelope: np.ndarray  # that mean log envelope, on _PROFILE_FREQS (to predict the warp's effect)
+
+
+def profile(samples: np.ndarray, rate: int) -> Profile | None:
+    """The median F0 and envelope centroid of the voiced frames of the channels' mix; None without voice.
+
+    Non-overlapping 50-ms frames (a quarter of the disguise's own analysis), at most _PROFILE_FRAMES of them
+    spread over the file: cheap, and a median over minutes of speech does not need more.
+    """
+    if samples.ndim != 2 or samples.shape[1] == 0:
+        return None
+    size = window_length(rate, 0.05)
+    mix = samples.mean(axis=0, dtype=np.float64) if samples.shape[0] > 1 else samples[0]
+    count = len(mix) // size
+    if count < _PROFILE_MIN_VOICED:
+        return None
+    starts = np.linspace(0, (count - 1) * size, min(count, _PROFILE_FRAMES)).astype(int)
+    frames = mix[starts[:, None] + np.arange(size)].astype(np.float64)
+    window = np.hanning(size)
+    spectra = np.abs(np.fft.rfft(frames * window, 2 * size, axis=1)) ** 2
+    energy = spectra.sum(axis=1)
+    loud = energy > _PROFILE_LOUD * np.percentile(energy, 95)
+    f0, strength = _frame_pitch(spectra, rate, size, window)
+    voiced = loud & (strength > _VOICED_STRENGTH)
+    if voiced.sum() < _PROFILE_MIN_VOICED:
+        return None
+    freqs = np.fft.rfftfreq(2 * size, 1 / rate)
+    log_env = _log_envelope(np.sqrt(spectra[voiced]), rate)
+    log_env -= np.log(np.mean(np.exp(2 * log_env), axis=1, keepdims=True)) / 2  # every frame counts alike
+    mean = np.log(np.mean(np.exp(log_env), axis=0) + _FLOOR)
+    envelope = np.interp(_PROFILE_FREQS, freqs, mean)
+    return Profile(float(np.median(f0[voiced])), _centroid(envelope), envelope)
+
+
+def _frame_pitch(spectra: np.ndarray, rate: int, size: int, window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame (power spectra of Hann-windowed frames padded to 2·size): F0 and its normalised
+    autocorrelation. The first peak within _OCTAVE_SHARE of the highest is taken, which avoids picking a period's
+    multiple (an octave too low)."""
+    freqs = np.fft.rfftfreq(2 * size, 1 / rate)
+    band = np.where(freqs < _PITCH_BAND_HZ, spectra, 0.0)
+    corr = np.fft.irfft(band, axis=1)[:, :size]
+    window_corr = np.fft.irfft(np.abs(np.fft.rfft(window, 2 * size)) ** 2)[:size]
+    corr = corr / np.maximum(corr[:, :1], _FLOOR) / (window_corr / window_corr[0])  # unbiased, 1 at lag 0
+    low, high = int(rate / _F0_RANGE_HZ[1]), min(size - 2, int(rate / _F0_RANGE_HZ[0]))
+    lags = corr[:, low : high + 1]
+    peaks = (lags[:, 1:-1] > lags[:, :-2]) & (lags[:, 1:-1] >= lags[:, 2:])
+    values = np.where(peaks, lags[:, 1:-1], -np.inf)
+    best = values.max(axis=1)
+    first = np.argmax(values >= _OCTAVE_SHARE * best[:, None], axis=1)
+    lag = low + 1 + first
+    # a parabola through the peak and its neighbours: a fraction of a lag, for voices at low sample rates
+    rows = np.arange(len(lags))
+    a, b, c = lags[rows, first], lags[rows, first + 1], lags[rows, first + 2]
+    offset = np.clip(0.5 * (a - c) / np.where(np.abs(a - 2 * b + c) > 1e-12, a - 2 * b + c, -1e-12), -0.5, 0.5)
+    return rate / (lag + offset), np.where(np.isfinite(best), best, 0.0)
+
+
+def _centroid(log_envelope: np.ndarray) -> float:
+    """The centroid in log-frequency of an envelope on _PROFILE_FREQS, weighted by its power."""
+    inside = (_CENTROID_BAND[0] <= _PROFILE_FREQS) & (_CENTROID_BAND[1] >= _PROFILE_FREQS)
+    env = log_envelope[inside]
+    weight = np.exp(2 * (env - env.max()))
+    return float(np.sum(weight * np.log(_PROFILE_FREQS[inside])) / np.sum(weight))
+
+
 def disguise(samples: np.ndarray, rate: int, rng: np.random.Generator | None = None) -> np.ndarray:
     """`samples` (channels × n, float32 in [-1, 1]) with every voice disguised; same shape, dtype and length.
 
@@ -98,7 +238,7 @@ def disguise(samples: np.ndarray, rate: int, rng: np.random.Generator | None = N
     """
     if rng is None:
         rng = np.random.default_rng(secrets.randbits(128))
-    return transform(samples, rate, draw(rng))
+    return transform(samples, rate, draw(rng, profile(samples, rate)))
 
 
 def transform(samples: np.ndarray, rate: int, voice: Voice) -> np.ndarray:
