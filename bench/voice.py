@@ -132,6 +132,9 @@ METHODS: dict[str, Method] = {
     "norm": _normalised(dg.Targets()),
     "norm-f0": _normalised(dg.Targets(centroid_hz=None)),
     "norm-away": _normalised(dg.Targets(pitch_away=2.0, formant_away=0.1)),
+    "norm-flat": _normalised(dg.Targets(flatten=0.5)),
+    "norm-even": _normalised(dg.Targets(even=0.7)),
+    "norm-flat-even": _normalised(dg.Targets(flatten=0.5, even=0.7)),
 }
 
 

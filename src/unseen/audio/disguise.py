@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from .stft import OVERLAP, istft, stft, window_length
 
@@ -46,6 +47,8 @@ TARGET_F0_HZ = (110.0, 220.0)
 TARGET_CENTROID_HZ = (340.0, 590.0)  # the 5th-95th percentiles of 64 dev speakers' centroids
 PITCH_AWAY, FORMANT_AWAY = 0.0, 0.0  # the least distance of a target from the file's own (semitones, |log|)
 PITCH_MOST, FORMANT_MOST = 12.0, 0.3  # the largest pitch shift (semitones) and formant scale (|log|)
+FLATTEN = 0.0  # the share of the intonation's range removed (0: kept)
+EVEN = 0.0  # the share of the speaker's long-term spectral balance removed (0: kept)
 
 DESCRIPTION = (
     "spectral disguise with parameters drawn per file from a cryptographic source: pitch shifted "
@@ -86,6 +89,9 @@ class Voice:
     wobble: float = 0.0  # semitones the pitch ratio drifts by, slowly, over the file
     drift: float = 0.0  # |log| the formant scale drifts by, slowly, over the file
     seed: int = 0  # the seed of the noise (breath) and of the drifts' courses
+    flatten: float = 0.0  # share (in log) of each voiced frame's F0 deviation from centre_f0 removed
+    centre_f0: float = 0.0  # the file's median F0 (Hz), which flattening pulls towards
+    evening: tuple[float, ...] = ()  # log gains on _PROFILE_FREQS evening the file's long-term balance
 
 
 def draw(rng: np.random.Generator, found: Profile | None = None, targets: Targets | None = None) -> Voice:
@@ -99,12 +105,14 @@ def draw(rng: np.random.Generator, found: Profile | None = None, targets: Target
     semitone = np.log(2) / 12
     f0 = _target(rng, targets.f0_hz, np.log(found.f0), targets.pitch_away * semitone)
     pitch = float(np.exp(np.clip(f0 - np.log(found.f0), -targets.pitch_most * semitone, targets.pitch_most * semitone)))
+    relative = replace(relative, flatten=targets.flatten, centre_f0=found.f0)
     if targets.centroid_hz is None:  # the formants shifted relatively, as without a profile
         return replace(relative, pitch=pitch)
     centre = _target(rng, targets.centroid_hz, found.centroid, targets.formant_away)
     formant = _solve_formant(found, relative, centre)
     formant = float(np.clip(formant, np.exp(-targets.formant_most), np.exp(targets.formant_most)))
-    return replace(relative, pitch=pitch, formant=formant)
+    voice = replace(relative, pitch=pitch, formant=formant)
+    return replace(voice, evening=_evening(found, voice, targets.even))
 
 
 @dataclass(frozen=True)
@@ -117,6 +125,8 @@ class Targets:
     formant_away: float = FORMANT_AWAY  # and its centroid at least this far (|log|) from the file's own
     pitch_most: float = PITCH_MOST  # the pitch ratio never exceeds this many semitones either way
     formant_most: float = FORMANT_MOST  # nor the formant scale this |log|
+    flatten: float = FLATTEN  # the share of the intonation's range (F0 around its median, in log) removed
+    even: float = EVEN  # the share of the long-term spectral balance's deviations from a line removed
 
 
 def _target(rng: np.random.Generator, span: tuple[float, float], own: float, away: float) -> float:
@@ -133,13 +143,40 @@ def _target(rng: np.random.Generator, span: tuple[float, float], own: float, awa
 def _solve_formant(found: Profile, voice: Voice, target: float) -> float:
     """The global formant scale that puts the centroid of the file's mean envelope, warped by `voice` (its
     McAdams coefficient and bends), at `target` (log Hz). The equaliser is left out: it is speaker-independent
-    noise on the centroid, and compensating it swung the formant scale far."""
-    formant = float(np.exp(target - found.centroid))
-    for _ in range(4):  # the centroid moves almost exactly by log(formant): a few fixed-point steps suffice
-        source = _envelope_source(_PROFILE_FREQS, 48000, voice, np.array([[formant]]))[0]
-        warped = np.interp(np.log(source), np.log(_PROFILE_FREQS), found.envelope)
-        formant *= float(np.exp(target - _centroid(warped)))
-    return formant
+    noise on the centroid, and compensating it swung the formant scale far. The centroid moves by about half
+    the log scale (energy enters and leaves the band at its edges): a few secant steps."""
+
+    def miss(log_scale: float) -> float:
+        return _centroid(_warped(found, replace(voice, formant=float(np.exp(log_scale))))) - target
+
+    a, b = 0.0, target - found.centroid
+    fa, fb = miss(a), miss(b)
+    for _ in range(6):
+        if abs(fb) < 1e-3 or fb == fa:
+            break
+        a, b, fa = b, b - fb * (b - a) / (fb - fa), fb
+        b = float(np.clip(b, -1.0, 1.0))
+        fb = miss(b)
+    return float(np.exp(b))
+
+
+def _warped(found: Profile, voice: Voice) -> np.ndarray:
+    """The file's mean log envelope (on _PROFILE_FREQS) as `voice` warps it (its global scale, no drift)."""
+    source = _envelope_source(_PROFILE_FREQS, 48000, voice, np.array([[voice.formant]]))[0]
+    return np.interp(np.log(np.maximum(source, 1.0)), np.log(_PROFILE_FREQS), found.envelope)
+
+
+def _evening(found: Profile, voice: Voice, share: float) -> tuple[float, ...]:
+    """Log gains on _PROFILE_FREQS that remove `share` of the warped mean envelope's deviations from a straight
+    line in log-frequency (the speaker's long-term spectral balance, a cue of its own), 100 Hz-7 kHz."""
+    if share <= 0:
+        return ()
+    warped = _warped(found, voice)
+    inside = (_PROFILE_FREQS >= 100.0) & (_PROFILE_FREQS <= 7000.0)
+    x = np.log(_PROFILE_FREQS)
+    slope, offset = np.polyfit(x[inside], warped[inside], 1)
+    gains = -share * (warped - (slope * x + offset))
+    return tuple(float(g) for g in np.where(inside, gains, 0.0))
 
 
 def _draw_relative(rng: np.random.Generator) -> Voice:
@@ -201,26 +238,57 @@ def profile(samples: np.ndarray, rate: int) -> Profile | None:
 
 
 def _frame_pitch(spectra: np.ndarray, rate: int, size: int, window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per frame (power spectra of Hann-windowed frames padded to 2·size): F0 and its normalised
-    autocorrelation. The first peak within _OCTAVE_SHARE of the highest is taken, which avoids picking a period's
-    multiple (an octave too low)."""
+    """Per frame (power spectra of Hann-windowed frames padded to 2·size): F0 and its voicing strength."""
     freqs = np.fft.rfftfreq(2 * size, 1 / rate)
     band = np.where(freqs < _PITCH_BAND_HZ, spectra, 0.0)
     corr = np.fft.irfft(band, axis=1)[:, :size]
     window_corr = np.fft.irfft(np.abs(np.fft.rfft(window, 2 * size)) ** 2)[:size]
+    return _periods(corr, window_corr, rate, size)
+
+
+def _track(magnitude: np.ndarray, rate: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame of a block's STFT: F0 and voicing strength, from its bins below _PITCH_BAND_HZ only (their
+    autocorrelation is the lag domain at a low rate: cheap; the 50-ms window leaves lags to 60 Hz unaliased)."""
+    bins = int(_PITCH_BAND_HZ * size / rate) + 1
+    n = 2 * (bins - 1)
+    corr = np.fft.irfft(magnitude[:, :bins].astype(np.float64) ** 2, n, axis=1)
+    window = np.abs(np.fft.rfft(np.hanning(size)))[:bins] ** 2
+    return _periods(corr, np.fft.irfft(window, n), rate * n / size, n // 2)
+
+
+def _periods(corr: np.ndarray, window_corr: np.ndarray, lag_rate: float, valid: int) -> tuple[np.ndarray, np.ndarray]:
+    """F0 and normalised autocorrelation per row of autocorrelations (lags at `lag_rate`, the first `valid`
+    unaliased). The first peak within _OCTAVE_SHARE of the highest is taken, which avoids picking a period's
+    multiple (an octave too low); values are capped at 1, where the window's correction lifts long lags' noise."""
     corr = corr / np.maximum(corr[:, :1], _FLOOR) / (window_corr / window_corr[0])  # unbiased, 1 at lag 0
-    low, high = int(rate / _F0_RANGE_HZ[1]), min(size - 2, int(rate / _F0_RANGE_HZ[0]))
+    corr = np.minimum(corr, 1.0)
+    low = int(lag_rate / _F0_RANGE_HZ[1])
+    high = min(valid, int(lag_rate / _F0_RANGE_HZ[0])) - 2
     lags = corr[:, low : high + 1]
     peaks = (lags[:, 1:-1] > lags[:, :-2]) & (lags[:, 1:-1] >= lags[:, 2:])
     values = np.where(peaks, lags[:, 1:-1], -np.inf)
     best = values.max(axis=1)
     first = np.argmax(values >= _OCTAVE_SHARE * best[:, None], axis=1)
     lag = low + 1 + first
-    # a parabola through the peak and its neighbours: a fraction of a lag, for voices at low sample rates
+    # a parabola through the peak and its neighbours: a fraction of a lag, for lags at a low rate
     rows = np.arange(len(lags))
     a, b, c = lags[rows, first], lags[rows, first + 1], lags[rows, first + 2]
-    offset = np.clip(0.5 * (a - c) / np.where(np.abs(a - 2 * b + c) > 1e-12, a - 2 * b + c, -1e-12), -0.5, 0.5)
-    return rate / (lag + offset), np.where(np.isfinite(best), best, 0.0)
+    curve = a - 2 * b + c
+    offset = np.clip(0.5 * (a - c) / np.where(np.abs(curve) > 1e-12, curve, -1e-12), -0.5, 0.5)
+    return lag_rate / (lag + offset), np.where(np.isfinite(best), best, 0.0)
+
+
+def _flattening(magnitude: np.ndarray, rate: int, size: int, voice: Voice) -> np.ndarray:
+    """Per frame (frames × 1): the pitch ratio that pulls each voiced frame's F0 `voice.flatten` of the way (in
+    log) towards the file's median, which narrows the intonation's range (a speaker's cue) by that share."""
+    f0, strength = _track(magnitude, rate, size)
+    energy = np.sum(magnitude.astype(np.float64) ** 2, axis=1)
+    loud = energy > _PROFILE_LOUD * np.percentile(energy, 95) if len(energy) else energy > 0
+    deviation = np.clip(np.log(f0 / voice.centre_f0), -np.log(2), np.log(2))
+    deviation = np.where(loud & (strength > _VOICED_STRENGTH), deviation, 0.0)
+    if len(deviation) >= 5:  # a median over 5 frames (62 ms at 48 kHz): a stray octave error does not jump
+        deviation[2:-2] = np.median(sliding_window_view(deviation, 5), axis=1)
+    return np.exp(-voice.flatten * deviation)[:, None]
 
 
 def _centroid(log_envelope: np.ndarray) -> float:
@@ -297,12 +365,17 @@ def _block(signal: np.ndarray, rate: int, voice: Voice, offset: int, index: int 
 
     hop = size // OVERLAP
     pitch, formant = _courses(voice, (offset - size) / hop + np.arange(len(spectra)), rate / hop)
+    if voice.flatten > 0 and voice.centre_f0 > 0:
+        pitch = pitch * _flattening(magnitude, rate, size, voice)
     source_env = _envelope_source(freqs, rate, voice, formant)
     target_env = _interp_rows(log_envelope, source_env * size / rate)
     source_fine = _fine_source(freqs, pitch)
     target_fine = _interp_rows(fine, source_fine * size / rate)
     if voice.colour:
         target_env = target_env + _colour(freqs, voice.colour)[None, :]
+    if voice.evening:
+        fade = _fade(freqs, _WARP_FULL_HZ, _WARP_NONE_HZ)
+        target_env = target_env + (fade * np.interp(freqs, _PROFILE_FREQS, np.array(voice.evening)))[None, :]
     shaped = np.exp(target_env) * target_fine
 
     # Each frame keeps its energy: loudness and rhythm are the original's.
@@ -310,7 +383,7 @@ def _block(signal: np.ndarray, rate: int, voice: Voice, offset: int, index: int 
     after = np.sum(shaped**2, axis=1, keepdims=True)
     shaped *= np.sqrt(before / np.maximum(after, _FLOOR * _FLOOR))
 
-    moved = voice.pitch != 1.0 or voice.wobble != 0.0
+    moved = voice.pitch != 1.0 or voice.wobble != 0.0 or voice.flatten > 0
     phase = np.angle(spectra)
     if moved:
         phase = _shifted_phase(phase, freqs, source_fine, size)
