@@ -51,11 +51,16 @@ FLATTEN = 0.0  # the share of the intonation's range removed (0: kept)
 EVEN = 0.0  # the share of the speaker's long-term spectral balance removed (0: kept)
 
 DESCRIPTION = (
-    "spectral disguise with parameters drawn per file from a cryptographic source: pitch shifted "
-    f"±{PITCH_SEMITONES[0]:g}–{PITCH_SEMITONES[1]:g} semitones (drifting ±{WOBBLE_SEMITONES:g}), spectral envelope "
-    f"warped by a McAdams coefficient {MCADAMS_ALPHA[0]:g}–{MCADAMS_ALPHA[1]:g}, formants scaled by "
-    f"±{FORMANT_SHIFT[0]:g}–{FORMANT_SHIFT[1]:g} (log; drifting ±{DRIFT:g}) with {WARP_BENDS} random bends of "
-    f"≤{WARP_BEND_SIZE:g}, and a random equaliser of {COLOUR_BANDS} bands of ≤{COLOUR_DB:g} dB"
+    "spectral disguise with parameters drawn per file from a cryptographic source: the voice's median pitch "
+    f"taken to a target drawn in {TARGET_F0_HZ[0]:g}–{TARGET_F0_HZ[1]:g} Hz (a shift of at most ±{PITCH_MOST:g} "
+    f"semitones, drifting ±{WOBBLE_SEMITONES:g}; where no voice is found, a shift of "
+    f"±{PITCH_SEMITONES[0]:g}–{PITCH_SEMITONES[1]:g} semitones)"
+    + (f", its intonation's range narrowed by {FLATTEN:.0%}" if FLATTEN else "")
+    + f", the spectral envelope warped by a McAdams coefficient {MCADAMS_ALPHA[0]:g}–{MCADAMS_ALPHA[1]:g}, formants "
+    f"scaled by ±{FORMANT_SHIFT[0]:g}–{FORMANT_SHIFT[1]:g} (log; drifting ±{DRIFT:g}) with {WARP_BENDS} random "
+    f"bends of ≤{WARP_BEND_SIZE:g}"
+    + (f", {EVEN:.0%} of the voice's long-term spectral balance evened" if EVEN else "")
+    + f", and a random equaliser of {COLOUR_BANDS} bands of ≤{COLOUR_DB:g} dB"
 )
 
 _LIFTER_SECONDS = 0.0015  # quefrencies kept for the envelope: below the period of a 600 Hz voice
@@ -120,7 +125,7 @@ class Targets:
     """The speaker-independent ranges a file's voice is taken to (Hz, drawn log-uniformly), and limits."""
 
     f0_hz: tuple[float, float] = TARGET_F0_HZ
-    centroid_hz: tuple[float, float] | None = TARGET_CENTROID_HZ
+    centroid_hz: tuple[float, float] | None = None  # None: formants scaled relatively (FORMANT_SHIFT)
     pitch_away: float = PITCH_AWAY  # the target is at least this far (semitones) from the file's own F0
     formant_away: float = FORMANT_AWAY  # and its centroid at least this far (|log|) from the file's own
     pitch_most: float = PITCH_MOST  # the pitch ratio never exceeds this many semitones either way
