@@ -4,8 +4,11 @@ The method works on short-time spectra (`stft.py`). Each frame's magnitude is sp
 envelope (cepstral smoothing: the vocal tract's resonances, the formants) and a fine structure (the
 harmonics of the voice's pitch, and noise). Both are moved independently:
 
-- the fine structure is scaled in frequency by a random pitch ratio (harmonics of F0 move to harmonics of
-  p·F0; phases follow as in a phase vocoder, so the duration is unchanged);
+- the fine structure is scaled in frequency by a pitch ratio (harmonics of F0 move to harmonics of p·F0;
+  phases follow as in a phase vocoder, so the duration is unchanged). The ratio takes the file's median F0
+  (`profile`: its voiced frames) to a target drawn from one speaker-independent range, so the output's pitch
+  no longer tells whether the speaker's voice was high or low, as a shift relative to it did (measured:
+  docs/voices.md); without a voice found, a random shift;
 - the envelope is warped by a random monotone map of frequency: a McAdams coefficient α (the VoicePrivacy
   Challenge's LPC pole-angle warp φ → φ^α, applied here to the envelope) composed with a random smooth warp
   in log-frequency (a global formant shift and slow random bends), fading to no warp at high frequencies;
