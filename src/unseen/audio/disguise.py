@@ -217,18 +217,18 @@ class Profile:
 def profile(samples: np.ndarray, rate: int) -> Profile | None:
     """The median F0 and envelope centroid of the voiced frames of the channels' mix; None without voice.
 
-    Non-overlapping 50-ms frames (a quarter of the disguise's own analysis), at most _PROFILE_FRAMES of them
+    Non-overlapping 50-ms frames (a quarter as many as the disguise analyses), at most _PROFILE_FRAMES of them
     spread over the file: cheap, and a median over minutes of speech does not need more.
     """
     if samples.ndim != 2 or samples.shape[1] == 0:
         return None
     size = window_length(rate, 0.05)
-    mix = samples.mean(axis=0, dtype=np.float64) if samples.shape[0] > 1 else samples[0]
-    count = len(mix) // size
+    count = samples.shape[1] // size
     if count < _PROFILE_MIN_VOICED:
         return None
     starts = np.linspace(0, (count - 1) * size, min(count, _PROFILE_FRAMES)).astype(int)
-    frames = mix[starts[:, None] + np.arange(size)].astype(np.float64)
+    # the channels' mix of the chosen frames only: an hour of stereo is never copied whole
+    frames = samples[:, starts[:, None] + np.arange(size)].mean(axis=0, dtype=np.float64)
     window = np.hanning(size)
     spectra = np.abs(np.fft.rfft(frames * window, 2 * size, axis=1)) ** 2
     energy = spectra.sum(axis=1)
