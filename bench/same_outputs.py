@@ -11,7 +11,7 @@ The inputs: sample/astronaut.png, three WIDER photos, the carphone MP4 and the a
 ../shared/data (never copied into the repository), and the carphone's first 12 frames scaled to 1080p, made
 here (a video large enough for the reduced search plan and --quality fast's own). The runs: the default
 quality, --quality fast and thorough, each with --report; then --regions-out and --regions from the file it
-wrote; then two usage errors.
+wrote; then two usage errors, and both commands' --help.
 Each run prints its exit code, its stderr with times replaced by `T`, the sha256 of every file it wrote, and
 the sha256 of its report with every `seconds` and `started` field removed (--keep DIR keeps those reports, to
 diff when the digests differ). About 3 minutes on two shared cores.
@@ -59,6 +59,8 @@ def main() -> int:
                                 str(work / "decided.json")])  # fmt: skip
         _show("usage-both", work, [str(inputs), "--regions-out", str(regions), "--regions", str(regions)])
         _show("usage-missing", work, [str(work / "no-such-file.png"), "-o", str(work / "none")])
+        _show("help", work, ["--help"])
+        _show("review-help", work, ["review", "--help"])
         if keep is not None:
             keep.mkdir(parents=True, exist_ok=True)
             for report in work.glob("*.json"):
@@ -98,9 +100,12 @@ def _large_clip(source: Path, target: Path, frames: int = 12) -> None:
 
 def _show(name: str, work: Path, args: list[str]) -> None:
     before = {p for p in work.rglob("*") if p.is_file()}
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")]))}
+    path = os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "COLUMNS": "100", "PYTHONPATH": path}  # COLUMNS: --help wrapped the same everywhere
     done = subprocess.run([sys.executable, "-m", "unseen", *args], capture_output=True, text=True, env=env, cwd=work)
     print(f"== {name}: exit {done.returncode}")
+    if done.stdout:  # --help: its text's digest
+        print(f"  stdout {hashlib.sha256(done.stdout.encode()).hexdigest()}")
     for line in done.stderr.replace(str(work), "WORK").splitlines():
         print(f"  stderr: {TIMES.sub('T s', line)}")
     for path in sorted(p for p in work.rglob("*") if p.is_file() and p not in before):

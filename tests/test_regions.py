@@ -43,7 +43,7 @@ def test_detect_only_writes_the_decisions_and_nothing_else(tmp_path: Path, input
     before = sorted(p.name for p in tmp_path.iterdir())
     data = detect(inputs, regions)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*before, "regions.json"])  # no output folder
-    assert data["unseen_regions"] == 1
+    assert data["unseen_regions"] == 2
     assert [e["path"] for e in data["files"]] == ["in/astronaut.png", "in/sub/copy.png"]
     for entry in data["files"]:
         assert entry["sha256"] == sha256(SAMPLE) and (entry["width"], entry["height"]) == (512, 512)

@@ -71,7 +71,7 @@ def tracks(data: dict) -> list[dict]:
 
 
 def test_detect_only_records_the_tracks_and_writes_no_video(detected: dict, clip: Path, faces: list) -> None:
-    assert detected["unseen_regions"] == 1
+    assert detected["unseen_regions"] == 2
     (entry,) = detected["files"]
     assert entry["path"] == "clip.mp4" and entry["kind"] == "video" and entry["sha256"] == sha256(clip)
     assert (entry["width"], entry["height"], entry["frames"], entry["fps"]) == (320, 240, FRAMES, 30.0)

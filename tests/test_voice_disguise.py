@@ -45,9 +45,9 @@ def test_same_shape_dtype_and_length_exactly() -> None:
     long = vowel(40.0, rate=16000, channels=1)  # longer than a block: processed in cross-faded blocks
     out = dg.disguise(long, 16000, np.random.default_rng(0))
     assert out.shape == long.shape and np.isfinite(out).all()
-    level = np.sqrt(np.mean(out[0].reshape(-1, 1600) ** 2, axis=1))  # 0.1 s steps
-    for join in (150, 300):  # no hole at a block's join (15 s, 30 s): its level against the 2 s around it
-        assert level[join - 2 : join + 3].min() > 0.5 * np.median(level[join - 10 : join + 10]), join
+    level = np.sqrt(np.mean(out[0].reshape(-1, 1600) ** 2, axis=1))  # in 0.1-s steps
+    for join in (150, 300):  # the blocks meet at 15 and 30 s: no hole where their cross-fades are
+        assert level[join - 1 : join + 2].min() > 0.6 * np.median(level), level[join - 1 : join + 2]
 
 
 def test_channels_share_one_draw_and_a_seed_repeats_it() -> None:

@@ -4,20 +4,29 @@ correct.
 `unseen IN --regions-out FILE` detects and writes it without writing any output; `unseen IN -o OUT --regions
 FILE` writes the outputs from it: every listed photo or video gets exactly its kept regions obscured (no
 detection), through the same obscure → write → check → publish path as a plain run; files it does not list
-are detected as usual. The review page edits the same file. Format, version 1 (README "Regions file"):
+are detected as usual. The review page edits the same file. Format, version 2 (docs/review.md, "The regions
+file"; version 1 files, which have no answered flags, are still read):
 
-    {"unseen_regions": 1,
+    {"unseen_regions": 2,
      "files": [{"path": "day1/a.jpg",            # from the folder or file given, as the report names it
                 "sha256": "…",                   # of the input's bytes: a file changed since is refused
                 "width": 1024, "height": 768, "approved": false,
                 "regions": [{"box": [x1, y1, x2, y2], "score": 0.93, "origin": "detector"},
                             {"box": […], "score": 1.0, "origin": "person"},
-                            {"box": […], "score": 0.12, "origin": "detector", "removed": true}]}]}
+                            {"box": […], "score": 0.12, "origin": "detector", "removed": true},
+                            {"box": […], "score": 1.0, "origin": "person",          # a flag answered: covered
+                             "check": {"box": […], "score": 0.62, "answer": "covered"}},
+                            {"box": […], "score": 1.0, "origin": "person", "removed": true,
+                             "check": {"box": […], "score": 0.55, "answer": "not a face"}}]}]}
 
 Boxes are in pixels of the photo as shown (orientation applied). A detector's box is a face box: it is grown
 and drawn as any detected face is (--grow). A person's box is the area to cover: the mask is the ellipse
 through its corners, so every pixel inside it is covered whatever --grow is. Removed regions stay in the
 file, so that the record shows what was decided.
+
+A region with `check` (version 2) is a person's answer to a face the residual check still saw: its box and
+score are the check's. "covered" is a region like any person's (its box covers the check's); "not a face" is
+a dismissal, always `removed`: nothing is covered, and the review no longer stops the file for that face.
 
 A video's entry holds tracks instead of regions (the per-frame computation is video_decisions.boxes_at):
 
@@ -51,12 +60,26 @@ from unseen.errors import FileError, UsageError
 from unseen.faces import Faces
 from unseen.obscure import DEFAULT_GROW, face_boxes_covering
 
-VERSION = 1
+VERSION = 2
+READS = (1, 2)  # versions load() accepts: version 1 is version 2 without answered flags
 ORIGINS = ("detector", "person")
+ANSWERS = ("covered", "not a face")  # a person's answer to a face the residual check saw
 KINDS = ("photo", "video")
 # How far past the frame, in its own sizes, a detector's box in a video may lie: no mask reaches farther (an
 # ellipse at --grow 4, scored confident, reaches 2.75 sizes past its box), so one farther off covers nothing.
 REACH = 3.0
+
+
+@dataclass(frozen=True)
+class Check:
+    """A face the residual check saw, as a person answered it: its box and score, and the answer (ANSWERS)."""
+
+    box: tuple[float, float, float, float]
+    score: float
+    answer: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"box": [round(v, 1) for v in self.box], "score": round(self.score, 4), "answer": self.answer}
 
 
 @dataclass(frozen=True)
@@ -65,11 +88,18 @@ class Region:
     score: float
     origin: str = "detector"
     removed: bool = False
+    check: Check | None = None  # a person's answer to a face the check saw (origin "person")
 
     def to_dict(self) -> dict[str, object]:
         data: dict[str, object] = {"box": [round(v, 1) for v in self.box], "score": round(self.score, 4)}
         data["origin"] = self.origin
-        return data | ({"removed": True} if self.removed else {})
+        data |= {"removed": True} if self.removed else {}
+        return data | ({"check": self.check.to_dict()} if self.check else {})
+
+    @property
+    def dismissed(self) -> bool:
+        """A face the check saw that a person says is not a face."""
+        return self.check is not None and self.check.answer == "not a face"
 
 
 @dataclass
@@ -218,11 +248,12 @@ def load(path: Path) -> dict[str, AnyEntry]:
         raise UsageError(f"cannot read regions file {path.name}: {error.strerror or error}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise UsageError(f"regions file {path.name} is not JSON ({error})") from None
-    if not isinstance(data, dict) or data.get("unseen_regions") != VERSION:
-        raise UsageError(f"regions file {path.name} is not an unseen regions file of version {VERSION}")
+    version = data.get("unseen_regions") if isinstance(data, dict) else None
+    if version not in READS or isinstance(version, bool):
+        raise UsageError(f"regions file {path.name} is not an unseen regions file of version {VERSION} or older")
     try:
         _known(data, {"unseen_regions", "files"})
-        entries = [_entry(item) for item in data["files"]]
+        entries = [_entry(item, version) for item in data["files"]]
     except (KeyError, TypeError, ValueError) as error:
         raise UsageError(f"regions file {path.name} is malformed ({_why(error)})") from None
     by_path = {entry.path: entry for entry in entries}
@@ -232,12 +263,13 @@ def load(path: Path) -> dict[str, AnyEntry]:
 
 
 FILE_FIELDS = {"path", "sha256", "kind", "width", "height", "approved", "regions"}
-REGION_FIELDS = {"box", "score", "origin", "removed"}
+REGION_FIELDS = {1: {"box", "score", "origin", "removed"}, 2: {"box", "score", "origin", "removed", "check"}}
+CHECK_FIELDS = {"box", "score", "answer"}
 VIDEO_FIELDS = {"path", "sha256", "kind", "width", "height", "frames", "fps", "approved", "tracks"}
 TRACK_FIELDS = {"detector": {"id", "origin", "boxes", "removed", "trim"}, "person": {"id", "origin", "keyframes"}}
 
 
-def _entry(item: dict[str, object]) -> AnyEntry:
+def _entry(item: dict[str, object], version: int = VERSION) -> AnyEntry:
     kind = item.get("kind", "photo")
     if kind not in KINDS:
         raise ValueError(f"kind {kind!r} is not one of {', '.join(KINDS)}")
@@ -247,7 +279,7 @@ def _entry(item: dict[str, object]) -> AnyEntry:
     width, height = int(item["width"]), int(item["height"])  # type: ignore[call-overload]  # JSON: raises if not
     if width <= 0 or height <= 0:
         raise ValueError(f"bad size {width}×{height}")
-    regions = [_region(r, width, height) for r in item["regions"]]  # type: ignore[attr-defined]  # JSON: raises if not
+    regions = [_region(r, width, height, version) for r in item["regions"]]  # type: ignore[attr-defined]  # JSON: raises if not
     return Entry(str(item["path"]), str(item["sha256"]), width, height, regions, bool(item.get("approved", False)))
 
 
@@ -258,20 +290,42 @@ def _known(item: dict[str, object], fields: set[str]) -> None:
         raise ValueError(f"unknown field {unknown[0]!r}")
 
 
-def _region(item: dict[str, object], width: int, height: int) -> Region:
-    _known(item, REGION_FIELDS)
-    box = tuple(float(v) for v in item["box"])  # type: ignore[attr-defined]  # JSON: raises if not a list
+def _region(item: dict[str, object], width: int, height: int, version: int = VERSION) -> Region:
+    _known(item, REGION_FIELDS[version])
+    box = _photo_box(item["box"], width, height)
     origin = str(item.get("origin", "detector"))
+    if origin not in ORIGINS:
+        raise ValueError(f"origin {origin!r} is not one of {', '.join(ORIGINS)}")
+    score = float(item.get("score", 1.0))  # type: ignore[arg-type]  # a bad value raises: the entry's one line
+    removed = bool(item.get("removed", False))
+    check = None if item.get("check") is None else _check(item["check"], width, height)
+    if check is not None and (origin != "person" or removed != (check.answer == "not a face")):
+        raise ValueError(f"a check's answer {check.answer!r} on a {origin}'s region removed={removed}")
+    return Region(box, score, origin, removed, check)
+
+
+def _photo_box(value: object, width: int, height: int) -> tuple[float, float, float, float]:
+    box = tuple(float(v) for v in value)  # type: ignore[attr-defined]  # JSON: raises if not a list
     if len(box) != 4 or not all(np.isfinite(box)) or box[2] <= box[0] or box[3] <= box[1]:
         raise ValueError(f"bad box {list(box)}")
     # A detector's box may reach past an edge (a face cut by the frame); one that misses the photo entirely
     # was not decided on this photo.
     if box[2] <= 0 or box[3] <= 0 or box[0] >= width or box[1] >= height:
         raise ValueError(f"box {list(box)} is outside the {width}×{height} image")
-    if origin not in ORIGINS:
-        raise ValueError(f"origin {origin!r} is not one of {', '.join(ORIGINS)}")
-    score = float(item.get("score", 1.0))  # type: ignore[arg-type]  # a bad value raises: the entry's one line
-    return Region(box, score, origin, bool(item.get("removed", False)))
+    return box[0], box[1], box[2], box[3]
+
+
+def _check(item: object, width: int, height: int) -> Check:
+    if not isinstance(item, dict):
+        raise ValueError("check is not an object")
+    _known(item, CHECK_FIELDS)
+    answer = item["answer"]
+    if answer not in ANSWERS:
+        raise ValueError(f"answer {answer!r} is not one of {', '.join(map(repr, ANSWERS))}")
+    score = float(item["score"])
+    if not 0.0 <= score <= 1.0:
+        raise ValueError(f"check score {score} is not between 0 and 1")
+    return Check(_photo_box(item["box"], width, height), score, answer)
 
 
 def _video_entry(item: dict[str, object]) -> VideoEntry:

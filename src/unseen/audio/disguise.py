@@ -344,26 +344,48 @@ def _channels(samples: np.ndarray, rate: int, voice: Voice) -> np.ndarray:
 
 
 def _channel(signal: np.ndarray, rate: int, voice: Voice) -> np.ndarray:
-    """One channel in blocks of about 15 s (memory stays flat for an hour of sound), cross-faded over 0.1 s."""
-    block, fade = int(_BLOCK_SECONDS * rate), int(_CROSSFADE_SECONDS * rate)
-    if len(signal) <= block + fade:
-        return _block(signal, rate, voice, 0)
+    """One channel in blocks of about 15 s (memory stays flat for an hour of sound), cross-faded over 0.1 s.
+
+    Each block reads one window more on each side than it gives, so that over the cross-fade both blocks see
+    the same frames; the later block's phases are then turned to continue the earlier one's, so a steady tone
+    does not cancel itself where they meet."""
+    size = window_length(rate, 0.05)
+    hop = size // OVERLAP
+    block, fade = int(_BLOCK_SECONDS * rate) // hop * hop, int(_CROSSFADE_SECONDS * rate)
+    if len(signal) <= block + fade + size:
+        return _block(signal, rate, voice, 0)[0]
     out = np.zeros(len(signal))
     ramp = np.linspace(0.0, 1.0, fade, endpoint=False)
-    for index, start in enumerate(range(0, len(signal), block)):
-        stop = min(len(signal), start + block + fade)
-        part = _block(signal[start:stop], rate, voice, start, index)
-        if start > 0:  # blend into the previous block's tail: phases restart, so no hard join
-            part[:fade] *= ramp
-            out[start : start + fade] *= 1.0 - ramp[: len(part[:fade])]
-        out[start:stop] += part
-        if stop == len(signal):
+    previous: tuple[int, np.ndarray] | None = None  # the last block's first sample and its phases
+    for index, cut in enumerate(range(0, len(signal), block)):
+        first, last = max(0, cut - size), min(len(signal), cut + block + fade + size)
+        anchor = None
+        if previous is not None:  # the frame whose window ends one hop into the cross-fade lies inside both
+            frame = (cut - first) // hop + 1
+            anchor = (frame, previous[1][(first - previous[0]) // hop + frame])
+        part, phase = _block(signal[first:last], rate, voice, first, index, anchor)
+        previous = (first, phase)
+        end = min(len(signal), cut + block + fade)
+        part = part[cut - first : end - first]
+        if cut > 0:
+            part[:fade] *= ramp[: len(part[:fade])]
+            out[cut : cut + fade] *= 1.0 - ramp[: len(out[cut : cut + fade])]
+        out[cut:end] += part
+        if end == len(signal):
             break
     return out
 
 
-def _block(signal: np.ndarray, rate: int, voice: Voice, offset: int, index: int = 0) -> np.ndarray:
-    """A stretch of one channel; `offset` (its first sample) keeps the drifts on the file's clock."""
+def _block(
+    signal: np.ndarray,
+    rate: int,
+    voice: Voice,
+    offset: int,
+    index: int = 0,
+    anchor: tuple[int, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A stretch of one channel and its output phases; `offset` (its first sample) keeps the drifts on the file's
+    clock; `anchor` (a frame, the phases it must have) continues the previous block's phases."""
     size = window_length(rate, 0.05)
     spectra = stft(signal, size)
     magnitude = np.abs(spectra)
@@ -395,6 +417,8 @@ def _block(signal: np.ndarray, rate: int, voice: Voice, offset: int, index: int 
     phase = np.angle(spectra)
     if moved:
         phase = _shifted_phase(phase, freqs, source_fine, size)
+    if anchor is not None:
+        phase += anchor[1] - phase[anchor[0]]
     result = shaped * np.exp(1j * phase)
     if voice.breath > 0:
         rng = np.random.default_rng([voice.seed, 1, index])
@@ -404,7 +428,7 @@ def _block(signal: np.ndarray, rate: int, voice: Voice, offset: int, index: int 
     out = istft(result, size, len(signal))
     # Moved phases overlap-add partly out of step, which loses some energy: give the channel its level back.
     wanted, got = float(np.sum(signal.astype(np.float64) ** 2)), float(np.sum(out**2))
-    return out * np.sqrt(wanted / got) if got > 0 else out
+    return (out * np.sqrt(wanted / got) if got > 0 else out), phase
 
 
 def _log_envelope(magnitude: np.ndarray, rate: int) -> np.ndarray:

@@ -9,19 +9,14 @@ averaged and L2-normalised. Resemblyzer drops pauses with webrtcvad; here an ene
 
 from __future__ import annotations
 
-import os
-import threading
 from functools import cache
-from importlib import resources
 from math import gcd
 from pathlib import Path
 
 import numpy as np
-from scipy.signal import resample_poly
+from scipy.signal import resample_poly  # type: ignore[import-untyped]  # scipy ships no type information
 
-from unseen.privacy import onnxruntime_module
-
-ort = onnxruntime_module()
+from unseen import device
 
 MODEL_NAME = "voice_encoder"
 RATE = 16000
@@ -39,23 +34,9 @@ _GATE_WINDOW = 480  # 30 ms, as Resemblyzer's VAD
 _GATE_DB = 40.0  # a window this far below the loud windows is a pause
 _GATE_KEEP = 6  # pauses up to this many windows stay, as Resemblyzer keeps short ones
 
-_lock = threading.Lock()
-_session_holder: list[ort.InferenceSession] = []
-
 
 def model_path() -> Path:
-    return Path(str(resources.files("unseen.models").joinpath(f"{MODEL_NAME}.onnx")))
-
-
-def _session() -> ort.InferenceSession:
-    with _lock:
-        if not _session_holder:
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = min(2, os.cpu_count() or 1)
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            options.log_severity_level = 3
-            _session_holder.append(ort.InferenceSession(str(model_path()), options, providers=["CPUExecutionProvider"]))
-        return _session_holder[0]
+    return device.model_path(MODEL_NAME)
 
 
 def to_16k(samples: np.ndarray, rate: int) -> np.ndarray:
@@ -134,7 +115,7 @@ def embed(samples: np.ndarray, rate: int) -> np.ndarray:
     wav = np.pad(wav, (0, max(0, (starts[-1] + _PARTIAL) * _HOP - len(wav))))
     mel = mel_spectrogram(wav)
     partials = np.stack([mel[s : s + _PARTIAL] for s in starts])
-    (embeddings,) = _session().run(None, {"mels": partials})
+    (embeddings,) = device.session(MODEL_NAME).run(None, {"mels": partials})
     mean = embeddings.mean(axis=0)
     norm = float(np.linalg.norm(mean))
     return (mean / norm if norm > 0 else mean).astype(np.float32)

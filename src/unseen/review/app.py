@@ -14,7 +14,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from unseen.review.session import READY, SEARCHING, Review, Stale
+from unseen.review.session import Review
+from unseen.review.state import READY, SEARCHING, Stale
 
 ASSETS = {  # the only files served, by name
     "review.js": "text/javascript; charset=utf-8",
@@ -80,8 +81,9 @@ def build(review: Review) -> Starlette:
         change = await _json(request)
         if index is None or not isinstance(change, dict):
             return PlainTextResponse("not found", 404)
-        values = [change.get(key) for key in ("track", "frame", "count")]
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        found = [change.get(key) for key in ("track", "frame", "count")]
+        values = [v for v in found if isinstance(v, int) and not isinstance(v, bool)]
+        if len(values) != len(found):
             return JSONResponse({"error": "follow needs track, frame and count"}, 400)
         try:
             return JSONResponse(await run_in_threadpool(review.follow, index, *values))
@@ -176,4 +178,4 @@ async def _failed(_request: Request, error: Exception) -> Response:
 
 
 def _asset(name: str) -> bytes:
-    return resources.files("unseen.review").joinpath("static", name).read_bytes()
+    return resources.files("unseen.review").joinpath("static").joinpath(name).read_bytes()

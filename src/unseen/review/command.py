@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import webbrowser
 from pathlib import Path
 
 from unseen import stop
@@ -22,6 +21,7 @@ from unseen.names import display, printable
 from unseen.outcome import finish, new_report
 from unseen.paths import plan
 from unseen.preflight import check_side_file, check_verify, warn_weak_method
+from unseen.review.browser import BrowserPage
 from unseen.review.server import serve
 from unseen.review.session import Review, check_regions_path
 from unseen.work import verifier
@@ -62,11 +62,16 @@ def review(asked: ReviewConfig) -> int:
                 "not reviewed here (not among the inputs, changed, or videos): kept in it as they were",
                 file=sys.stderr,
             )
+        opened = BrowserPage(guard.url)
         if asked.browser:
-            threading.Thread(target=_open, args=(guard.url,), daemon=True).start()
-        while not session.finished.wait(0.2) and not stop.requested():
-            pass
-        session.wait_publishing()
+            threading.Thread(target=_open, args=(opened,), daemon=True).start()
+            threading.Thread(target=_forget, args=(opened, guard.exchanged), daemon=True).start()
+        try:
+            while not session.finished.wait(0.2) and not stop.requested():
+                pass
+            session.wait_publishing()
+        finally:
+            opened.remove()
     session.close()
     return _end(session, config, path)
 
@@ -76,11 +81,20 @@ def default_regions(out: Path) -> Path:
     return out.parent / f"{name}.regions.json"
 
 
-def _open(url: str) -> None:
+def _open(page: BrowserPage) -> None:
+    """The browser opened on a page that leads to the address: never the secret in its arguments."""
     # Without a screen, Python's webbrowser falls back to a text browser that would take over this terminal.
     headless = sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-    if headless or not webbrowser.open(url, new=2):
+    if headless or not page.open():
+        page.remove()
         print("unseen review: no browser could be opened here; open the address above in one", file=sys.stderr)
+
+
+def _forget(page: BrowserPage, exchanged: threading.Event) -> None:
+    """The page with the secret deleted once a browser has brought the secret (webbrowser may wait for the
+    browser it started to end: not this)."""
+    exchanged.wait()
+    page.remove()
 
 
 def _end(session: Review, config: RunConfig, path: Path) -> int:

@@ -13,6 +13,7 @@ The server shows a person's unobscured originals, the most sensitive thing they 
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Awaitable, Callable, MutableMapping
 from http.cookies import SimpleCookie
 from typing import Any
@@ -29,6 +30,11 @@ HEADER = "x-unseen"  # the header every state-changing request carries (a form c
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
     "font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+# The answer to the secret: on to the page (no script: the CSP allows none inline).
+ONWARD = (
+    b'<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=/">'
+    b'<title>unseen review</title><p><a href="/">Open the review</a></p>\n'
 )
 HEADERS = [
     (b"content-security-policy", CSP.encode()),
@@ -51,6 +57,7 @@ class Guard:
         self.session = secrets.token_urlsafe(SECRET_BYTES)  # the cookie: not the URL's secret, which may be seen
         self.cookie = f"unseen-review-{port}"  # one per port: two reviews at once keep their own
         self.origin = f"http://127.0.0.1:{port}"
+        self.exchanged = threading.Event()  # set once a browser has brought the secret
 
     @property
     def url(self) -> str:
@@ -84,15 +91,23 @@ class Guard:
             await _plain(send, 403, "wrong key: open the address that unseen review printed")
             return
         cookie = f"{self.cookie}={self.session}; Path=/; HttpOnly; SameSite=Strict"
-        # To "/" at once: the secret leaves the address bar (and the history entry the page lives under).
+        # To "/" at once: the secret leaves the address bar (and the history entry the page lives under). Not by
+        # a redirect: a visit that comes from elsewhere (the file:// page unseen opens the browser with) would
+        # carry the cross-site origin down the redirect, and the SameSite=Strict cookie would not be sent to
+        # "/". A refresh from this page is a visit from this origin.
         await send(
             {
                 "type": "http.response.start",
-                "status": 303,
-                "headers": [(b"location", b"/"), (b"set-cookie", cookie.encode())],
+                "status": 200,
+                "headers": [
+                    (b"content-type", b"text/html; charset=utf-8"),
+                    (b"content-length", str(len(ONWARD)).encode()),
+                    (b"set-cookie", cookie.encode()),
+                ],
             }
         )
-        await send({"type": "http.response.body", "body": b""})
+        await send({"type": "http.response.body", "body": ONWARD})
+        self.exchanged.set()
 
     def _has_session(self, headers: dict[str, str]) -> bool:
         jar: SimpleCookie = SimpleCookie()

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from unseen.faces import Faces
-from unseen.obscure import covered_rects
+from unseen.obscure import CONFIDENT, covered_rects
 from unseen.regions import DetectorTrack, PersonTrack, VideoEntry, VideoTrack
 from unseen.review.boxes import clipped_box
 from unseen.review.frames import FrameSource
@@ -24,7 +24,13 @@ FOLLOW_MOST = 150  # frames one "follow" may propose (5 s at 30 fps): the person
 def row(entry: VideoEntry) -> dict[str, object]:
     detected = [t for t in entry.tracks if isinstance(t, DetectorTrack)]
     kept = [t for t in entry.tracks if not (isinstance(t, DetectorTrack) and t.removed)]
-    return {"kind": "video", "faces": len(kept), "found": len(detected), "low": 0, "approved": entry.approved}
+    low = sum(1 for t in detected if not t.removed and unsure(t))
+    return {"kind": "video", "faces": len(kept), "found": len(detected), "low": low, "approved": entry.approved}
+
+
+def unsure(track: DetectorTrack) -> bool:
+    """A track the detector was never confident of, in any frame: the page asks for a look at it."""
+    return not len(track.scores) or float(track.scores.max()) < CONFIDENT
 
 
 def view(entry: VideoEntry) -> dict[str, object]:
@@ -48,6 +54,7 @@ def _track_view(track: VideoTrack) -> dict[str, object]:
         data["keyframes"] = [[int(f), *(round(float(v), 1) for v in box)] for f, box in keys]
     else:
         data |= {"removed": track.removed, "trim": list(track.trim) if track.trim else None}
+        data |= {"score": round(float(track.scores.max()), 4) if len(track.scores) else 0.0}
     return data
 
 

@@ -36,7 +36,7 @@ def prevent(name: str | None = None, resource: ModuleType | None = None, kernel3
     """No crash dump of this process from now on, on system `name` (the modules may be given: the tests)."""
     name = name or system.current()
     if name == system.WINDOWS:
-        kernel32 = kernel32 or ctypes.windll.kernel32  # type: ignore[attr-defined]
+        kernel32 = kernel32 or ctypes.windll.kernel32  # type: ignore[attr-defined]  # Windows only
         kernel32.SetErrorMode(kernel32.GetErrorMode() | SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX)
         return
     resource = resource or _resource()
@@ -52,7 +52,7 @@ def possible(name: str | None = None, resource: ModuleType | None = None, kernel
     """Whether this process may still leave a crash dump (for the tests and the report)."""
     name = name or system.current()
     if name == system.WINDOWS:
-        kernel32 = kernel32 or ctypes.windll.kernel32  # type: ignore[attr-defined]
+        kernel32 = kernel32 or ctypes.windll.kernel32  # type: ignore[attr-defined]  # Windows only
         return not kernel32.GetErrorMode() & SEM_NOGPFAULTERRORBOX
     resource = resource or _resource()
     if resource is not None and resource.getrlimit(resource.RLIMIT_CORE)[0] != 0:

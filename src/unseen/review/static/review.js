@@ -1,12 +1,22 @@
 // The review page: the list of photos, one photo with its regions, editing, approval and publishing.
-// Every change is sent at once; the server writes it to the regions file. No library, no build step.
-"use strict";
+// Every change is sent at once; the server writes it to the regions file. No library, no build step: ES
+// modules as the browser loads them (this one, the page's entry, and video.js, which it imports).
+import {
+  closeVideo, confirmVideoApproval, copyTrack, drawTimeline, drawVideoRegions, isVideo, keepVideoUnsure,
+  nextVideoUnsure, openVideo, refreshVideo, removeTrack, saveVideo, searching, showFrame, video, videoButtons,
+  videoDown, videoFlagbar, videoKey, videoRowChanged, videoUp,
+} from "./video.js";
 
-const $ = (id) => document.getElementById(id);
+export const $ = (id) => document.getElementById(id);
 const MIN_SIDE = 2; // image px: a smaller drag is a click, not a region
 const ZOOM_STEP = 1.25;
+const LABEL_SIDE = 72; // screen px: a region at least this wide shows its label (a smaller one would be hidden by it)
+export const UNSURE = 0.5; // a detection scored below this is unsure (obscure.CONFIDENT)
+// "Cover" draws a flag's box grown by this share of its size on each side: a person's region is covered by the
+// ellipse through its corners, and this one's passes through the corners of the flag's box (√2 its size).
+const COVER_MARGIN = (Math.SQRT2 - 1) / 2;
 
-const page = {
+export const page = {
   files: [], // rows from /api/state
   shown: [], // indices listed under the current filter
   current: null, // index of the photo shown
@@ -16,6 +26,9 @@ const page = {
   selectedTrack: null,
   selected: -1, // position in page.regions
   history: new Map(), // index -> {undo: [], redo: []} of region lists
+  looked: new Map(), // index -> ids of unsure regions (a video: tracks) the person has looked at
+  seenFrames: new Map(), // index -> a video's frames the person has shown
+  bare: false, // every overlay hidden: the photo (or the preview) as it is
   revisions: new Map(), // index -> the latest revision the server gave: a change queued behind another uses it
   obscured: false,
   scale: 1, tx: 0, ty: 0,
@@ -23,18 +36,19 @@ const page = {
   space: false,
   drag: null,
   saving: Promise.resolve(),
+  unsaved: 0, // changes sent and not yet answered: the page's own copy is the newest meanwhile
   ended: false,
 };
 
 // ---- talking to the server ---------------------------------------------------------------------------------
 
-async function getJSON(url) {
+export async function getJSON(url) {
   const response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
   if (!response.ok) throw new Error(`${response.status}`);
   return response.json();
 }
 
-async function post(url, body) {
+export async function post(url, body) {
   const response = await fetch(url, {
     method: "POST",
     credentials: "same-origin",
@@ -62,7 +76,8 @@ function describe(row) {
   if (row.found === 0 && row.faces === 0) badges.push(["no face found", "look"]);
   if (row.low > 0) badges.push([`${row.low} unsure`, "look"]);
   if (row.residuals === null) badges.push(["checking…", ""]);
-  else if (row.residuals > 0) badges.push([`${row.residuals} possible face${row.residuals > 1 ? "s" : ""} left`, "bad"]);
+  else if (row.residuals > 0) badges.push([`${row.residuals} possible face${row.residuals > 1 ? "s" : ""} to answer`, "bad"]);
+  if (row.answered > 0) badges.push([`${row.answered} flag${row.answered > 1 ? "s" : ""} answered`, "ok"]);
   badges.push(row.approved ? ["approved", "ok"] : ["not approved", "look"]);
   return badges.concat(publishedBadges(row));
 }
@@ -70,6 +85,7 @@ function describe(row) {
 function videoBadges(row) {
   const badges = [[row.faces === 1 ? "video, 1 track" : `video, ${row.faces} tracks`, ""]];
   if (row.found === 0 && row.faces === 0) badges.push(["no face found", "look"]);
+  if (row.low > 0) badges.push([`${row.low} unsure`, "look"]);
   if (row.checking) badges.push(["checking…", ""]);
   else if (row.flagged > 0) badges.push([`check sees a face in ${row.flagged} frames`, "bad"]);
   badges.push(row.approved ? ["approved", "ok"] : ["not approved", "look"]);
@@ -168,12 +184,13 @@ function renderProgress(state) {
 }
 
 function renderResults() {
-  const rows = page.files.filter((r) => r.published);
+  const rows = page.files.filter((r) => r.published || r.held);
   $("results").hidden = rows.length === 0;
   $("resultlist").replaceChildren(...rows.map((r) => {
     const li = document.createElement("li");
     const p = r.published;
-    li.textContent = p.status === "done"
+    if (r.held) li.textContent = `${r.name}: not written: ${r.held}`;
+    else li.textContent = p.status === "done"
       ? `${r.name}: written${p.verdict === "residuals" ? ", but the check found a possible face: look again" : ", checked"}`
       : `${r.name}: not written (${p.reason || p.status})`;
     return li;
@@ -210,10 +227,27 @@ async function refreshState() {
     openFile(page.current);
   } else if (isVideo() && videoRowChanged(page.files[page.current], previous)) {
     refreshVideo(); // tracks found while the video is searched, or what the check found
+  } else if (page.file && !isVideo() && page.unsaved === 0 && !page.drag && serverUnapproved(page.files[page.current])) {
+    reloadFile(); // the check found a face in a file approved before it looked: it needs a look again
   } else if (page.file && page.files[page.current].residuals !== (previous || {}).residuals) {
     refreshResiduals();
   }
   return state;
+}
+
+function serverUnapproved(row) {
+  return row.revision > page.file.revision && page.file.approved && !row.approved;
+}
+
+async function reloadFile() {
+  const index = page.current;
+  const data = await getJSON(`/api/files/${index}`);
+  if (index !== page.current || !page.file || page.unsaved > 0 || data.revision <= page.file.revision) return;
+  const selected = page.selected;
+  setFile(data);
+  page.selected = selected < page.regions.length ? selected : -1;
+  drawRegions();
+  updateButtons();
 }
 
 async function refreshResiduals() {
@@ -269,7 +303,7 @@ async function openFile(index) {
   if (row) $("stage").focus({ preventScroll: true });
 }
 
-function setFile(data) {
+export function setFile(data) {
   page.file = data;
   page.revisions.set(data.index, data.revision);
   page.regions = (data.regions || []).map((r) => ({
@@ -278,6 +312,7 @@ function setFile(data) {
     origin: r.origin,
     score: r.score,
     removed: !!r.removed,
+    check: r.check || null,
   }));
   if (page.selected >= page.regions.length) page.selected = -1;
   const canvas = $("canvas");
@@ -299,14 +334,14 @@ function loadPicture(full) {
   const img = new Image();
   const index = page.current;
   img.onload = () => {
-    if (page.current !== index || pictureURL(full) !== url) return;
+    if (page.current !== index || !page.file || pictureURL(full) !== url) return; // another file opened since
     showPicture(index, url);
     page.full = full;
   };
   img.src = url;
 }
 
-function showPicture(index, url) {
+export function showPicture(index, url) {
   // The picture shown, marked with the file it belongs to (openFile clears it when another file is opened).
   const photo = $("photo");
   photo.src = url;
@@ -327,7 +362,7 @@ function wantFull() {
   if (!page.full && page.scale * Math.max(f.width, f.height) > viewSide * 1.05) loadPicture(true);
 }
 
-function drawRegions() {
+export function drawRegions() {
   const canvas = $("canvas");
   for (const el of Array.from(canvas.querySelectorAll(".region, .residual, .drawing"))) el.remove();
   if (!page.file) return;
@@ -338,22 +373,170 @@ function drawRegions() {
   page.regions.forEach((r, k) => {
     const classes = [`region ${r.origin}`];
     if (r.removed) classes.push("removed");
-    if (r.origin === "detector" && r.score < 0.5 && !r.removed) classes.push("low");
+    if (isUnsure(r)) classes.push("low");
+    if (r.check && r.removed) classes.push("dismissed");
     if (k === page.selected) classes.push("selected");
-    const label = r.removed ? "removed" : r.origin === "person" ? "added" : `${Math.round(r.score * 100)}%`;
+    const label = regionLabel(r);
     const el = boxElement(classes.join(" "), r.box, true, label, k === page.selected && !r.removed);
     el.dataset.k = k;
     canvas.append(el);
   });
-  for (const res of page.file.residuals || []) {
-    const el = boxElement("residual", res.box, false, "possible face", false);
-    el.title = "The check still sees a possible face here: click to cover it";
-    el.dataset.box = JSON.stringify(res.box);
+  (page.file.residuals || []).forEach((res, i) => {
+    const el = boxElement("residual", res.box, false, `possible face ${i + 1}`, false);
+    el.title = "The check still sees a possible face here: click to cover it (or answer it above the photo)";
+    el.dataset.flag = i;
     canvas.append(el);
+  });
+  sizeLabels();
+  renderFlagbar();
+}
+
+function regionLabel(r) {
+  if (r.check) return r.removed ? "not a face" : "flag covered";
+  if (r.removed) return "removed";
+  return r.origin === "person" ? "added" : `${Math.round(r.score * 100)}%`;
+}
+
+function isUnsure(r) {
+  return r.origin === "detector" && !r.removed && r.score < UNSURE;
+}
+
+function sizeLabels() {
+  // A label shows where it hides little: on a region wide enough on the screen (else on hover or selection).
+  for (const el of $("canvas").querySelectorAll(".region")) {
+    el.classList.toggle("big", el.offsetWidth * page.scale >= LABEL_SIDE);
   }
 }
 
-function boxElement(className, box, inside, label, handles) {
+// ---- what needs an answer: the check's flags and the unsure detections -------------------------------------
+
+export function lookedAt(index = page.current) {
+  if (!page.looked.has(index)) page.looked.set(index, new Set());
+  return page.looked.get(index);
+}
+
+function unsureNotLooked() {
+  const seen = lookedAt();
+  return page.regions.map((r, k) => k).filter((k) => isUnsure(page.regions[k]) && !seen.has(page.regions[k].id));
+}
+
+export function renderFlagbar() {
+  const bar = $("flagbar");
+  if (!page.file) { bar.hidden = true; return; }
+  if (isVideo()) { videoFlagbar(bar); return; }
+  const parts = [];
+  const flags = page.file.residuals || [];
+  if (flags.length) {
+    parts.push(text(`The check still sees ${flags.length} possible face${flags.length > 1 ? "s" : ""} (orange): answer each before approving.`, "flagtext"));
+    flags.forEach((_res, i) => {
+      const group = document.createElement("span");
+      group.className = "flag";
+      group.append(text(`${i + 1}:`), button("Cover", () => answerFlag(i, "covered"), `Cover possible face ${i + 1}`),
+        button("Not a face", () => answerFlag(i, "not a face"), `Possible face ${i + 1} is not a face`));
+      parts.push(group);
+    });
+  }
+  const unsure = page.regions.filter(isUnsure).length;
+  if (unsure) {
+    const left = unsureNotLooked().length;
+    parts.push(text(`${unsure} unsure (dashed)${left ? `, ${left} not looked at` : ", all looked at"}:`, "unsuretext"));
+    parts.push(button("Review unsure one by one (U)", nextUnsure), button("Keep all unsure (K)", keepAllUnsure));
+  }
+  bar.replaceChildren(...parts);
+  bar.hidden = parts.length === 0;
+}
+
+export function text(words, className = "") {
+  const span = document.createElement("span");
+  span.textContent = words;
+  if (className) span.className = className;
+  return span;
+}
+
+export function button(label, action, title = "") {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = label;
+  if (title) b.title = title;
+  b.addEventListener("click", action);
+  return b;
+}
+
+function answerFlag(i, answer) {
+  // Covered: a person's region over the check's box (a little larger); not a face: the check's box on record.
+  const res = (page.file.residuals || [])[i];
+  if (!res) return;
+  const [x1, y1, x2, y2] = res.box;
+  const mx = (x2 - x1) * COVER_MARGIN, my = (y2 - y1) * COVER_MARGIN;
+  const box = answer === "covered" ? clip([x1 - mx, y1 - my, x2 + mx, y2 + my]) : clip(res.box);
+  const check = { box: res.box, score: res.score, answer };
+  change(() => {
+    page.file.residuals = page.file.residuals.filter((_r, j) => j !== i);
+    page.regions.push({ id: null, box, origin: "person", score: 1, removed: answer !== "covered", check });
+    page.selected = -1;
+  });
+  $("filestate").textContent = answer === "covered" ? "Covered" : "Marked not a face";
+}
+
+function nextUnsure() {
+  // The next unsure region not looked at (or, all looked at, the one after the selected), shown up close.
+  if (isVideo()) { nextVideoUnsure(); return; }
+  const all = page.regions.map((r, k) => k).filter((k) => isUnsure(page.regions[k]));
+  if (!all.length) { $("filestate").textContent = "No unsure region here"; return; }
+  const left = unsureNotLooked();
+  const k = left.length ? left[0] : all[(all.indexOf(page.selected) + 1) % all.length];
+  page.selected = k;
+  lookedAt().add(page.regions[k].id);
+  focusOn(page.regions[k].box);
+  drawRegions();
+  updateButtons();
+  const remaining = unsureNotLooked().length;
+  $("filestate").textContent = `Unsure ${all.indexOf(k) + 1} of ${all.length}: Delete removes it, U goes on (${remaining} not looked at)`;
+}
+
+function keepAllUnsure() {
+  if (isVideo()) { keepVideoUnsure(); return; }
+  const seen = lookedAt();
+  const unsure = page.regions.filter(isUnsure);
+  for (const r of unsure) seen.add(r.id);
+  $("filestate").textContent = unsure.length ? `Keeping all ${unsure.length} unsure regions: they will be covered` : "No unsure region here";
+  renderFlagbar();
+}
+
+function confirmApproval() {
+  // Asked once: what the check flags is answered first; unsure regions not looked at are approved knowingly.
+  if (!page.file || page.file.approved) return true;
+  if (isVideo()) return confirmVideoApproval();
+  const flags = (page.file.residuals || []).length;
+  if (flags) {
+    $("filestate").textContent = `Not approved: answer the ${flags} possible face${flags > 1 ? "s" : ""} the check still sees (Cover or Not a face)`;
+    return false;
+  }
+  const left = unsureNotLooked();
+  if (!left.length) return true;
+  const many = left.length > 1;
+  const ok = window.confirm(`${left.length} unsure region${many ? "s" : ""} you have not looked at will be covered as ${many ? "they are" : "it is"}. Approve anyway?\n\n(Cancel, then U to look at them one by one, or K to keep them all.)`);
+  if (ok) keepAllUnsure();
+  return ok;
+}
+
+function focusOn(box) {
+  // The box centred, large enough to judge (a quarter of the stage), never smaller than the whole photo.
+  const stage = $("stage").getBoundingClientRect();
+  const side = Math.max(box[2] - box[0], box[3] - box[1], 1);
+  page.scale = Math.min(Math.max(Math.min(stage.width, stage.height) / (4 * side), fitScale()), 16);
+  page.tx = stage.width / 2 - ((box[0] + box[2]) / 2) * page.scale;
+  page.ty = stage.height / 2 - ((box[1] + box[3]) / 2) * page.scale;
+  applyView();
+}
+
+function toggleBare() {
+  page.bare = !page.bare;
+  $("canvas").classList.toggle("bare", page.bare);
+  $("bare").setAttribute("aria-pressed", String(page.bare));
+}
+
+export function boxElement(className, box, inside, label, handles) {
   // A box drawn over the photo: a region (photo or video frame) or a residual, with its label and, when it is
   // selected and can be resized, a handle at each corner.
   const el = document.createElement("div");
@@ -381,7 +564,7 @@ function place(el, box, inside = false) {
   el.style.height = `${Math.max(box[3] - box[1], 1)}px`;
 }
 
-function updateButtons() {
+export function updateButtons() {
   const f = page.file;
   const h = f ? historyOf(f.index) : { undo: [], redo: [] };
   $("undo").disabled = !h.undo.length;
@@ -404,13 +587,19 @@ function applyView() {
   canvas.style.transform = `translate(${page.tx}px, ${page.ty}px) scale(${page.scale})`;
   canvas.style.setProperty("--px", String(1 / page.scale));
   canvas.classList.toggle("pixels", page.scale >= 3);
+  sizeLabels();
   wantFull();
 }
 
-function fit() {
+function fitScale() {
+  const stage = $("stage").getBoundingClientRect();
+  return Math.min(stage.width / page.file.width, stage.height / page.file.height) * 0.98;
+}
+
+export function fit() {
   if (!page.file) return;
   const stage = $("stage").getBoundingClientRect();
-  const s = Math.min(stage.width / page.file.width, stage.height / page.file.height) * 0.98;
+  const s = fitScale();
   page.scale = s;
   page.tx = (stage.width - page.file.width * s) / 2;
   page.ty = (stage.height - page.file.height * s) / 2;
@@ -447,7 +636,7 @@ function snapshot() {
   return page.regions.map((r) => ({ ...r, box: r.box.slice() }));
 }
 
-function change(mutate) {
+export function change(mutate) {
   const h = historyOf(page.current);
   h.undo.push(snapshot());
   h.redo = [];
@@ -471,14 +660,15 @@ function save(extra = {}) {
   }
   const body = {
     revision: f.revision,
-    regions: page.regions.map((r) => (r.origin === "detector" ? { id: r.id, removed: r.removed } : { id: r.id, box: r.box })),
+    regions: page.regions.map((r) => (r.origin === "detector" ? { id: r.id, removed: r.removed } : { id: r.id, box: r.box, check: r.check })),
     ...extra,
   };
   drawRegions();
   updateButtons();
+  page.unsaved += 1;
   page.saving = page.saving.then(async () => {
     body.revision = page.revisions.get(index) ?? body.revision;
-    const { status, data } = await post(`/api/files/${index}`, body);
+    const { status, data } = await post(`/api/files/${index}`, body).finally(() => { page.unsaved -= 1; });
     if (data && data.revision !== undefined) page.revisions.set(index, data.revision);
     if (page.current !== index) return;
     if (status === 409) {
@@ -556,6 +746,7 @@ function undo(redo) {
 
 async function approve() {
   if (!page.file || (isVideo() && searching())) return;
+  if (!confirmApproval()) return;
   const index = page.current;
   await save({ approved: true });
   if (page.current === index && page.file && page.file.approved) {
@@ -600,14 +791,16 @@ function onDown(event) {
     event.preventDefault();
     return;
   }
-  if (target.classList.contains("residual")) {
-    addRegion(JSON.parse(target.dataset.box));
+  const flag = target.closest(".residual");
+  if (flag) {
+    answerFlag(Number(flag.dataset.flag), "covered"); // one click covers it
     return;
   }
   const regionEl = target.closest(".region");
   if (regionEl) {
     const k = Number(regionEl.dataset.k);
     const r = page.regions[k];
+    if (isUnsure(r)) lookedAt().add(r.id);
     if (page.selected !== k) { page.selected = k; drawRegions(); updateButtons(); }
     if (r.removed) return;
     const corner = target.dataset.corner || null;
@@ -713,7 +906,7 @@ function onKey(event) {
   const stage = $("stage").getBoundingClientRect();
   const actions = {
     n: () => go(1), ArrowRight: () => go(1), p: () => go(-1), ArrowLeft: () => go(-1),
-    a: approve, o: toggleMode, f: fit, 1: actualSize,
+    a: approve, o: toggleMode, f: fit, 1: actualSize, h: toggleBare, u: nextUnsure, k: keepAllUnsure,
     Delete: removeSelected, Backspace: removeSelected,
     "+": () => zoomAt(ZOOM_STEP, stage.width / 2, stage.height / 2),
     "=": () => zoomAt(ZOOM_STEP, stage.width / 2, stage.height / 2),
@@ -763,6 +956,7 @@ function start() {
   $("prev").addEventListener("click", () => go(-1));
   $("next").addEventListener("click", () => go(1));
   $("mode").addEventListener("click", toggleMode);
+  $("bare").addEventListener("click", toggleBare);
   $("fit").addEventListener("click", fit);
   $("actual").addEventListener("click", actualSize);
   $("undo").addEventListener("click", () => undo(false));

@@ -1,18 +1,22 @@
 // The review page's video view: one frame at a time with what covers it, a timeline of tracks, and a
-// person's tracks (keyframes, interpolated in between). Shares `page` and the helpers of review.js.
-"use strict";
+// person's tracks (keyframes, interpolated in between). Shares `page` and the helpers of review.js (the two
+// modules import each other: only functions and objects cross, used once the page has loaded).
+import {
+  $, UNSURE, boxElement, button, change, drawRegions, fit, getJSON, lookedAt, page, post, renderFlagbar, setFile,
+  showPicture, text, updateButtons,
+} from "./review.js";
 
-const video = {
+export const video = {
   frame: 0,
   regions: [], // what covers the frame shown: {track, origin, box, keyframe, off, score}
   wanted: null, // the frame last asked for (scrubbing asks faster than frames come)
 };
 
-function isVideo() {
+export function isVideo() {
   return !!(page.file && page.file.kind === "video");
 }
 
-function openVideo(data) {
+export function openVideo(data) {
   page.tracks = data.tracks.map(copyTrack);
   page.selectedTrack = null;
   setFile(data);
@@ -24,11 +28,11 @@ function openVideo(data) {
   drawTimeline();
 }
 
-function videoRowChanged(row, previous) {
+export function videoRowChanged(row, previous) {
   return row.revision !== page.file.revision || !previous || row.flagged !== previous.flagged;
 }
 
-async function refreshVideo() {
+export async function refreshVideo() {
   const index = page.current;
   const data = await getJSON(`/api/files/${index}`);
   if (page.current !== index || !isVideo() || data.revision < page.file.revision) return;
@@ -39,7 +43,7 @@ async function refreshVideo() {
   showFrame(video.frame, true);
 }
 
-function searching() {
+export function searching() {
   if (page.file && page.file.state === "searching") {
     $("filestate").textContent = "Still being searched: you can look now, and change it when it is done.";
     return true;
@@ -47,7 +51,7 @@ function searching() {
   return false;
 }
 
-function closeVideo() {
+export function closeVideo() {
   $("videobar").hidden = true;
   $("timeline").hidden = true;
   page.tracks = [];
@@ -55,7 +59,7 @@ function closeVideo() {
   video.frame = 0;
 }
 
-function copyTrack(t) {
+export function copyTrack(t) {
   return { ...t, trim: t.trim ? t.trim.slice() : null, keyframes: t.keyframes ? t.keyframes.map((k) => k.slice()) : undefined };
 }
 
@@ -64,13 +68,14 @@ function frameURL(k) {
   return `/api/files/${f.index}/frame/${k}?obscured=${page.obscured ? 1 : 0}&rev=${f.revision}`;
 }
 
-async function showFrame(k, force = false) {
+export async function showFrame(k, force = false) {
   const f = page.file;
   if (!f) return;
   k = Math.max(0, Math.min(f.frames - 1, k));
   if (k === video.frame && !force) return;
   video.frame = k;
   video.wanted = k;
+  framesSeen().add(k);
   $("scrub").value = String(k);
   $("frameno").textContent = `frame ${k + 1} of ${f.frames}`;
   moveCursor();
@@ -90,10 +95,11 @@ function step(n) {
   showFrame(video.frame + n);
 }
 
-function drawVideoRegions(canvas) {
+export function drawVideoRegions(canvas) {
   for (const r of video.regions) {
     const classes = [`region ${r.origin}`];
     if (r.off || trackOf(r.track)?.removed) classes.push("off");
+    if (isUnsureTrack(trackOf(r.track))) classes.push("low");
     if (r.keyframe) classes.push("keyframe");
     const selected = r.track === page.selectedTrack;
     if (selected) classes.push("selected");
@@ -111,12 +117,90 @@ function trackOf(id) {
 
 // ---- the timeline --------------------------------------------------------------------------------------------
 
-function drawTimeline() {
+export function drawTimeline() {
   const f = page.file;
   const lanes = page.tracks.map((t) => lane(t, f.frames));
   if ((f.flagged || []).length) lanes.push(flagLane(f.flagged, f.frames));
   $("tracks").replaceChildren(...lanes);
   moveCursor();
+  renderFlagbar();
+}
+
+// ---- what to look at before approving: the frames the check flags, the tracks the detector was unsure of ----
+
+function isUnsureTrack(t) {
+  return !!t && t.origin === "detector" && !t.removed && (t.score ?? 1) < UNSURE;
+}
+
+function framesSeen(index = page.current) {
+  if (!page.seenFrames.has(index)) page.seenFrames.set(index, new Set());
+  return page.seenFrames.get(index);
+}
+
+function flaggedNotSeen() {
+  const seen = framesSeen();
+  return (page.file.flagged || []).filter((k) => !seen.has(k));
+}
+
+function unsureTracksNotLooked() {
+  const seen = lookedAt();
+  return page.tracks.filter((t) => isUnsureTrack(t) && !seen.has(t.id));
+}
+
+function framesText(frames) {
+  const shown = frames.slice(0, 12).map((k) => k + 1).join(", ");
+  return frames.length > 12 ? `${shown}, …` : shown;
+}
+
+export function videoFlagbar(bar) {
+  const parts = [];
+  const flagged = page.file.flagged || [];
+  if (flagged.length) {
+    const left = flaggedNotSeen();
+    parts.push(text(`The check sees a face in ${flagged.length} frame${flagged.length > 1 ? "s" : ""}${left.length ? ` (${left.length} not looked at)` : ""}:`, "flagtext"));
+    for (const k of flagged.slice(0, 12)) parts.push(button(`${k + 1}${framesSeen().has(k) ? " ✓" : ""}`, () => showFrame(k), `Show frame ${k + 1}`));
+    if (flagged.length > 12) parts.push(button("next not looked at", () => { const l = flaggedNotSeen(); if (l.length) showFrame(l[0]); }));
+  }
+  const unsure = page.tracks.filter(isUnsureTrack);
+  if (unsure.length) {
+    const left = unsureTracksNotLooked().length;
+    parts.push(text(`${unsure.length} unsure track${unsure.length > 1 ? "s" : ""}${left ? ` (${left} not looked at)` : ""}:`, "unsuretext"));
+    parts.push(button("Review unsure one by one (U)", nextVideoUnsure), button("Keep all unsure (K)", keepVideoUnsure));
+  }
+  bar.replaceChildren(...parts);
+  bar.hidden = parts.length === 0;
+}
+
+export function nextVideoUnsure() {
+  const all = page.tracks.filter(isUnsureTrack);
+  if (!all.length) { $("filestate").textContent = "No unsure track here"; return; }
+  const left = unsureTracksNotLooked();
+  const t = left.length ? left[0] : all[(all.indexOf(trackOf(page.selectedTrack)) + 1) % all.length];
+  selectTrack(t.id);
+  const [a] = t.trim || [t.first, t.last];
+  showFrame(a);
+  $("filestate").textContent = `Unsure track ${t.id}: Delete removes it, U goes on`;
+}
+
+export function keepVideoUnsure() {
+  const seen = lookedAt();
+  for (const t of page.tracks.filter(isUnsureTrack)) seen.add(t.id);
+  renderFlagbar();
+}
+
+export function confirmVideoApproval() {
+  const frames = flaggedNotSeen();
+  const tracks = unsureTracksNotLooked();
+  if (!frames.length && !tracks.length) return true;
+  const parts = [];
+  if (frames.length) parts.push(`${frames.length} frame${frames.length > 1 ? "s" : ""} in which the check sees a face (${framesText(frames)})`);
+  if (tracks.length) parts.push(`${tracks.length} unsure track${tracks.length > 1 ? "s" : ""} (${tracks.map((t) => t.id).join(", ")})`);
+  const ok = window.confirm(`You have not looked at ${parts.join(" and ")}. Approve anyway?`);
+  if (ok) {
+    for (const k of frames) framesSeen().add(k);
+    keepVideoUnsure();
+  }
+  return ok;
 }
 
 function pct(frame, frames) {
@@ -130,7 +214,7 @@ function lane(t, frames) {
   if (t.id === page.selectedTrack) row.classList.add("selected");
   const name = document.createElement("span");
   name.className = "name";
-  name.textContent = `${t.origin === "person" ? "yours" : "track"} ${t.id}${t.removed ? " ✕" : ""}`;
+  name.textContent = `${t.origin === "person" ? "yours" : "track"} ${t.id}${t.removed ? " ✕" : isUnsureTrack(t) ? " ?" : ""}`;
   row.append(name);
   const [first, last] = t.trim || [t.first, t.last];
   if (t.trim) row.append(bar("cut", t.first, t.last, frames));
@@ -193,6 +277,7 @@ function moveCursor() {
 
 function selectTrack(id) {
   page.selectedTrack = id;
+  if (isUnsureTrack(trackOf(id))) lookedAt().add(id);
   drawTimeline();
   drawRegions();
   updateButtons();
@@ -220,7 +305,7 @@ function setKeyframe(id, box) {
   });
 }
 
-function removeTrack() {
+export function removeTrack() {
   const t = trackOf(page.selectedTrack);
   if (!t) return;
   change(() => {
@@ -265,7 +350,7 @@ async function follow() {
   $("filestate").textContent = `Followed ${proposed.length} frames: step through to check; Undo drops them`;
 }
 
-async function saveVideo(body, index) {
+export async function saveVideo(body, index) {
   const { status, data } = await post(`/api/files/${index}`, { ...body, tracks: tracksBody() });
   if (data && data.revision !== undefined) page.revisions.set(index, data.revision);
   if (page.current !== index) return;
@@ -290,7 +375,7 @@ async function saveVideo(body, index) {
 
 // ---- mouse and keys -----------------------------------------------------------------------------------------
 
-function videoDown(event, x, y) {
+export function videoDown(event, x, y) {
   if (searching()) return;
   const regionEl = event.target.closest(".region");
   if (regionEl) {
@@ -307,7 +392,7 @@ function videoDown(event, x, y) {
   page.drag = { kind: "draw", x, y };
 }
 
-function videoUp(d, raw, box, big) {
+export function videoUp(d, raw, box, big) {
   if (d.kind === "draw") {
     const t = trackOf(page.selectedTrack);
     if (big) setKeyframe(t && t.origin === "person" ? t.id : null, box);
@@ -318,7 +403,7 @@ function videoUp(d, raw, box, big) {
   else drawRegions();
 }
 
-function videoKey(event) {
+export function videoKey(event) {
   const key = event.key;
   if (["[", "]", "t", "T", "Delete", "Backspace"].includes(key) && searching()) return true;
   const steps = { ArrowLeft: -1, ArrowRight: 1 };
@@ -333,7 +418,7 @@ function videoKey(event) {
   return false;
 }
 
-function videoButtons() {
+export function videoButtons() {
   const t = trackOf(page.selectedTrack);
   $("delete").disabled = !t;
   $("delete").textContent = t && t.removed ? "Restore" : "Remove";
