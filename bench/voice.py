@@ -33,6 +33,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import av
@@ -95,6 +96,23 @@ def _custom(pitch=(0.0, 0.0), alpha=(1.0, 1.0), formant=(0.0, 0.0), bend=0.0, co
     return run
 
 
+def _normalised(targets: dg.Targets) -> Method:
+    """The file's median F0 (and envelope centroid) taken to random targets (dg.Targets), not shifted relatively."""
+
+    def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
+        return dg.transform(x, rate, dg.draw(rng, dg.profile(x, rate), targets))
+
+    return run
+
+
+_CENTROID = dg.Targets(centroid_hz=dg.TARGET_CENTROID_HZ)  # the envelope's centroid to a target too
+
+
+def _relative(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
+    """The method shipped before the targets: every shift relative to the speaker's own voice."""
+    return dg.transform(x, rate, dg.draw(rng))
+
+
 _SHIPPED = {
     "pitch": dg.PITCH_SEMITONES,
     "alpha": dg.MCADAMS_ALPHA,
@@ -114,6 +132,15 @@ METHODS: dict[str, Method] = {
     "narrow": _custom(pitch=(1.0, 3.0), alpha=(0.9, 1.1), formant=(0.08, 0.15), bend=0.03, colour=3.0),
     "wide": _custom(pitch=(3.0, 6.0), alpha=(0.75, 1.25), formant=(0.2, 0.3), bend=0.07, colour=8.0, drift=(2, 0.08)),
     "breathy": _custom(**_SHIPPED, breath=0.4),
+    "relative": _relative,
+    # The F0 and envelope-centroid targets (dg.Targets), measured 2026-12-05 (docs/voices.md); the shipped
+    # `disguise` is norm-f0 (the pitch to a target, the formants scaled relatively).
+    "norm": _normalised(_CENTROID),
+    "norm-f0": _normalised(dg.Targets()),
+    "norm-away": _normalised(replace(_CENTROID, pitch_away=2.0, formant_away=0.1)),
+    "norm-flat": _normalised(replace(_CENTROID, flatten=0.5)),
+    "norm-even": _normalised(replace(_CENTROID, even=0.7)),
+    "norm-flat-even": _normalised(replace(_CENTROID, flatten=0.5, even=0.7)),
 }
 
 

@@ -43,7 +43,7 @@ def test_same_shape_dtype_and_length_exactly() -> None:
         y = dg.disguise(x, RATE, np.random.default_rng(1))
         assert y.shape == x.shape and y.dtype == np.float32
     long = vowel(40.0, rate=16000, channels=1)  # longer than a block: processed in cross-faded blocks
-    out = dg.disguise(long, 16000)
+    out = dg.disguise(long, 16000, np.random.default_rng(0))
     assert out.shape == long.shape and np.isfinite(out).all()
     level = np.sqrt(np.mean(out[0].reshape(-1, 1600) ** 2, axis=1))  # in 0.1-s steps
     for join in (150, 300):  # the blocks meet at 15 and 30 s: no hole where their cross-fades are
@@ -65,12 +65,61 @@ def test_two_runs_never_give_the_same_audio() -> None:
             assert np.max(np.abs(outputs[a] - outputs[b])) > 0.01
 
 
-def test_the_pitch_moves() -> None:
+def test_the_pitch_moves_relatively_where_no_voice_is_profiled() -> None:
     x = vowel(channels=1)
     before = f0_of(x[0, RATE // 4 :], RATE)
     for seed in range(4):
-        after = f0_of(dg.disguise(x, RATE, np.random.default_rng(seed))[0, RATE // 4 :], RATE)
+        voice = dg.draw(np.random.default_rng(seed))  # no profile: the relative ranges
+        after = f0_of(dg.transform(x, RATE, voice)[0, RATE // 4 :], RATE)
         assert abs(12 * np.log2(after / before)) > 0.9, (seed, before, after)
+
+
+def test_the_profile_finds_a_voice_s_pitch_and_not_noise_s() -> None:
+    for f0 in (95.0, 140.0, 230.0):
+        found = dg.profile(vowel(2.0, f0=f0, channels=2), RATE)
+        assert found is not None and abs(found.f0 / f0 - 1) < 0.03, (f0, found)
+    noise = np.random.default_rng(0).standard_normal((1, RATE)).astype(np.float32) * 0.1
+    assert dg.profile(noise, RATE) is None
+    assert dg.profile(np.zeros((2, RATE), np.float32), RATE) is None
+
+
+def test_every_voice_is_taken_to_a_pitch_drawn_from_the_same_range() -> None:
+    """A low and a high voice are both given a pitch ratio that takes their median F0 into the target range
+    (within the largest shift allowed): the output's pitch no longer tells where the speaker's own lay. With
+    the centroid target (measured, not shipped), the formant scale stays within its limit."""
+    low, high = np.log(dg.TARGET_F0_HZ[0]), np.log(dg.TARGET_F0_HZ[1])
+    most = dg.PITCH_MOST / 12 * np.log(2)
+    moved = []
+    for f0 in (90.0, 250.0):
+        found = dg.profile(vowel(2.0, f0=f0, channels=1), RATE)
+        assert found is not None
+        for seed in range(20):
+            for targets in (dg.Targets(), dg.Targets(centroid_hz=dg.TARGET_CENTROID_HZ)):
+                voice = dg.draw(np.random.default_rng(seed), found, targets)
+                out = np.log(found.f0 * voice.pitch)
+                assert low - 1e-9 <= out <= high + 1e-9 or abs(np.log(voice.pitch)) >= most - 1e-9, (f0, seed)
+                assert abs(np.log(voice.formant)) <= max(dg.FORMANT_MOST, dg.FORMANT_SHIFT[1]) + 1e-9
+                moved.append(out)
+    assert np.std(moved) > 0.1  # drawn, not one fixed target
+
+
+def test_flattening_narrows_the_intonation() -> None:
+    """A voice gliding between 100 and 200 Hz comes out gliding over a narrower range with `flatten`."""
+    t = np.arange(2 * RATE) / RATE
+    f0 = 100 * 2 ** (0.5 + 0.5 * np.sin(2 * np.pi * t / 2))
+    x = np.sum([np.sin(k * 2 * np.pi * np.cumsum(f0) / RATE) / k for k in range(1, 20)], axis=0)
+    x = (0.3 * x / np.max(np.abs(x)))[None].astype(np.float32)
+    found = dg.profile(x, RATE)
+    assert found is not None
+    spans = []
+    for flatten in (0.0, 0.6):
+        voice = dg.Voice(flatten=flatten, centre_f0=found.f0, pitch=1.0 + 1e-6)
+        y = dg.transform(x, RATE, voice)
+        size = dg.window_length(RATE, 0.05)
+        track, strength = dg._track(np.abs(dg.stft(y[0], size)), RATE, size)
+        voiced = np.log(track[strength > 0.8])
+        spans.append(np.percentile(voiced, 90) - np.percentile(voiced, 10))
+    assert spans[1] < 0.7 * spans[0], spans
 
 
 def test_silence_stays_silent_and_loud_sound_is_not_clipped() -> None:

@@ -4,8 +4,11 @@ The method works on short-time spectra (`stft.py`). Each frame's magnitude is sp
 envelope (cepstral smoothing: the vocal tract's resonances, the formants) and a fine structure (the
 harmonics of the voice's pitch, and noise). Both are moved independently:
 
-- the fine structure is scaled in frequency by a random pitch ratio (harmonics of F0 move to harmonics of
-  p·F0; phases follow as in a phase vocoder, so the duration is unchanged);
+- the fine structure is scaled in frequency by a pitch ratio (harmonics of F0 move to harmonics of p·F0;
+  phases follow as in a phase vocoder, so the duration is unchanged). The ratio takes the file's median F0
+  (`profile`: its voiced frames) to a target drawn from one speaker-independent range, so the output's pitch
+  no longer tells whether the speaker's voice was high or low, as a shift relative to it did (measured:
+  docs/voices.md); without a voice found, a random shift;
 - the envelope is warped by a random monotone map of frequency: a McAdams coefficient α (the VoicePrivacy
   Challenge's LPC pole-angle warp φ → φ^α, applied here to the envelope) composed with a random smooth warp
   in log-frequency (a global formant shift and slow random bends), fading to no warp at high frequencies;
@@ -24,9 +27,10 @@ from __future__ import annotations
 import os
 import secrets
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from .stft import OVERLAP, istft, stft, window_length
 
@@ -40,13 +44,26 @@ COLOUR_BANDS = 4  # slow random sines of log-frequency in the equaliser
 COLOUR_DB = 6.0  # each one's largest gain, dB
 WOBBLE_SEMITONES = 1.5  # the pitch drifts this far (two slow sines, 1.5-5 s periods) around its shift
 DRIFT = 0.05  # the formant scale drifts this far (|log|) around its shift
+# Where a voice is found, its median F0 and its envelope's centroid are taken to targets drawn per file from
+# these speaker-independent ranges (log-uniform) instead of being shifted relative to the speaker's own.
+TARGET_F0_HZ = (110.0, 220.0)
+TARGET_CENTROID_HZ = (340.0, 590.0)  # the 5th-95th percentiles of 64 dev speakers' centroids
+PITCH_AWAY, FORMANT_AWAY = 0.0, 0.0  # the least distance of a target from the file's own (semitones, |log|)
+PITCH_MOST, FORMANT_MOST = 12.0, 0.3  # the largest pitch shift (semitones) and formant scale (|log|)
+FLATTEN = 0.0  # the share of the intonation's range removed (0: kept)
+EVEN = 0.0  # the share of the speaker's long-term spectral balance removed (0: kept)
 
 DESCRIPTION = (
-    "spectral disguise with parameters drawn per file from a cryptographic source: pitch shifted "
-    f"±{PITCH_SEMITONES[0]:g}–{PITCH_SEMITONES[1]:g} semitones (drifting ±{WOBBLE_SEMITONES:g}), spectral envelope "
-    f"warped by a McAdams coefficient {MCADAMS_ALPHA[0]:g}–{MCADAMS_ALPHA[1]:g}, formants scaled by "
-    f"±{FORMANT_SHIFT[0]:g}–{FORMANT_SHIFT[1]:g} (log; drifting ±{DRIFT:g}) with {WARP_BENDS} random bends of "
-    f"≤{WARP_BEND_SIZE:g}, and a random equaliser of {COLOUR_BANDS} bands of ≤{COLOUR_DB:g} dB"
+    "spectral disguise with parameters drawn per file from a cryptographic source: the voice's median pitch "
+    f"taken to a target drawn in {TARGET_F0_HZ[0]:g}–{TARGET_F0_HZ[1]:g} Hz (a shift of at most ±{PITCH_MOST:g} "
+    f"semitones, drifting ±{WOBBLE_SEMITONES:g}; where no voice is found, a shift of "
+    f"±{PITCH_SEMITONES[0]:g}–{PITCH_SEMITONES[1]:g} semitones)"
+    + (f", its intonation's range narrowed by {FLATTEN:.0%}" if FLATTEN else "")
+    + f", the spectral envelope warped by a McAdams coefficient {MCADAMS_ALPHA[0]:g}–{MCADAMS_ALPHA[1]:g}, formants "
+    f"scaled by ±{FORMANT_SHIFT[0]:g}–{FORMANT_SHIFT[1]:g} (log; drifting ±{DRIFT:g}) with {WARP_BENDS} random "
+    f"bends of ≤{WARP_BEND_SIZE:g}"
+    + (f", {EVEN:.0%} of the voice's long-term spectral balance evened" if EVEN else "")
+    + f", and a random equaliser of {COLOUR_BANDS} bands of ≤{COLOUR_DB:g} dB"
 )
 
 _LIFTER_SECONDS = 0.0015  # quefrencies kept for the envelope: below the period of a 600 Hz voice
@@ -56,6 +73,15 @@ _WARP_FULL_HZ, _WARP_NONE_HZ = 7000.0, 11000.0
 _SHIFT_FULL_HZ, _SHIFT_NONE_HZ = 7000.0, 9000.0
 _FLOOR = 1e-9
 _BLOCK_SECONDS, _CROSSFADE_SECONDS = 15.0, 0.1
+# The profile (median F0, envelope centroid) of a file's voiced frames.
+_F0_RANGE_HZ = (60.0, 400.0)  # periods searched
+_PITCH_BAND_HZ = 2000.0  # the autocorrelation of the spectrum below this (the formants above blur periods)
+_VOICED_STRENGTH = 0.6  # normalised autocorrelation at the period for a frame to count as voiced
+_OCTAVE_SHARE = 0.9  # the shortest period whose correlation is this share of the best one is taken
+_PROFILE_LOUD = 0.01  # and its energy within 20 dB of the loud frames' (95th percentile)
+_PROFILE_FRAMES, _PROFILE_MIN_VOICED = 3000, 10  # frames looked at (at most, spread), voiced frames needed
+_CENTROID_BAND = (200.0, 5000.0)  # where the envelope's centroid is taken (Hz)
+_PROFILE_FREQS = np.geomspace(80.0, 8000.0, 128)  # the mean envelope is kept on this grid
 
 
 @dataclass(frozen=True)
@@ -71,10 +97,98 @@ class Voice:
     wobble: float = 0.0  # semitones the pitch ratio drifts by, slowly, over the file
     drift: float = 0.0  # |log| the formant scale drifts by, slowly, over the file
     seed: int = 0  # the seed of the noise (breath) and of the drifts' courses
+    flatten: float = 0.0  # share (in log) of each voiced frame's F0 deviation from centre_f0 removed
+    centre_f0: float = 0.0  # the file's median F0 (Hz), which flattening pulls towards
+    evening: tuple[float, ...] = ()  # log gains on _PROFILE_FREQS evening the file's long-term balance
 
 
-def draw(rng: np.random.Generator) -> Voice:
-    """A random voice from the ranges above: shifts have a random direction and a magnitude away from zero."""
+def draw(rng: np.random.Generator, found: Profile | None = None, targets: Targets | None = None) -> Voice:
+    """A random voice: with a profile of the file's voice, its pitch and formant scale take the median F0 and
+    the envelope's centroid to targets drawn from speaker-independent ranges; without one (no voice found:
+    music, noise), shifts in a random direction by a magnitude away from zero."""
+    relative = _draw_relative(rng)
+    if found is None:
+        return relative
+    targets = targets or Targets()
+    semitone = np.log(2) / 12
+    f0 = _target(rng, targets.f0_hz, np.log(found.f0), targets.pitch_away * semitone)
+    pitch = float(np.exp(np.clip(f0 - np.log(found.f0), -targets.pitch_most * semitone, targets.pitch_most * semitone)))
+    relative = replace(relative, flatten=targets.flatten, centre_f0=found.f0)
+    if targets.centroid_hz is None:  # the formants shifted relatively, as without a profile
+        return replace(relative, pitch=pitch)
+    centre = _target(rng, targets.centroid_hz, found.centroid, targets.formant_away)
+    formant = _solve_formant(found, relative, centre)
+    formant = float(np.clip(formant, np.exp(-targets.formant_most), np.exp(targets.formant_most)))
+    voice = replace(relative, pitch=pitch, formant=formant)
+    return replace(voice, evening=_evening(found, voice, targets.even))
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The speaker-independent ranges a file's voice is taken to (Hz, drawn log-uniformly), and limits."""
+
+    f0_hz: tuple[float, float] = TARGET_F0_HZ
+    centroid_hz: tuple[float, float] | None = None  # None: formants scaled relatively (FORMANT_SHIFT)
+    pitch_away: float = PITCH_AWAY  # the target is at least this far (semitones) from the file's own F0
+    formant_away: float = FORMANT_AWAY  # and its centroid at least this far (|log|) from the file's own
+    pitch_most: float = PITCH_MOST  # the pitch ratio never exceeds this many semitones either way
+    formant_most: float = FORMANT_MOST  # nor the formant scale this |log|
+    flatten: float = FLATTEN  # the share of the intonation's range (F0 around its median, in log) removed
+    even: float = EVEN  # the share of the long-term spectral balance's deviations from a line removed
+
+
+def _target(rng: np.random.Generator, span: tuple[float, float], own: float, away: float) -> float:
+    """A log-uniform draw in `span` (Hz), as log Hz, at least `away` from `own` (log Hz) where it can be."""
+    low, high = np.log(span[0]), np.log(span[1])
+    value = float(rng.uniform(low, high))
+    for _ in range(64):  # rejection: the span minus a window around `own`
+        if abs(value - own) >= away:
+            return value
+        value = float(rng.uniform(low, high))
+    return low if abs(low - own) > abs(high - own) else high
+
+
+def _solve_formant(found: Profile, voice: Voice, target: float) -> float:
+    """The global formant scale that puts the centroid of the file's mean envelope, warped by `voice` (its
+    McAdams coefficient and bends), at `target` (log Hz). The equaliser is left out: it is speaker-independent
+    noise on the centroid, and compensating it swung the formant scale far. The centroid moves by about half
+    the log scale (energy enters and leaves the band at its edges): a few secant steps."""
+
+    def miss(log_scale: float) -> float:
+        return _centroid(_warped(found, replace(voice, formant=float(np.exp(log_scale))))) - target
+
+    a, b = 0.0, target - found.centroid
+    fa, fb = miss(a), miss(b)
+    for _ in range(6):
+        if abs(fb) < 1e-3 or fb == fa:
+            break
+        a, b, fa = b, b - fb * (b - a) / (fb - fa), fb
+        b = float(np.clip(b, -1.0, 1.0))
+        fb = miss(b)
+    return float(np.exp(b))
+
+
+def _warped(found: Profile, voice: Voice) -> np.ndarray:
+    """The file's mean log envelope (on _PROFILE_FREQS) as `voice` warps it (its global scale, no drift)."""
+    source = _envelope_source(_PROFILE_FREQS, 48000, voice, np.array([[voice.formant]]))[0]
+    return np.interp(np.log(np.maximum(source, 1.0)), np.log(_PROFILE_FREQS), found.envelope)
+
+
+def _evening(found: Profile, voice: Voice, share: float) -> tuple[float, ...]:
+    """Log gains on _PROFILE_FREQS that remove `share` of the warped mean envelope's deviations from a straight
+    line in log-frequency (the speaker's long-term spectral balance, a cue of its own), 100 Hz-7 kHz."""
+    if share <= 0:
+        return ()
+    warped = _warped(found, voice)
+    inside = (_PROFILE_FREQS >= 100.0) & (_PROFILE_FREQS <= 7000.0)
+    x = np.log(_PROFILE_FREQS)
+    slope, offset = np.polyfit(x[inside], warped[inside], 1)
+    gains = -share * (warped - (slope * x + offset))
+    return tuple(float(g) for g in np.where(inside, gains, 0.0))
+
+
+def _draw_relative(rng: np.random.Generator) -> Voice:
+    """A random voice from the relative ranges above: shifts have a random direction and a magnitude away from zero."""
 
     def signed(low: float, high: float) -> float:
         return float(rng.choice((-1.0, 1.0)) * rng.uniform(low, high))
@@ -91,6 +205,108 @@ def draw(rng: np.random.Generator) -> Voice:
     )
 
 
+@dataclass(frozen=True)
+class Profile:
+    """What the file's voice is like, from its voiced frames: where the disguise starts from (never stored)."""
+
+    f0: float  # median fundamental frequency, Hz
+    centroid: float  # log-frequency centroid (log Hz) of the mean voiced envelope: a vocal-tract length proxy
+    envelope: np.ndarray  # that mean log envelope, on _PROFILE_FREQS (to predict the warp's effect)
+
+
+def profile(samples: np.ndarray, rate: int) -> Profile | None:
+    """The median F0 and envelope centroid of the voiced frames of the channels' mix; None without voice.
+
+    Non-overlapping 50-ms frames (a quarter as many as the disguise analyses), at most _PROFILE_FRAMES of them
+    spread over the file: cheap, and a median over minutes of speech does not need more.
+    """
+    if samples.ndim != 2 or samples.shape[1] == 0:
+        return None
+    size = window_length(rate, 0.05)
+    count = samples.shape[1] // size
+    if count < _PROFILE_MIN_VOICED:
+        return None
+    starts = np.linspace(0, (count - 1) * size, min(count, _PROFILE_FRAMES)).astype(int)
+    # the channels' mix of the chosen frames only: an hour of stereo is never copied whole
+    frames = samples[:, starts[:, None] + np.arange(size)].mean(axis=0, dtype=np.float64)
+    window = np.hanning(size)
+    spectra = np.abs(np.fft.rfft(frames * window, 2 * size, axis=1)) ** 2
+    energy = spectra.sum(axis=1)
+    loud = energy > _PROFILE_LOUD * np.percentile(energy, 95)
+    f0, strength = _frame_pitch(spectra, rate, size, window)
+    voiced = loud & (strength > _VOICED_STRENGTH)
+    if voiced.sum() < _PROFILE_MIN_VOICED:
+        return None
+    freqs = np.fft.rfftfreq(2 * size, 1 / rate)
+    log_env = _log_envelope(np.sqrt(spectra[voiced]), rate)
+    log_env -= np.log(np.mean(np.exp(2 * log_env), axis=1, keepdims=True)) / 2  # every frame counts alike
+    mean = np.log(np.mean(np.exp(log_env), axis=0) + _FLOOR)
+    envelope = np.interp(_PROFILE_FREQS, freqs, mean)
+    return Profile(float(np.median(f0[voiced])), _centroid(envelope), envelope)
+
+
+def _frame_pitch(spectra: np.ndarray, rate: int, size: int, window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame (power spectra of Hann-windowed frames padded to 2·size): F0 and its voicing strength."""
+    freqs = np.fft.rfftfreq(2 * size, 1 / rate)
+    band = np.where(freqs < _PITCH_BAND_HZ, spectra, 0.0)
+    corr = np.fft.irfft(band, axis=1)[:, :size]
+    window_corr = np.fft.irfft(np.abs(np.fft.rfft(window, 2 * size)) ** 2)[:size]
+    return _periods(corr, window_corr, rate, size)
+
+
+def _track(magnitude: np.ndarray, rate: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame of a block's STFT: F0 and voicing strength, from its bins below _PITCH_BAND_HZ only (their
+    autocorrelation is the lag domain at a low rate: cheap; the 50-ms window leaves lags to 60 Hz unaliased)."""
+    bins = int(_PITCH_BAND_HZ * size / rate) + 1
+    n = 2 * (bins - 1)
+    corr = np.fft.irfft(magnitude[:, :bins].astype(np.float64) ** 2, n, axis=1)
+    window = np.abs(np.fft.rfft(np.hanning(size)))[:bins] ** 2
+    return _periods(corr, np.fft.irfft(window, n), rate * n / size, n // 2)
+
+
+def _periods(corr: np.ndarray, window_corr: np.ndarray, lag_rate: float, valid: int) -> tuple[np.ndarray, np.ndarray]:
+    """F0 and normalised autocorrelation per row of autocorrelations (lags at `lag_rate`, the first `valid`
+    unaliased). The first peak within _OCTAVE_SHARE of the highest is taken, which avoids picking a period's
+    multiple (an octave too low); values are capped at 1, where the window's correction lifts long lags' noise."""
+    corr = corr / np.maximum(corr[:, :1], _FLOOR) / (window_corr / window_corr[0])  # unbiased, 1 at lag 0
+    corr = np.minimum(corr, 1.0)
+    low = int(lag_rate / _F0_RANGE_HZ[1])
+    high = min(valid, int(lag_rate / _F0_RANGE_HZ[0])) - 2
+    lags = corr[:, low : high + 1]
+    peaks = (lags[:, 1:-1] > lags[:, :-2]) & (lags[:, 1:-1] >= lags[:, 2:])
+    values = np.where(peaks, lags[:, 1:-1], -np.inf)
+    best = values.max(axis=1)
+    first = np.argmax(values >= _OCTAVE_SHARE * best[:, None], axis=1)
+    lag = low + 1 + first
+    # a parabola through the peak and its neighbours: a fraction of a lag, for lags at a low rate
+    rows = np.arange(len(lags))
+    a, b, c = lags[rows, first], lags[rows, first + 1], lags[rows, first + 2]
+    curve = a - 2 * b + c
+    offset = np.clip(0.5 * (a - c) / np.where(np.abs(curve) > 1e-12, curve, -1e-12), -0.5, 0.5)
+    return lag_rate / (lag + offset), np.where(np.isfinite(best), best, 0.0)
+
+
+def _flattening(magnitude: np.ndarray, rate: int, size: int, voice: Voice) -> np.ndarray:
+    """Per frame (frames × 1): the pitch ratio that pulls each voiced frame's F0 `voice.flatten` of the way (in
+    log) towards the file's median, which narrows the intonation's range (a speaker's cue) by that share."""
+    f0, strength = _track(magnitude, rate, size)
+    energy = np.sum(magnitude.astype(np.float64) ** 2, axis=1)
+    loud = energy > _PROFILE_LOUD * np.percentile(energy, 95) if len(energy) else energy > 0
+    deviation = np.clip(np.log(f0 / voice.centre_f0), -np.log(2), np.log(2))
+    deviation = np.where(loud & (strength > _VOICED_STRENGTH), deviation, 0.0)
+    if len(deviation) >= 5:  # a median over 5 frames (62 ms at 48 kHz): a stray octave error does not jump
+        deviation[2:-2] = np.median(sliding_window_view(deviation, 5), axis=1)
+    return np.exp(-voice.flatten * deviation)[:, None]
+
+
+def _centroid(log_envelope: np.ndarray) -> float:
+    """The centroid in log-frequency of an envelope on _PROFILE_FREQS, weighted by its power."""
+    inside = (_CENTROID_BAND[0] <= _PROFILE_FREQS) & (_CENTROID_BAND[1] >= _PROFILE_FREQS)
+    env = log_envelope[inside]
+    weight = np.exp(2 * (env - env.max()))
+    return float(np.sum(weight * np.log(_PROFILE_FREQS[inside])) / np.sum(weight))
+
+
 def disguise(samples: np.ndarray, rate: int, rng: np.random.Generator | None = None) -> np.ndarray:
     """`samples` (channels × n, float32 in [-1, 1]) with every voice disguised; same shape, dtype and length.
 
@@ -98,7 +314,7 @@ def disguise(samples: np.ndarray, rate: int, rng: np.random.Generator | None = N
     """
     if rng is None:
         rng = np.random.default_rng(secrets.randbits(128))
-    return transform(samples, rate, draw(rng))
+    return transform(samples, rate, draw(rng, profile(samples, rate)))
 
 
 def transform(samples: np.ndarray, rate: int, voice: Voice) -> np.ndarray:
@@ -179,12 +395,17 @@ def _block(
 
     hop = size // OVERLAP
     pitch, formant = _courses(voice, (offset - size) / hop + np.arange(len(spectra)), rate / hop)
+    if voice.flatten > 0 and voice.centre_f0 > 0:
+        pitch = pitch * _flattening(magnitude, rate, size, voice)
     source_env = _envelope_source(freqs, rate, voice, formant)
     target_env = _interp_rows(log_envelope, source_env * size / rate)
     source_fine = _fine_source(freqs, pitch)
     target_fine = _interp_rows(fine, source_fine * size / rate)
     if voice.colour:
         target_env = target_env + _colour(freqs, voice.colour)[None, :]
+    if voice.evening:
+        fade = _fade(freqs, _WARP_FULL_HZ, _WARP_NONE_HZ)
+        target_env = target_env + (fade * np.interp(freqs, _PROFILE_FREQS, np.array(voice.evening)))[None, :]
     shaped = np.exp(target_env) * target_fine
 
     # Each frame keeps its energy: loudness and rhythm are the original's.
@@ -192,7 +413,7 @@ def _block(
     after = np.sum(shaped**2, axis=1, keepdims=True)
     shaped *= np.sqrt(before / np.maximum(after, _FLOOR * _FLOOR))
 
-    moved = voice.pitch != 1.0 or voice.wobble != 0.0
+    moved = voice.pitch != 1.0 or voice.wobble != 0.0 or voice.flatten > 0
     phase = np.angle(spectra)
     if moved:
         phase = _shifted_phase(phase, freqs, source_fine, size)
