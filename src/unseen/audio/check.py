@@ -108,9 +108,10 @@ def _compare(stream: Stream, after: np.ndarray, prepared: Prepared, found: Voice
     Why the average and not each stretch against MATCH_THRESHOLD: that threshold is calibrated on two different
     recordings of a speaker, and the same words of the same recording score higher for every voice. Measured on
     25 development voices in 3-s stretches (bench/voice_check_calibration.py, 2026-12-05): the shipped disguise's
-    stretches scored 0.49-0.71 on average per file (0.58-0.73 under noise at 10 dB SNR), 2-4% of single stretches
-    at 0.74 or more and none at 0.9; a weak disguise (McAdams alpha 0.7-0.9 alone, whose ignorant EER is 8%)
-    0.70-0.97 per file, 84-96% of files flagged, 19-50% of its stretches at 0.9 or more; a kept voice 1.0."""
+    stretches scored 0.48-0.73 on average per file (0.52-0.74 under noise at 10 dB SNR: 3 of 25 files flagged),
+    2-8% of single stretches at 0.74 or more and none at 0.9; a weak disguise (McAdams alpha 0.7-0.9 alone,
+    ignorant EER 6-8%) 0.64-0.97 per file, 84-96% of files flagged, 16-50% of its stretches at 0.9 or more; a
+    kept voice 1.0. docs/voices-in-videos.md has the table."""
     from unseen.audio import speaker
 
     scored: list[tuple[float, dict[str, object]]] = []
