@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
-from conftest import SHARED_DATA
+from conftest import REPO, SHARED_DATA
 
 from unseen.audio import disguise as dg
 from unseen.audio import speaker
+
+sys.path.insert(0, str(REPO / "bench"))
+from voice import load  # the bench's reader of the development voices: mono float32 and its rate
 
 VOICES = SHARED_DATA / "voices"
 RATE = 48000
@@ -142,14 +145,6 @@ def test_an_isolated_click_gives_no_nan() -> None:
 def test_the_description_names_the_ranges_not_a_draw() -> None:
     assert "McAdams" in dg.DESCRIPTION and "semitones" in dg.DESCRIPTION
     assert str(dg.PITCH_SEMITONES[1]).rstrip("0").rstrip(".") in dg.DESCRIPTION
-
-
-def load(path: Path) -> tuple[np.ndarray, int]:
-    with av.open(str(path)) as container:
-        stream = container.streams.audio[0]
-        resampler = av.AudioResampler(format="fltp", layout="mono")
-        parts = [f.to_ndarray() for frame in container.decode(stream) for f in resampler.resample(frame)]
-        return np.concatenate(parts, axis=1)[0].astype(np.float32), stream.rate
 
 
 def recordings(count: int) -> list[Path]:
