@@ -10,9 +10,13 @@ method that resizes or warps, the examiner also tries scales 0.90 to 1.10 in ste
     .venv/bin/python bench/camera_noise.py                 # the method table on 1,024-px centre crops (~5 min)
     .venv/bin/python bench/camera_noise.py --full          # the shipped method on the full-size photos too
     .venv/bin/python bench/camera_noise.py --runs          # unseen itself, default run with and without
+    .venv/bin/python bench/camera_noise.py --command       # the real command, crops and whole photos (~10 min)
 
 `--runs` runs unseen's photo pipeline (default detector, checks on) on each natural photo with and without the
-treatment, alternately, and gives the time of each and the PCE, PSNR and SSIM of the outputs.
+treatment, alternately, and gives the time of each and the PCE, PSNR and SSIM of the outputs. `--command` runs the
+command itself (`python -m unseen natural -o OUT`) on all the natural photos, alternately with and without
+`--keep-sensor-noise` (kept, replaced, replaced, kept), and tests every output against both cameras, on the 1,024-px
+centre crop and on the whole photo (an output of another size resized back to the camera's native size first).
 """
 
 from __future__ import annotations
@@ -253,16 +257,86 @@ def unseen_runs() -> None:
         )
 
 
+def cached_fingerprints(crop: int | None) -> dict[str, np.ndarray]:
+    """`fingerprints`, kept in bench/.work (derived from the data: never committed) as a whole photo's takes minutes."""
+    folder = REPO / "bench" / ".work" / "camera-noise"
+    folder.mkdir(parents=True, exist_ok=True)
+    names = sorted({camera_of(path) for path in (DATA / "flat").glob("*.JPG")})
+    paths = {camera: folder / f"k-{crop or 'full'}-{camera}.npy" for camera in names}
+    if not all(path.exists() for path in paths.values()):
+        for camera, k in fingerprints(crop).items():
+            np.save(paths[camera], k)
+    return {camera: np.load(path) for camera, path in paths.items()}
+
+
+def command_runs(rounds: int = 2) -> None:
+    """The real command on every natural photo, alternately with and without the treatment; then each output
+    against each camera (crop and whole), PSNR and SSIM treated against kept, the check's finding, the time."""
+    import json
+    import subprocess
+
+    out = REPO / "bench" / ".work" / "camera-noise" / "command"
+    seconds: dict[bool, list[float]] = {False: [], True: []}
+    checks: dict[str, object] = {}
+    order = [on for index in range(rounds) for on in ((False, True) if index % 2 == 0 else (True, False))]
+    for on in order:
+        target = out / ("replaced" if on else "kept")
+        report = out / f"report-{'replaced' if on else 'kept'}.json"
+        flags = [] if on else ["--keep-sensor-noise"]
+        command = [sys.executable, "-m", "unseen", str(DATA / "natural"), "-o", str(target), "-q", "--overwrite"]
+        started = time.perf_counter()
+        subprocess.run([*command, *flags, "--report", str(report)], check=True)
+        seconds[on].append(time.perf_counter() - started)
+        if on:
+            checks = {Path(f["input"]).name: f.get("sensor_noise") for f in json.loads(report.read_text())["files"]}
+    load = os.getloadavg()[0]
+    print(f"seconds kept {seconds[False]}, replaced {seconds[True]}: {sum(seconds[True]) / sum(seconds[False]):.3f}×")
+    print("| photo | PCE crop kept → replaced | PCE whole kept → replaced | other (max) | PSNR dB | SSIM | check |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    ks = {size: cached_fingerprints(size) for size in (CROP, None)}
+    for path in sorted((DATA / "natural").glob("*.JPG")):
+        written = {on: load_output(out / ("replaced" if on else "kept"), path) for on in (False, True)}
+        camera, found = camera_of(path), {}
+        for size, on in ((size, on) for size in (CROP, None) for on in (False, True)):
+            pixels = native(written[on], ks[None][camera].shape)
+            tested = prnu.centre_crop(pixels, CROP) if size else pixels
+            w = prnu.residual(tested)
+            found[size, on] = {c: prnu.pce(k, tested, w) for c, k in ks[size].items()}
+        own = [f"{found[size, False][camera]:,.0f} → {found[size, True][camera]:,.0f}" for size in (CROP, None)]
+        other = max(v for key, pces in found.items() for c, v in pces.items() if c != camera)
+        print(
+            f"| {path.name} | {own[0]} | {own[1]} | {other:.0f} | {psnr(written[True], written[False]):.1f} "
+            f"| {ssim(written[True], written[False]):.3f} | {checks.get(path.name)} |",
+            flush=True,
+        )
+    print(f"# load {load:.1f} after the runs, {os.getloadavg()[0]:.1f} at the end")
+
+
+def load_output(folder: Path, source: Path) -> np.ndarray:
+    (found,) = [p for p in folder.rglob("*") if p.is_file() and p.stem == source.stem]
+    return load(found)
+
+
+def native(pixels: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """The examiner's first step: an output of another size resized back to the camera's native size."""
+    if pixels.shape[:2] == shape[:2]:
+        return pixels
+    return cv2.resize(pixels, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="full-size photos, the plain and shipped methods only")
     parser.add_argument("--runs", action="store_true", help="unseen's own runs, with and without the treatment")
+    parser.add_argument("--command", action="store_true", help="the real command, with and without the treatment")
     parser.add_argument("--method", action="append", choices=sorted(METHODS), help="only these methods")
     args = parser.parse_args()
     if not DATA.is_dir():
         sys.exit(f"no camera-noise data at {DATA}")
     print(f"# {time.strftime('%Y-%m-%d %H:%M')}, load {os.getloadavg()[0]:.1f}")
-    if args.runs:
+    if args.command:
+        command_runs()
+    elif args.runs:
         unseen_runs()
     elif args.full:
         method_table([next(iter(METHODS)), "shipped: pyramid σ 3.5, 3 levels, + grain σ 0.7"], None)
