@@ -22,6 +22,7 @@ Measured on the development cameras: docs/camera-noise.md, bench/camera_noise.py
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
@@ -141,18 +142,31 @@ _FLAT_WINDOW = 9
 CHECK_SIGMA = 3.0  # the check's residual: the examiner's noise level, whatever the treatment's
 _FLAT_ENERGY = 2 * CHECK_SIGMA * CHECK_SIGMA  # below this local energy, a part of the picture counts as flat
 _MIN_FLAT = 1024  # flat pixels the correlation needs to mean anything
+SAMPLES_BYTES = 64 << 20  # what the check may hold of an animation's frames: every frame's sample, or every n-th
 
 
 def sample(pixels: np.ndarray) -> np.ndarray:
-    """What the check keeps of the picture before the treatment: the grey centre crop (a few MB at most)."""
+    """What the check keeps of the picture before the treatment: the grey centre crop (1 MB at most)."""
     return _crop(pixels)
+
+
+def samples(frames: Sequence[np.ndarray]) -> dict[int, np.ndarray]:
+    """The check's samples of an animation's or multi-page file's frames, by index: every frame's, or evenly spaced
+    frames' where all of them would hold more than SAMPLES_BYTES (a long animation)."""
+    if not frames:
+        return {}
+    height, width = frames[0].shape[:2]
+    each = min(height, CHECK_SIDE) * min(width, CHECK_SIDE)
+    stride = max(1, -(-len(frames) * each // SAMPLES_BYTES))
+    return {index: sample(frames[index]) for index in range(0, len(frames), stride)}
 
 
 def left(before: np.ndarray, output: np.ndarray) -> float | None:
     """How much of the fine noise of `before` (a sample) the written `output` still carries: the correlation of
     their residuals over the flat parts of the crop, 1 for a copy, about 0 for none; None when the crop has too
     few flat pixels (or differs in size from the output's) to say."""
-    after = _crop(output)
+    after = _crop(output).astype(np.float32)
+    before = before.astype(np.float32)
     if after.shape != before.shape or min(before.shape) < 16:
         return None
     flat = _flat(before)
@@ -170,7 +184,7 @@ def _crop(pixels: np.ndarray) -> np.ndarray:
     height, width = pixels.shape[:2]
     top, left_ = max(0, (height - CHECK_SIDE) // 2), max(0, (width - CHECK_SIDE) // 2)
     rgb = np.ascontiguousarray(pixels[top : top + CHECK_SIDE, left_ : left_ + CHECK_SIDE, :3])
-    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
 
 
 def _flat(luma: np.ndarray) -> np.ndarray:
