@@ -101,6 +101,16 @@ def test_alpha_is_left_and_a_tiny_picture_is_left_whole() -> None:
     assert np.array_equal(sensor_noise.clean(tiny), tiny)
 
 
+def test_bands_of_rows_give_the_same_pixels_as_one_piece(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(6)
+    picture = shot(np.concatenate([scene(rng)] * 3)[:, :256], rng.normal(0, 0.01, (3 * SIDE, 256)), rng)
+    monkeypatch.setattr(sensor_noise, "_UNIFORM", 0.0)  # no fresh noise: the filter alone
+    whole = sensor_noise.clean(picture)
+    monkeypatch.setattr(sensor_noise, "BAND_PIXELS", 1 << 16)  # bands of 288 rows, four of them
+    assert np.array_equal(sensor_noise.clean(picture), whole)
+    assert not np.array_equal(whole, picture)
+
+
 def made_photo(path: Path, mode: str) -> None:
     """A 96×128 photo with a made fingerprint, in `mode` (RGB, RGBA, L, I;16), saved as its suffix says."""
     rng = np.random.default_rng(3)
