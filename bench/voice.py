@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import voice_metrics as vm
 
 from unseen.audio import disguise as dg
+from unseen.audio import excitation as ex
 from unseen.audio import speaker
 
 VOICES = Path(__file__).resolve().parents[2] / "shared" / "data" / "voices"
@@ -113,6 +114,25 @@ def _relative(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
     return dg.transform(x, rate, dg.draw(rng))
 
 
+Tweak = Callable[[np.random.Generator, ex.Source], ex.Source]
+
+
+def _sourced(tweak: Tweak | None = None, envelope: bool = True) -> Method:
+    """The shipped draw with its fine structure replaced by a synthetic excitation (excitation.py); `tweak`
+    changes the drawn source, `envelope=False` leaves the envelope unwarped (the source's share alone)."""
+
+    def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
+        voice = dg.draw(rng, dg.profile(x, rate))
+        source = ex.draw(rng)
+        if tweak is not None:
+            source = tweak(rng, source)
+        if not envelope:
+            voice = replace(voice, alpha=1.0, formant=1.0, bends=(), colour=(), drift=0.0)
+        return dg.transform(x, rate, replace(voice, source=source))
+
+    return run
+
+
 _SHIPPED = {
     "pitch": dg.PITCH_SEMITONES,
     "alpha": dg.MCADAMS_ALPHA,
@@ -141,6 +161,12 @@ METHODS: dict[str, Method] = {
     "norm-flat": _normalised(replace(_CENTROID, flatten=0.5)),
     "norm-even": _normalised(replace(_CENTROID, even=0.7)),
     "norm-flat-even": _normalised(replace(_CENTROID, flatten=0.5, even=0.7)),
+    # A synthetic excitation instead of the speaker's own fine structure (excitation.py; docs/voices.md).
+    "source": _sourced(),
+    "source-only": _sourced(envelope=False),
+    "source-plain": _sourced(lambda rng, s: replace(s, range=1.0, tilt=0.0, breath=0.1, voiced_hz=5000.0, jitter=0.0)),
+    "source-flat": _sourced(lambda rng, s: replace(s, range=float(rng.uniform(0.1, 0.4)))),
+    "source-breathy": _sourced(lambda rng, s: replace(s, breath=float(rng.uniform(0.3, 0.6)))),
 }
 
 

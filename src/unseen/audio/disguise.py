@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from . import excitation
 from .stft import OVERLAP, istft, stft, window_length
 
 # The ranges the parameters are drawn from (docs/voices.md: how they were chosen, and what else was tried).
@@ -100,6 +101,7 @@ class Voice:
     flatten: float = 0.0  # share (in log) of each voiced frame's F0 deviation from centre_f0 removed
     centre_f0: float = 0.0  # the file's median F0 (Hz), which flattening pulls towards
     evening: tuple[float, ...] = ()  # log gains on _PROFILE_FREQS evening the file's long-term balance
+    source: excitation.Source | None = None  # a synthetic excitation instead of the moved fine structure
 
 
 def draw(rng: np.random.Generator, found: Profile | None = None, targets: Targets | None = None) -> Voice:
@@ -406,7 +408,8 @@ def _block(
     if voice.evening:
         fade = _fade(freqs, _WARP_FULL_HZ, _WARP_NONE_HZ)
         target_env = target_env + (fade * np.interp(freqs, _PROFILE_FREQS, np.array(voice.evening)))[None, :]
-    shaped = np.exp(target_env) * target_fine
+    excited = _excited(magnitude, rate, size, pitch, voice, offset, len(signal)) if voice.source else None
+    shaped = np.exp(target_env) * (target_fine if excited is None else np.abs(excited))
 
     # Each frame keeps its energy: loudness and rhythm are the original's.
     before = np.sum(magnitude**2, axis=1, keepdims=True)
@@ -415,7 +418,9 @@ def _block(
 
     moved = voice.pitch != 1.0 or voice.wobble != 0.0 or voice.flatten > 0
     phase = np.angle(spectra)
-    if moved:
+    if excited is not None:
+        phase = np.angle(excited)
+    elif moved:
         phase = _shifted_phase(phase, freqs, source_fine, size)
     if anchor is not None:
         phase += anchor[1] - phase[anchor[0]]
@@ -429,6 +434,19 @@ def _block(
     # Moved phases overlap-add partly out of step, which loses some energy: give the channel its level back.
     wanted, got = float(np.sum(signal.astype(np.float64) ** 2)), float(np.sum(out**2))
     return (out * np.sqrt(wanted / got) if got > 0 else out), phase
+
+
+def _excited(
+    magnitude: np.ndarray, rate: int, size: int, pitch: np.ndarray, voice: Voice, offset: int, length: int
+) -> np.ndarray:
+    """A block's synthetic excitation (excitation.py), following the block's own pitch track."""
+    assert voice.source is not None
+    f0, strength = _track(magnitude, rate, size)
+    energy = np.sum(magnitude.astype(np.float64) ** 2, axis=1)
+    loud = energy > _PROFILE_LOUD * np.percentile(energy, 95) if len(energy) else energy > 0
+    return excitation.spectra(
+        f0, strength, loud, pitch[:, 0], voice.centre_f0, voice.source, rate, size, length, offset
+    )
 
 
 def _log_envelope(magnitude: np.ndarray, rate: int) -> np.ndarray:
