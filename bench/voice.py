@@ -167,6 +167,9 @@ METHODS: dict[str, Method] = {
     "source-plain": _sourced(lambda rng, s: replace(s, range=1.0, tilt=0.0, breath=0.1, voiced_hz=5000.0, jitter=0.0)),
     "source-flat": _sourced(lambda rng, s: replace(s, range=float(rng.uniform(0.1, 0.4)))),
     "source-breathy": _sourced(lambda rng, s: replace(s, breath=float(rng.uniform(0.3, 0.6)))),
+    "source-flat-breathy": _sourced(
+        lambda rng, s: replace(s, range=float(rng.uniform(0.1, 0.4)), breath=float(rng.uniform(0.3, 0.6)))
+    ),
 }
 
 
@@ -286,26 +289,28 @@ def _pool(features: list[np.ndarray], rng: np.random.Generator, most: int = 6000
     return frames[rng.choice(len(frames), min(most, len(frames)), replace=False)]
 
 
-def speed(files: list[Path], seconds: float = 30.0) -> None:
-    """Disguise of a 48 kHz stereo track (dev speech, resampled) against an AAC encode + decode of the same."""
+def speed(files: list[Path], names: list[str], seconds: float = 30.0) -> None:
+    """Each method on a 48 kHz stereo track (dev speech, resampled) against an AAC encode + decode of the same."""
     from scipy.signal import resample_poly
 
     speech = np.concatenate([load(path)[0] for path in files[:4]])
     track = resample_poly(speech, 3, 1)[: int(seconds * 48000)].astype(np.float32)
     stereo = np.stack([track, np.roll(track, 480) * 0.8])  # two different channels
-    started, cpu = time.perf_counter(), time.process_time()
-    dg.disguise(stereo, 48000, np.random.default_rng(0))
-    disguised, cpu = time.perf_counter() - started, time.process_time() - cpu
+    length = len(track) / 48000
+    for name in names:
+        started, cpu = time.perf_counter(), time.process_time()
+        METHODS[name](stereo, 48000, np.random.default_rng(0))
+        disguised, cpu = time.perf_counter() - started, time.process_time() - cpu
+        print(
+            f"speed, {length:.0f} s of 48 kHz stereo: {name} {length / disguised:.1f}× real time ({disguised:.2f} s "
+            f"wall, {cpu:.2f} s CPU); load {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
     started = time.perf_counter()
     for channel in stereo:
         aac_round_trip(channel, 48000)
     anchor = time.perf_counter() - started
-    length = len(track) / 48000
-    print(
-        f"speed, {length:.0f} s of 48 kHz stereo: disguise {length / disguised:.1f}× real time ({disguised:.2f} s wall,"
-        f" {cpu:.2f} s CPU); AAC encode + decode of the same {length / anchor:.1f}× ({anchor:.2f} s); "
-        f"load {os.getloadavg()[0]:.1f}"
-    )
+    print(f"AAC encode + decode of the same {length / anchor:.1f}× ({anchor:.2f} s); load {os.getloadavg()[0]:.1f}")
 
 
 def stoi_only(test: list[np.ndarray], rate: int, args: argparse.Namespace) -> None:
@@ -336,7 +341,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--speakers", type=int, default=40, help="test speakers (the first N, sorted)")
     parser.add_argument("--dev", type=int, default=30, help="development speakers for the GMM-UBM (the last N)")
-    parser.add_argument("--methods", default="pitch,mcadams,disguise", help=f"comma-separated: {','.join(METHODS)}")
+    parser.add_argument(
+        "--methods", help=f"comma-separated (pitch,mcadams,disguise; with --speed: disguise): {','.join(METHODS)}"
+    )
     parser.add_argument("--aac", action="store_true", help="every utterance through AAC in MP4, before and after")
     parser.add_argument(
         "--wer", type=int, default=6, help="utterances transcribed by pocketsphinx per method (0: none)"
@@ -348,11 +355,12 @@ def main() -> int:
     parser.add_argument("--stoi-only", action="store_true", help="only STOI (and speed) per method: a quick pass")
     parser.add_argument("--calibrate", action="store_true", help="only the originals' EER threshold (MATCH_THRESHOLD)")
     args = parser.parse_args()
+    if args.speed:
+        speed(sorted(args.data.glob("*.flac")), (args.methods or "disguise").split(","))
+        return 0
+    args.methods = args.methods or "pitch,mcadams,disguise"
 
     files = sorted(args.data.glob("*.flac"))
-    if args.speed:
-        speed(files)
-        return 0
     if args.calibrate:
         calibrate(files[: args.speakers])
         return 0

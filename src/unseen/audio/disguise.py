@@ -392,7 +392,6 @@ def _block(
     spectra = stft(signal, size)
     magnitude = np.abs(spectra)
     log_envelope = _log_envelope(magnitude, rate)
-    fine = magnitude / np.exp(log_envelope)
     freqs = np.fft.rfftfreq(size, 1 / rate)
 
     hop = size // OVERLAP
@@ -401,15 +400,17 @@ def _block(
         pitch = pitch * _flattening(magnitude, rate, size, voice)
     source_env = _envelope_source(freqs, rate, voice, formant)
     target_env = _interp_rows(log_envelope, source_env * size / rate)
-    source_fine = _fine_source(freqs, pitch)
-    target_fine = _interp_rows(fine, source_fine * size / rate)
     if voice.colour:
         target_env = target_env + _colour(freqs, voice.colour)[None, :]
     if voice.evening:
         fade = _fade(freqs, _WARP_FULL_HZ, _WARP_NONE_HZ)
         target_env = target_env + (fade * np.interp(freqs, _PROFILE_FREQS, np.array(voice.evening)))[None, :]
-    excited = _excited(magnitude, rate, size, pitch, voice, offset, len(signal)) if voice.source else None
-    shaped = np.exp(target_env) * (target_fine if excited is None else np.abs(excited))
+    if voice.source is not None:  # a synthetic excitation instead of the speaker's own (excitation.py)
+        return _sourced(signal, magnitude, target_env, pitch, voice, rate, offset, anchor)
+    fine = magnitude / np.exp(log_envelope)
+    source_fine = _fine_source(freqs, pitch)
+    target_fine = _interp_rows(fine, source_fine * size / rate)
+    shaped = np.exp(target_env) * target_fine
 
     # Each frame keeps its energy: loudness and rhythm are the original's.
     before = np.sum(magnitude**2, axis=1, keepdims=True)
@@ -418,9 +419,7 @@ def _block(
 
     moved = voice.pitch != 1.0 or voice.wobble != 0.0 or voice.flatten > 0
     phase = np.angle(spectra)
-    if excited is not None:
-        phase = np.angle(excited)
-    elif moved:
+    if moved:
         phase = _shifted_phase(phase, freqs, source_fine, size)
     if anchor is not None:
         phase += anchor[1] - phase[anchor[0]]
@@ -436,17 +435,38 @@ def _block(
     return (out * np.sqrt(wanted / got) if got > 0 else out), phase
 
 
-def _excited(
-    magnitude: np.ndarray, rate: int, size: int, pitch: np.ndarray, voice: Voice, offset: int, length: int
-) -> np.ndarray:
-    """A block's synthetic excitation (excitation.py), following the block's own pitch track."""
+def _sourced(
+    signal: np.ndarray,
+    magnitude: np.ndarray,
+    target_env: np.ndarray,
+    pitch: np.ndarray,
+    voice: Voice,
+    rate: int,
+    offset: int,
+    anchor: tuple[int, np.ndarray] | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`_block` with a synthetic excitation (excitation.py, following the block's own pitch track) under the
+    target envelope, each frame at its input energy; the output and its phases, as `_block`."""
     assert voice.source is not None
+    size = 2 * (magnitude.shape[1] - 1)
     f0, strength = _track(magnitude, rate, size)
-    energy = np.sum(magnitude.astype(np.float64) ** 2, axis=1)
-    loud = energy > _PROFILE_LOUD * np.percentile(energy, 95) if len(energy) else energy > 0
-    return excitation.spectra(
-        f0, strength, loud, pitch[:, 0], voice.centre_f0, voice.source, rate, size, length, offset
+    power = magnitude.astype(np.float32) ** 2
+    energy = np.sum(power, axis=1, keepdims=True)
+    loud = energy[:, 0] > _PROFILE_LOUD * np.percentile(energy, 95) if len(energy) else energy[:, 0] > 0
+    excited = excitation.spectra(
+        f0, strength, loud, pitch[:, 0], voice.centre_f0, voice.source, rate, size, len(signal), offset
     )
+    result = excited * np.exp(target_env.astype(np.float32))
+    after = np.sum(result.real**2 + result.imag**2, axis=1, keepdims=True)
+    result *= np.sqrt(energy / np.maximum(after, _FLOOR * _FLOOR))
+    phase = np.angle(result)
+    if anchor is not None:
+        turn = anchor[1] - phase[anchor[0]]
+        phase += turn
+        result *= np.exp(1j * turn).astype(np.complex64)
+    out = istft(result, size, len(signal))
+    wanted, got = float(np.sum(signal.astype(np.float64) ** 2)), float(np.sum(out.astype(np.float64) ** 2))
+    return (out * np.sqrt(wanted / got) if got > 0 else out), phase
 
 
 def _log_envelope(magnitude: np.ndarray, rate: int) -> np.ndarray:

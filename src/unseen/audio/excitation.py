@@ -134,16 +134,24 @@ def spectra(
     v = voicing(strength, loud)
     new_f0 = contour(f0, v, pitch, centre, source)
     train = stft(pulses(new_f0, rate, size, length, source, offset), size)
-    train /= np.sqrt(np.mean(np.abs(train) ** 2, axis=1, keepdims=True) + 1e-20)
-    rng = np.random.default_rng([source.seed, 4, offset])
-    noise = (rng.standard_normal(train.shape) + 1j * rng.standard_normal(train.shape)) * np.sqrt(0.5)
     freqs = np.fft.rfftfreq(size, 1 / rate)
     # An all-pass of linear group delay: the pulses' harmonics no longer all peak at once (a pulse train's crest
     # factor would force the file's level down), and the phase structure is the file's draw, not the speaker's.
-    train *= np.exp(1j * np.pi * source.spread * freqs**2 / _SPREAD_HZ)[None, :]
+    train *= np.exp(1j * np.pi * source.spread * freqs**2 / _SPREAD_HZ).astype(np.complex64)[None, :]
+    train *= (1 / np.sqrt(_power(train) + 1e-20)).astype(np.float32)
+    rng = np.random.default_rng([source.seed, 4, offset])
+    noise = np.empty(train.shape, np.complex64)
+    noise.real = rng.standard_normal(train.shape, np.float32)
+    noise.imag = rng.standard_normal(train.shape, np.float32)
+    noise *= np.float32(np.sqrt(0.5))
     top = np.clip((freqs - source.voiced_hz) / (0.3 * source.voiced_hz), 0.0, 1.0)
-    share = v[:, None] * (1 - source.breath) * (0.5 + 0.5 * np.cos(np.pi * top))[None, :]
+    share = (v[:, None] * (1 - source.breath) * (0.5 + 0.5 * np.cos(np.pi * top))[None, :]).astype(np.float32)
     excitation = np.sqrt(share) * train + np.sqrt(1 - share) * noise
     octaves = np.log2(np.maximum(freqs, _TILT_HZ) / _TILT_HZ)
-    excitation *= (10 ** (source.tilt * octaves / 20))[None, :]
-    return excitation / np.sqrt(np.mean(np.abs(excitation) ** 2, axis=1, keepdims=True) + 1e-20)
+    excitation *= (10 ** (source.tilt * octaves / 20)).astype(np.float32)[None, :]
+    return excitation * (1 / np.sqrt(_power(excitation) + 1e-20)).astype(np.float32)
+
+
+def _power(spectra: np.ndarray) -> np.ndarray:
+    """Each frame's mean power (frames × 1)."""
+    return np.mean(spectra.real**2 + spectra.imag**2, axis=1, keepdims=True)
