@@ -117,17 +117,31 @@ def _relative(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
 Tweak = Callable[[np.random.Generator, ex.Source], ex.Source]
 
 
-def _sourced(tweak: Tweak | None = None, envelope: bool = True) -> Method:
+def _sourced(tweak: Tweak | None = None, envelope: bool = True, wide: bool = False, lifter: float = 0.0) -> Method:
     """The shipped draw with its fine structure replaced by a synthetic excitation (excitation.py); `tweak`
     changes the drawn source, `envelope=False` leaves the envelope unwarped (the source's share alone)."""
 
     def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
-        voice = dg.draw(rng, dg.profile(x, rate))
-        source = ex.draw(rng)
+        voice = dg.draw(rng, dg.profile(x, rate), dg.Targets(source=True))
+        source = voice.source or ex.draw(rng)  # no voice profiled (no source drawn): one all the same
         if tweak is not None:
             source = tweak(rng, source)
         if not envelope:
             voice = replace(voice, alpha=1.0, formant=1.0, bends=(), colour=(), drift=0.0)
+        if wide:  # `wide`'s envelope ranges (formants ±0.2-0.3, α 0.75-1.25, bends 0.07, ±8 dB)
+            voice = replace(
+                voice,
+                alpha=float(rng.uniform(0.75, 1.25)),
+                formant=float(np.exp(_signed(rng, 0.2, 0.3))),
+                bends=tuple(float(b) for b in rng.uniform(-0.07, 0.07, dg.WARP_BENDS)),
+                colour=tuple(float(c) for c in rng.uniform(-8, 8, dg.COLOUR_BANDS)),
+            )
+        if lifter:  # a smoother envelope (fewer cepstral coefficients): bench-only, the module's constant swapped
+            kept, dg._LIFTER_SECONDS = dg._LIFTER_SECONDS, lifter
+            try:
+                return dg.transform(x, rate, replace(voice, source=source))
+            finally:
+                dg._LIFTER_SECONDS = kept
         return dg.transform(x, rate, replace(voice, source=source))
 
     return run
@@ -167,6 +181,9 @@ METHODS: dict[str, Method] = {
     "source-plain": _sourced(lambda rng, s: replace(s, range=1.0, tilt=0.0, breath=0.1, voiced_hz=5000.0, jitter=0.0)),
     "source-flat": _sourced(lambda rng, s: replace(s, range=float(rng.uniform(0.1, 0.4)))),
     "source-breathy": _sourced(lambda rng, s: replace(s, breath=float(rng.uniform(0.3, 0.6)))),
+    "source-wide": _sourced(wide=True),
+    "source-dyn": _sourced(lambda rng, s: replace(s, dynamics=float(rng.uniform(0.3, 0.6)))),
+    "source-smooth": _sourced(lifter=0.001),
     "source-flat-breathy": _sourced(
         lambda rng, s: replace(s, range=float(rng.uniform(0.1, 0.4)), breath=float(rng.uniform(0.3, 0.6)))
     ),

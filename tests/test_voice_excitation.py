@@ -33,8 +33,8 @@ def glide(seconds: float = 2.0, rate: int = RATE, low: float = 100.0, high: floa
 def sourced(x: np.ndarray, rate: int, rng: np.random.Generator | None = None, **source: float) -> np.ndarray:
     """The shipped draw with a synthetic source (as the bench's `source` method), `source` overriding its draw."""
     rng = rng or np.random.default_rng()
-    voice = dg.draw(rng, dg.profile(x, rate))
-    return dg.transform(x, rate, replace(voice, source=replace(ex.draw(rng), **source)))
+    voice = dg.draw(rng, dg.profile(x, rate), dg.Targets(source=True))
+    return dg.transform(x, rate, replace(voice, source=replace(voice.source or ex.draw(rng), **source)))
 
 
 def track(y: np.ndarray, rate: int) -> tuple[np.ndarray, np.ndarray]:

@@ -53,6 +53,7 @@ PITCH_AWAY, FORMANT_AWAY = 0.0, 0.0  # the least distance of a target from the f
 PITCH_MOST, FORMANT_MOST = 12.0, 0.3  # the largest pitch shift (semitones) and formant scale (|log|)
 FLATTEN = 0.0  # the share of the intonation's range removed (0: kept)
 EVEN = 0.0  # the share of the speaker's long-term spectral balance removed (0: kept)
+SOURCE = False  # the speaker's own excitation replaced by a synthetic one drawn per file (excitation.py)
 
 DESCRIPTION = (
     "spectral disguise with parameters drawn per file from a cryptographic source: the voice's median pitch "
@@ -117,12 +118,17 @@ def draw(rng: np.random.Generator, found: Profile | None = None, targets: Target
     pitch = float(np.exp(np.clip(f0 - np.log(found.f0), -targets.pitch_most * semitone, targets.pitch_most * semitone)))
     relative = replace(relative, flatten=targets.flatten, centre_f0=found.f0)
     if targets.centroid_hz is None:  # the formants shifted relatively, as without a profile
-        return replace(relative, pitch=pitch)
+        return _sourced_draw(rng, replace(relative, pitch=pitch), targets)
     centre = _target(rng, targets.centroid_hz, found.centroid, targets.formant_away)
     formant = _solve_formant(found, relative, centre)
     formant = float(np.clip(formant, np.exp(-targets.formant_most), np.exp(targets.formant_most)))
     voice = replace(relative, pitch=pitch, formant=formant)
-    return replace(voice, evening=_evening(found, voice, targets.even))
+    return _sourced_draw(rng, replace(voice, evening=_evening(found, voice, targets.even)), targets)
+
+
+def _sourced_draw(rng: np.random.Generator, voice: Voice, targets: Targets) -> Voice:
+    """`voice` with a synthetic excitation drawn, where `targets` asks for one."""
+    return replace(voice, source=excitation.draw(rng)) if targets.source else voice
 
 
 @dataclass(frozen=True)
@@ -137,6 +143,7 @@ class Targets:
     formant_most: float = FORMANT_MOST  # nor the formant scale this |log|
     flatten: float = FLATTEN  # the share of the intonation's range (F0 around its median, in log) removed
     even: float = EVEN  # the share of the long-term spectral balance's deviations from a line removed
+    source: bool = SOURCE  # a synthetic excitation (excitation.draw) instead of the speaker's own, moved
 
 
 def _target(rng: np.random.Generator, span: tuple[float, float], own: float, away: float) -> float:
@@ -458,7 +465,8 @@ def _sourced(
     )
     result = excited * np.exp(target_env.astype(np.float32))
     after = np.sum(result.real**2 + result.imag**2, axis=1, keepdims=True)
-    result *= np.sqrt(energy / np.maximum(after, _FLOOR * _FLOOR))
+    wanted = excitation.levels(energy, rate / (size // OVERLAP), voice.source)
+    result *= np.sqrt(wanted / np.maximum(after, _FLOOR * _FLOOR))
     phase = np.angle(result)
     if anchor is not None:
         turn = anchor[1] - phase[anchor[0]]

@@ -47,6 +47,7 @@ class Source:
     voiced_hz: float = 5000.0  # the highest voiced frequency
     jitter: float = 0.0  # pulse-time jitter, share of the period
     spread: float = 0.0  # seconds between the group delays at 0 and 8 kHz (signed): pulses become chirps
+    dynamics: float = 0.0  # share of each frame's level deviation (log) from its 0.3-s surroundings removed
     seed: int = 0  # the seed of the noise and the jitter
 
 
@@ -150,6 +151,18 @@ def spectra(
     octaves = np.log2(np.maximum(freqs, _TILT_HZ) / _TILT_HZ)
     excitation *= (10 ** (source.tilt * octaves / 20)).astype(np.float32)[None, :]
     return excitation * (1 / np.sqrt(_power(excitation) + 1e-20)).astype(np.float32)
+
+
+def levels(energy: np.ndarray, frame_rate: float, source: Source) -> np.ndarray:
+    """Per frame energies (frames × 1) with `source.dynamics` of their log deviation from a 0.3-s moving average
+    removed: the speaker's own accents and shimmer flattened. Silent frames stay silent."""
+    if source.dynamics <= 0 or len(energy) < 3:
+        return energy
+    width = max(3, int(0.3 * frame_rate) | 1)
+    kernel = np.hanning(width + 2)[1:-1]
+    smooth = np.convolve(energy[:, 0], kernel / kernel.sum(), mode="same")[:, None]
+    keep = 1 - source.dynamics
+    return np.where(energy > 0, energy**keep * np.maximum(smooth, 1e-30) ** source.dynamics, 0.0)
 
 
 def _power(spectra: np.ndarray) -> np.ndarray:
