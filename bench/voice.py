@@ -106,7 +106,8 @@ def _normalised(targets: dg.Targets) -> Method:
     return run
 
 
-_CENTROID = dg.Targets(centroid_hz=dg.TARGET_CENTROID_HZ)  # the envelope's centroid to a target too
+# the envelope's centroid to a target too; these variants keep the speaker's own source, moved, as measured
+_CENTROID = dg.Targets(centroid_hz=dg.TARGET_CENTROID_HZ, source=False)
 
 
 def _relative(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
@@ -167,10 +168,10 @@ METHODS: dict[str, Method] = {
     "wide": _custom(pitch=(3.0, 6.0), alpha=(0.75, 1.25), formant=(0.2, 0.3), bend=0.07, colour=8.0, drift=(2, 0.08)),
     "breathy": _custom(**_SHIPPED, breath=0.4),
     "relative": _relative,
-    # The F0 and envelope-centroid targets (dg.Targets), measured 2026-12-05 (docs/voices.md); the shipped
-    # `disguise` is norm-f0 (the pitch to a target, the formants scaled relatively).
+    # The F0 and envelope-centroid targets (dg.Targets), measured 2026-12-05 (docs/voices.md); norm-f0 (the
+    # pitch to a target, the formants scaled relatively, the speaker's own source moved) shipped before `source`.
     "norm": _normalised(_CENTROID),
-    "norm-f0": _normalised(dg.Targets()),
+    "norm-f0": _normalised(dg.Targets(source=False)),
     "norm-away": _normalised(replace(_CENTROID, pitch_away=2.0, formant_away=0.1)),
     "norm-flat": _normalised(replace(_CENTROID, flatten=0.5)),
     "norm-even": _normalised(replace(_CENTROID, even=0.7)),

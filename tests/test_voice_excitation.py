@@ -142,3 +142,23 @@ def test_real_speech_with_a_new_source_no_longer_matches_its_speaker() -> None:
         assert len(changed) == len(first) and np.max(np.abs(changed)) <= 1.0
         scores.append(speaker.similarity(speaker.embed(second, rate), speaker.embed(changed, rate)))
     assert sum(s > speaker.MATCH_THRESHOLD for s in scores) <= 2, scores
+
+
+def test_levels_even_the_dynamics_and_keep_silence() -> None:
+    rng = np.random.default_rng(0)
+    energy = np.exp(rng.normal(0, 1.5, (300, 1)))
+    energy[100:140] = 0.0  # a pause
+    out = ex.levels(energy, 62.5, ex.Source(dynamics=0.5))
+    assert np.all(out[100:140] == 0.0) and np.all(out[energy > 0] > 0)
+    loud = energy[:, 0] > 0
+    assert np.std(np.log(out[loud, 0])) < 0.8 * np.std(np.log(energy[loud, 0]))
+    assert ex.levels(energy, 62.5, ex.Source(dynamics=0.0)) is energy
+
+
+def test_a_source_is_drawn_only_where_asked_and_where_a_voice_is_found() -> None:
+    x = glide()
+    found = dg.profile(x, RATE)
+    assert found is not None
+    assert dg.draw(np.random.default_rng(0), found, dg.Targets(source=True)).source is not None
+    assert dg.draw(np.random.default_rng(0), found, dg.Targets(source=False)).source is None
+    assert dg.draw(np.random.default_rng(0), None, dg.Targets(source=True)).source is None  # no voice: no source

@@ -53,7 +53,7 @@ PITCH_AWAY, FORMANT_AWAY = 0.0, 0.0  # the least distance of a target from the f
 PITCH_MOST, FORMANT_MOST = 12.0, 0.3  # the largest pitch shift (semitones) and formant scale (|log|)
 FLATTEN = 0.0  # the share of the intonation's range removed (0: kept)
 EVEN = 0.0  # the share of the speaker's long-term spectral balance removed (0: kept)
-SOURCE = False  # the speaker's own excitation replaced by a synthetic one drawn per file (excitation.py)
+SOURCE = True  # the speaker's own excitation replaced by a synthetic one drawn per file (excitation.py)
 
 DESCRIPTION = (
     "spectral disguise with parameters drawn per file from a cryptographic source: the voice's median pitch "
@@ -66,6 +66,14 @@ DESCRIPTION = (
     f"bends of ≤{WARP_BEND_SIZE:g}"
     + (f", {EVEN:.0%} of the voice's long-term spectral balance evened" if EVEN else "")
     + f", and a random equaliser of {COLOUR_BANDS} bands of ≤{COLOUR_DB:g} dB"
+    + (
+        "; the voice's own source replaced by a synthetic one (a pulse train at the new pitch, its intonation's "
+        f"range scaled by {excitation.RANGE[0]:g}–{excitation.RANGE[1]:g}, noise by voicing, a random tilt of "
+        f"±{excitation.TILT_DB[1]:g} dB/octave, breathiness {excitation.BREATH[0]:g}–{excitation.BREATH[1]:g}, "
+        "jitter and dispersion)"
+        if SOURCE
+        else ""
+    )
 )
 
 _LIFTER_SECONDS = 0.0015  # quefrencies kept for the envelope: below the period of a 600 Hz voice
