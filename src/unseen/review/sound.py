@@ -49,9 +49,10 @@ def silence(value: object, entry: regions.VideoEntry) -> list[tuple[float, float
         start, end = float(span[0]), float(span[1])
         if not 0 <= start < end:
             raise ValueError("a span to silence ends after it starts")
-        # A frame's time may lie a little past frames / fps (a video stream that starts after the sound): a
-        # span marked there starts just inside the video, as the regions file requires.
-        start = min(start, seconds - 0.001)
+        # The last frame's time may lie up to a frame past frames / fps (a video stream that starts after the
+        # sound): a span marked there starts just inside the video, as the regions file requires.
+        if seconds <= start < seconds + 1 / entry.fps:
+            start = seconds - 0.001
         spans.append([math.floor(start * 1000) / 1000, math.ceil(end * 1000) / 1000])
     return regions.silence_spans(spans, seconds)
 
