@@ -66,7 +66,7 @@ export async function markStart() {
   const at = await frameSeconds(video.frame);
   if (page.current !== index) return;
   sound.mark = at;
-  $("marking").textContent = `Silence from ${clock(at[0])}: go to where it ends, then …to here (E)`;
+  $("marking").textContent = `Silencing from ${clock(at[0])}: go to its end, press E`;
   drawSoundLanes();
   updateSoundButtons();
 }
@@ -145,7 +145,7 @@ function bar(kind, a, b, title) {
   const el = document.createElement("span");
   el.className = `bar ${kind}`;
   el.style.left = pct(a);
-  el.style.width = `max(2px, ${pct(Math.min(b, sound.seconds) - a)})`;
+  el.style.width = pct(Math.min(b, sound.seconds) - a);
   if (title) el.title = title;
   return el;
 }
@@ -186,14 +186,25 @@ function silenceLane() {
     event.preventDefault();
     const first = frameAt(event, row);
     showFrame(first);
+    const seconds = (k) => (k / page.file.frames) * sound.seconds; // for the drawing only: the marks ask the server
+    const preview = bar("marking", seconds(first), seconds(first + 1), "");
+    row.append(preview);
+    const move = (moving) => {
+      const k = frameAt(moving, row);
+      preview.style.left = pct(seconds(Math.min(first, k)));
+      preview.style.width = pct(seconds(Math.abs(k - first) + 1));
+    };
     const up = async (done) => {
+      window.removeEventListener("mousemove", move);
       window.removeEventListener("mouseup", up);
+      preview.remove();
       const last = frameAt(done, row);
       if (last === first || !canEdit()) return;
       await markStart();
       await showFrame(last);
       await markEnd();
     };
+    window.addEventListener("mousemove", move);
     window.addEventListener("mouseup", up);
   });
   return row;
