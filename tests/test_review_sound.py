@@ -57,6 +57,7 @@ def _hum(path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("in_file", "command_line", "used"),
     [("mute", "keep", "mute"), ("keep", "mute", "mute"), ("disguise", "keep", "disguise"), (None, "mute", "mute")],
@@ -100,6 +101,7 @@ def _review(folder: Path, regions: Path, voice: Voice = Voice.KEEP) -> Review:
     return Review(jobs, [folder], regions, Options(verify=False), video_detector(), None, voice)
 
 
+@pytest.mark.slow
 def test_speech_is_listened_to_and_the_sound_decisions_are_saved_and_resumed(talk_folder: Path) -> None:
     regions = talk_folder.parent / "regions.json"
     review = _review(talk_folder, regions, Voice.DISGUISE)
@@ -152,6 +154,7 @@ def test_speech_is_listened_to_and_the_sound_decisions_are_saved_and_resumed(tal
         resumed.close()
 
 
+@pytest.mark.slow
 def test_a_video_without_sound_has_no_speech_lane(tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
