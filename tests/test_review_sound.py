@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import SAMPLE, run_cli
 from review_helpers import wait_for
 from voice_clips import Sound, background, talking, write_clip
 
@@ -80,6 +80,12 @@ def test_regions_applies_the_files_voice_never_below_the_command_line(
     assert voice["setting"] == used
     asked = {"regions_file": in_file, "command_line": command_line}
     assert voice.get("asked") == (asked if in_file is not None else None)
+
+
+def test_review_takes_voice_and_refuses_it_without_a_video(tmp_path: Path) -> None:
+    done = run_cli("review", SAMPLE, "-o", tmp_path / "out", "--voice", "mute", "--no-browser")
+    assert done.returncode == 2 and "no video among the inputs" in done.stderr
+    assert len(done.stderr.splitlines()) == 1
 
 
 # -- the review's state ----------------------------------------------------------------------------------------

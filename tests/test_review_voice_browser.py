@@ -115,6 +115,15 @@ def test_speech_is_shown_a_span_is_silenced_and_the_voices_disguised(browser: ob
         tab.page.wait_for_function("() => document.querySelectorAll('#spans li').length === 1")
         tab.saved()
         assert tab.regions_file(regions)["silence"] == [[2.0, 3.0]]
+        tab.page.focus("#stage")
+        tab.page.keyboard.press("Control+z")  # the removal undone, then done again
+        tab.page.wait_for_function("() => document.querySelectorAll('#spans li').length === 2")
+        tab.saved()
+        assert len(tab.regions_file(regions)["silence"]) == 2  # type: ignore[arg-type]
+        tab.page.keyboard.press("Control+Shift+z")
+        tab.page.wait_for_function("() => document.querySelectorAll('#spans li').length === 1")
+        tab.saved()
+        assert tab.regions_file(regions)["silence"] == [[2.0, 3.0]]
 
         tab.page.select_option("#voice", "disguise")
         tab.saved()

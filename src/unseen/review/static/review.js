@@ -204,7 +204,7 @@ function renderResults() {
     const p = r.published;
     if (r.held) li.textContent = `${r.name}: not written: ${r.held}`;
     else li.textContent = p.status === "done"
-      ? `${r.name}: written${p.verdict === "residuals" ? ", but the check found a possible face: look again" : ", checked"}`
+      ? `${r.name}: written${p.verdict === "residuals" ? `, but ${p.reason || "the check found a possible face"}: look again` : ", checked"}`
       : `${r.name}: not written (${p.reason || p.status})`;
     return li;
   }));
