@@ -78,7 +78,7 @@ def test_regions_applies_the_files_voice_never_below_the_command_line(
     assert done.returncode == 0, done.stderr
     voice = json.loads(report.read_text())["files"][0]["voice"]
     assert voice["setting"] == used
-    asked = {"regions_file": in_file, "command_line": command_line}
+    asked = {"regions_file": in_file, "at_least": command_line}
     assert voice.get("asked") == (asked if in_file is not None else None)
 
 
@@ -135,6 +135,14 @@ def test_speech_is_listened_to_and_the_sound_decisions_are_saved_and_resumed(tal
         assert changed["approved"] is False and item.checked == item.revision and item.edited == edited
         saved = json.loads(regions.read_text())["files"][0]
         assert saved["silence"] == [[0.5, 0.75], [2.0, 3.0]] and saved["voice"] == "mute"
+        # Spans sent back as they are (the page sends the whole list with every change) do not move: 1.001 is
+        # 1000.9999999999999 ms in floating point.
+        again = review.edit(0, {"revision": item.revision, "silence": [[1.001, 1.003], *changed["silence"]]})
+        assert again["silence"][1] == [1.001, 1.003]
+        same = review.edit(0, {"revision": item.revision, "silence": again["silence"], "approved": True})
+        assert same["silence"] == again["silence"] and same["approved"] is True
+        review.edit(0, {"revision": item.revision, "silence": changed["silence"]})
+        saved = json.loads(regions.read_text())["files"][0]
 
         revision = item.revision
         for bad in (

@@ -142,6 +142,7 @@ def test_speech_is_shown_a_span_is_silenced_and_the_voices_disguised(browser: ob
 
     entry = json.loads(report.read_text())["files"][0]
     assert entry["voice"]["setting"] == "disguise" and entry["voice"]["streams"][0]["silenced"] == [[2.0, 3.0]]
+    assert entry["voice"]["asked"] == {"regions_file": "disguise", "at_least": "keep"}  # the page's choice, as it is
     (before,), _ = decode_tracks(clip)
     (after,), _ = decode_tracks(out / clip.name)
     assert after.samples.shape == before.samples.shape

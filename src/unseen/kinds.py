@@ -148,7 +148,9 @@ class Videos:
         if report.status == "done":
             report.faces = video_decisions.summaries(video)  # with person tracks, and what a person removed or trimmed
         if report.voice is not None and video.voice is not None:
-            report.voice["asked"] = {"regions_file": video.voice.value, "command_line": asked.value}
+            # The floor is the run's --voice under `unseen --regions`, and keep when the review page publishes
+            # (state.State: a person's choice on the page applies as it is).
+            report.voice["asked"] = {"regions_file": video.voice.value, "at_least": asked.value}
         return report
 
 

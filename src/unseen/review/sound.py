@@ -8,6 +8,7 @@ written by the same pipeline as `unseen --regions` (kinds.Videos.apply); nothing
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from unseen import regions
 from unseen.audio.voice import Timeline
@@ -53,8 +54,14 @@ def silence(value: object, entry: regions.VideoEntry) -> list[tuple[float, float
         # sound): a span marked there starts just inside the video, as the regions file requires.
         if seconds <= start < seconds + 1 / entry.fps:
             start = seconds - 0.001
-        spans.append([math.floor(start * 1000) / 1000, math.ceil(end * 1000) / 1000])
+        spans.append([_ms(start, math.floor), _ms(end, math.ceil)])
     return regions.silence_spans(spans, seconds)
+
+
+def _ms(seconds: float, rounding: Callable[[float], int]) -> float:
+    """Seconds to the millisecond, rounded by `rounding`; a value already in whole milliseconds is kept as it is
+    (1.001 * 1000 is 1000.9999999999999 in floating point: a span sent back unchanged must not move)."""
+    return rounding(round(seconds * 1000, 6)) / 1000
 
 
 def _number(value: object) -> bool:
