@@ -12,10 +12,16 @@ export const sound = {
   unheard: null, // why the sound could not be listened to
   seconds: 0, // the video's length, frames / fps
   mark: null, // [start, until] of the frame a span was started at, until its end is marked
+  index: null, // the video these are of
 };
 
 export function takeSound(data) {
   // The server's view of the video's sound (after opening, a save, or a refresh).
+  if (sound.index !== data.index) { // another video: a span started on the one before is forgotten
+    sound.index = data.index;
+    sound.mark = null;
+    $("marking").textContent = "";
+  }
   sound.voice = data.voice || "keep";
   sound.silence = (data.silence || []).map((s) => s.slice());
   sound.speech = data.speech || null;
@@ -27,6 +33,7 @@ export function takeSound(data) {
 }
 
 export function clearSound() {
+  sound.index = null;
   sound.mark = null;
   sound.speech = null;
   sound.silence = [];
