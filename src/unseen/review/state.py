@@ -100,8 +100,8 @@ class State:
         self.viewed = -1  # the photo whose view was asked for last: its neighbours are made ahead when found
         # Each file's kind of media, decided once (kinds.py): its search (photos with `detector`) and how it is
         # written. No progress line: the page shows a video's progress. Each video's entry records its voice
-        # setting (`voiced`), which publishing applies as it is: the floor a plain `--regions` run puts under it
-        # is `keep` here, so that a person can choose less than --voice for one video on the page.
+        # setting (`voiced`: at least --voice as the review starts), which publishing applies as it is: the floor
+        # a plain `--regions` run puts under it is `keep` here, so that a person can choose less on the page.
         self.kinds = Kinds(RunConfig((), photo=options, video=VideoOptions(progress=False)), verifier, detector)
         self._frames: dict[int, FrameSource] = {}
         self._resume()
@@ -131,10 +131,13 @@ class State:
         self.others.extend(known.values())
 
     def voiced(self, entry: regions.AnyEntry) -> regions.AnyEntry:
-        """A video's entry with its voice setting recorded: the one chosen, or the review's --voice (what the page
-        shows and publishing applies, so that the regions file says what was written)."""
+        """A video's entry (searched, or read from the regions file) with its voice setting recorded, so that the
+        file says what the page shows and publishing applies: the one chosen before, but never less than the
+        review's --voice asks (as `unseen --regions` reads a file). On the page, a person may then choose any."""
         video = entry.as_video()
-        return entry if video is None or video.voice is not None else replace(video, voice=self.voice)
+        if video is None or video.voice is self.voice.at_least(video.voice):
+            return entry
+        return replace(video, voice=self.voice.at_least(video.voice))
 
     def close_frames(self) -> None:
         for source in self._frames.values():
