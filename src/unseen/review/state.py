@@ -135,9 +135,10 @@ class State:
         file says what the page shows and publishing applies: the one chosen before, but never less than the
         review's --voice asks (as `unseen --regions` reads a file). On the page, a person may then choose any."""
         video = entry.as_video()
-        if video is None or video.voice is self.voice.at_least(video.voice):
+        if video is None:
             return entry
-        return replace(video, voice=self.voice.at_least(video.voice))
+        voice = self.voice.at_least(video.voice)
+        return entry if voice is video.voice else replace(video, voice=voice)
 
     def close_frames(self) -> None:
         for source in self._frames.values():
