@@ -186,3 +186,21 @@ def test_a_video_without_sound_has_no_speech_lane(tmp_path: Path) -> None:
         assert review.summary()["files"][0]["sound"] == 0  # type: ignore[index]
     finally:
         review.close()
+
+
+@pytest.mark.slow
+def test_sound_that_cannot_be_decoded_is_said_in_the_speech_lane(tmp_path: Path) -> None:
+    from test_voice import write_garbled
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_garbled(folder / "garbled.mp4")
+    review = _review(folder, tmp_path / "regions.json")
+    review.start()
+    try:
+        wait_for(lambda: review.items[0].state == READY and review.items[0].unheard is not None)
+        view = review.decisions(0)
+        assert view["speech"] is None
+        assert "cannot be listened to (audio stream 1 cannot be decoded" in str(view["unheard"])
+    finally:
+        review.close()
