@@ -104,6 +104,10 @@ def test_noise_in_stays_noise_out() -> None:
     noise = (np.random.default_rng(0).standard_normal((1, RATE)) * 0.1).astype(np.float32)
     _, strength = track(sourced(noise, RATE, np.random.default_rng(1))[0], RATE)
     assert np.median(strength) < 0.5, np.median(strength)
+    click = np.zeros((1, RATE), np.float32)
+    click[0, RATE // 2] = 1.0
+    out = sourced(click, RATE, np.random.default_rng(2))
+    assert np.isfinite(out).all() and np.max(np.abs(out)) <= 1.0
 
 
 def test_the_contour_fills_gaps_and_stays_in_range() -> None:

@@ -473,8 +473,8 @@ def _sourced(
     )
     result = excited * np.exp(target_env.astype(np.float32))
     after = np.sum(result.real**2 + result.imag**2, axis=1, keepdims=True)
-    wanted = excitation.levels(energy, rate / (size // OVERLAP), voice.source)
-    result *= np.sqrt(wanted / np.maximum(after, _FLOOR * _FLOOR))
+    levels = excitation.levels(energy, rate / (size // OVERLAP), voice.source)
+    result *= np.sqrt(levels / np.maximum(after, _FLOOR * _FLOOR))
     phase = np.angle(result)
     if anchor is not None:
         turn = anchor[1] - phase[anchor[0]]
