@@ -42,6 +42,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import voice_metrics as vm
 
+from unseen.audio import codebook as cb
 from unseen.audio import disguise as dg
 from unseen.audio import speaker
 
@@ -141,6 +142,12 @@ METHODS: dict[str, Method] = {
     "norm-flat": _normalised(replace(_CENTROID, flatten=0.5)),
     "norm-even": _normalised(replace(_CENTROID, even=0.7)),
     "norm-flat-even": _normalised(replace(_CENTROID, flatten=0.5, even=0.7)),
+    # Towards an average voice (unseen.audio.codebook, docs/voices.md): the long-term balance taken to the
+    # acoustic model's generic mean with a random tilt, then the shipped disguise; -frames also maps each frame's
+    # envelope to its nearest codebook means, -notilt leaves the generic tilt undrawn.
+    "codebook": lambda x, rate, rng: cb.disguise(x, rate, rng),
+    "codebook-frames": lambda x, rate, rng: cb.disguise(x, rate, rng, cb.Mapping(per_frame=True)),
+    "codebook-notilt": lambda x, rate, rng: cb.disguise(x, rate, rng, cb.Mapping(tilt=0.0)),
 }
 
 
@@ -260,26 +267,25 @@ def _pool(features: list[np.ndarray], rng: np.random.Generator, most: int = 6000
     return frames[rng.choice(len(frames), min(most, len(frames)), replace=False)]
 
 
-def speed(files: list[Path], seconds: float = 30.0) -> None:
-    """Disguise of a 48 kHz stereo track (dev speech, resampled) against an AAC encode + decode of the same."""
+def speed(files: list[Path], methods: list[str], seconds: float = 30.0) -> None:
+    """Each method on a 48 kHz stereo track (dev speech, resampled) against an AAC encode + decode of the same."""
     from scipy.signal import resample_poly
 
     speech = np.concatenate([load(path)[0] for path in files[:4]])
     track = resample_poly(speech, 3, 1)[: int(seconds * 48000)].astype(np.float32)
     stereo = np.stack([track, np.roll(track, 480) * 0.8])  # two different channels
-    started, cpu = time.perf_counter(), time.process_time()
-    dg.disguise(stereo, 48000, np.random.default_rng(0))
-    disguised, cpu = time.perf_counter() - started, time.process_time() - cpu
+    length = len(track) / 48000
+    for name in methods:
+        started, cpu = time.perf_counter(), time.process_time()
+        METHODS[name](stereo, 48000, np.random.default_rng(0))
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+        print(f"speed, {length:.0f} s of 48 kHz stereo: {name} {length / wall:.1f}× real time", end=" ")
+        print(f"({wall:.2f} s wall, {cpu:.2f} s CPU)")
     started = time.perf_counter()
     for channel in stereo:
         aac_round_trip(channel, 48000)
     anchor = time.perf_counter() - started
-    length = len(track) / 48000
-    print(
-        f"speed, {length:.0f} s of 48 kHz stereo: disguise {length / disguised:.1f}× real time ({disguised:.2f} s wall,"
-        f" {cpu:.2f} s CPU); AAC encode + decode of the same {length / anchor:.1f}× ({anchor:.2f} s); "
-        f"load {os.getloadavg()[0]:.1f}"
-    )
+    print(f"AAC encode + decode of the same {length / anchor:.1f}× ({anchor:.2f} s); load {os.getloadavg()[0]:.1f}")
 
 
 def stoi_only(test: list[np.ndarray], rate: int, args: argparse.Namespace) -> None:
@@ -310,7 +316,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--speakers", type=int, default=40, help="test speakers (the first N, sorted)")
     parser.add_argument("--dev", type=int, default=30, help="development speakers for the GMM-UBM (the last N)")
-    parser.add_argument("--methods", default="pitch,mcadams,disguise", help=f"comma-separated: {','.join(METHODS)}")
+    parser.add_argument(
+        "--methods", help=f"comma-separated (default pitch,mcadams,disguise; --speed: disguise): {','.join(METHODS)}"
+    )
     parser.add_argument("--aac", action="store_true", help="every utterance through AAC in MP4, before and after")
     parser.add_argument(
         "--wer", type=int, default=6, help="utterances transcribed by pocketsphinx per method (0: none)"
@@ -325,11 +333,12 @@ def main() -> int:
 
     files = sorted(args.data.glob("*.flac"))
     if args.speed:
-        speed(files)
+        speed(files, (args.methods or "disguise").split(","))
         return 0
     if args.calibrate:
         calibrate(files[: args.speakers])
         return 0
+    args.methods = args.methods or "pitch,mcadams,disguise"
     if len(files) < args.speakers + args.dev:
         parser.error(f"{len(files)} recordings: fewer than --speakers + --dev")
     test, speakers, rate = utterances(files[: args.speakers], args.aac)
