@@ -44,6 +44,7 @@ import voice_metrics as vm
 
 from unseen.audio import codebook as cb
 from unseen.audio import disguise as dg
+from unseen.audio import excitation as ex
 from unseen.audio import speaker
 
 VOICES = Path(__file__).resolve().parents[2] / "shared" / "data" / "voices"
@@ -106,12 +107,52 @@ def _normalised(targets: dg.Targets) -> Method:
     return run
 
 
-_CENTROID = dg.Targets(centroid_hz=dg.TARGET_CENTROID_HZ)  # the envelope's centroid to a target too
+# the envelope's centroid to a target too; these variants keep the speaker's own source, moved, as measured
+_CENTROID = dg.Targets(centroid_hz=dg.TARGET_CENTROID_HZ, source=False)
 
 
 def _relative(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
     """The method shipped before the targets: every shift relative to the speaker's own voice."""
     return dg.transform(x, rate, dg.draw(rng))
+
+
+Tweak = Callable[[np.random.Generator, ex.Source], ex.Source]
+
+
+def _sourced(
+    tweak: Tweak | None = None,
+    envelope: bool = True,
+    wide: bool = False,
+    lifter: float = 0.0,
+    f0_hz: tuple[float, float] = dg.TARGET_F0_HZ,
+) -> Method:
+    """The shipped draw with its fine structure replaced by a synthetic excitation (excitation.py); `tweak`
+    changes the drawn source, `envelope=False` leaves the envelope unwarped (the source's share alone)."""
+
+    def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
+        voice = dg.draw(rng, dg.profile(x, rate), dg.Targets(f0_hz=f0_hz, source=True))
+        source = voice.source or ex.draw(rng)  # no voice profiled (no source drawn): one all the same
+        if tweak is not None:
+            source = tweak(rng, source)
+        if not envelope:
+            voice = replace(voice, alpha=1.0, formant=1.0, bends=(), colour=(), drift=0.0)
+        if wide:  # `wide`'s envelope ranges (formants ±0.2-0.3, α 0.75-1.25, bends 0.07, ±8 dB)
+            voice = replace(
+                voice,
+                alpha=float(rng.uniform(0.75, 1.25)),
+                formant=float(np.exp(_signed(rng, 0.2, 0.3))),
+                bends=tuple(float(b) for b in rng.uniform(-0.07, 0.07, dg.WARP_BENDS)),
+                colour=tuple(float(c) for c in rng.uniform(-8, 8, dg.COLOUR_BANDS)),
+            )
+        if lifter:  # a smoother envelope (fewer cepstral coefficients): bench-only, the module's constant swapped
+            kept, dg._LIFTER_SECONDS = dg._LIFTER_SECONDS, lifter
+            try:
+                return dg.transform(x, rate, replace(voice, source=source))
+            finally:
+                dg._LIFTER_SECONDS = kept
+        return dg.transform(x, rate, replace(voice, source=source))
+
+    return run
 
 
 _SHIPPED = {
@@ -134,14 +175,28 @@ METHODS: dict[str, Method] = {
     "wide": _custom(pitch=(3.0, 6.0), alpha=(0.75, 1.25), formant=(0.2, 0.3), bend=0.07, colour=8.0, drift=(2, 0.08)),
     "breathy": _custom(**_SHIPPED, breath=0.4),
     "relative": _relative,
-    # The F0 and envelope-centroid targets (dg.Targets), measured 2026-12-05 (docs/voices.md); the shipped
-    # `disguise` is norm-f0 (the pitch to a target, the formants scaled relatively).
+    # The F0 and envelope-centroid targets (dg.Targets), measured 2026-12-05 (docs/voices.md); norm-f0 (the
+    # pitch to a target, the formants scaled relatively, the speaker's own source moved) shipped before `source`.
     "norm": _normalised(_CENTROID),
-    "norm-f0": _normalised(dg.Targets()),
+    "norm-f0": _normalised(dg.Targets(source=False)),
     "norm-away": _normalised(replace(_CENTROID, pitch_away=2.0, formant_away=0.1)),
     "norm-flat": _normalised(replace(_CENTROID, flatten=0.5)),
     "norm-even": _normalised(replace(_CENTROID, even=0.7)),
     "norm-flat-even": _normalised(replace(_CENTROID, flatten=0.5, even=0.7)),
+    # A synthetic excitation instead of the speaker's own fine structure (excitation.py; docs/voices.md).
+    "source": _sourced(),
+    "source-only": _sourced(envelope=False),
+    "source-plain": _sourced(lambda rng, s: replace(s, range=1.0, tilt=0.0, breath=0.1, voiced_hz=5000.0, jitter=0.0)),
+    "source-flat": _sourced(lambda rng, s: replace(s, range=float(rng.uniform(0.1, 0.4)))),
+    "source-breathy": _sourced(lambda rng, s: replace(s, breath=float(rng.uniform(0.3, 0.6)))),
+    "source-wide": _sourced(wide=True),
+    "source-dyn": _sourced(lambda rng, s: replace(s, dynamics=float(rng.uniform(0.3, 0.6)))),
+    "source-smooth": _sourced(lifter=0.001),
+    "source-f0-wide": _sourced(f0_hz=(90.0, 260.0)),
+    "source-f0-narrow": _sourced(f0_hz=(130.0, 180.0)),
+    "source-flat-breathy": _sourced(
+        lambda rng, s: replace(s, range=float(rng.uniform(0.1, 0.4)), breath=float(rng.uniform(0.3, 0.6)))
+    ),
     # Towards an average voice (unseen.audio.codebook, docs/voices.md): the long-term balance taken to the
     # acoustic model's generic mean with a random tilt, then the shipped disguise; -frames also maps each frame's
     # envelope to its nearest codebook means, -notilt leaves the generic tilt undrawn.
@@ -267,7 +322,7 @@ def _pool(features: list[np.ndarray], rng: np.random.Generator, most: int = 6000
     return frames[rng.choice(len(frames), min(most, len(frames)), replace=False)]
 
 
-def speed(files: list[Path], methods: list[str], seconds: float = 30.0) -> None:
+def speed(files: list[Path], names: list[str], seconds: float = 30.0) -> None:
     """Each method on a 48 kHz stereo track (dev speech, resampled) against an AAC encode + decode of the same."""
     from scipy.signal import resample_poly
 
@@ -275,12 +330,15 @@ def speed(files: list[Path], methods: list[str], seconds: float = 30.0) -> None:
     track = resample_poly(speech, 3, 1)[: int(seconds * 48000)].astype(np.float32)
     stereo = np.stack([track, np.roll(track, 480) * 0.8])  # two different channels
     length = len(track) / 48000
-    for name in methods:
+    for name in names:
         started, cpu = time.perf_counter(), time.process_time()
         METHODS[name](stereo, 48000, np.random.default_rng(0))
-        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
-        print(f"speed, {length:.0f} s of 48 kHz stereo: {name} {length / wall:.1f}× real time", end=" ")
-        print(f"({wall:.2f} s wall, {cpu:.2f} s CPU)")
+        disguised, cpu = time.perf_counter() - started, time.process_time() - cpu
+        print(
+            f"speed, {length:.0f} s of 48 kHz stereo: {name} {length / disguised:.1f}× real time ({disguised:.2f} s "
+            f"wall, {cpu:.2f} s CPU); load {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
     started = time.perf_counter()
     for channel in stereo:
         aac_round_trip(channel, 48000)
@@ -317,7 +375,7 @@ def main() -> int:
     parser.add_argument("--speakers", type=int, default=40, help="test speakers (the first N, sorted)")
     parser.add_argument("--dev", type=int, default=30, help="development speakers for the GMM-UBM (the last N)")
     parser.add_argument(
-        "--methods", help=f"comma-separated (default pitch,mcadams,disguise; --speed: disguise): {','.join(METHODS)}"
+        "--methods", help=f"comma-separated (pitch,mcadams,disguise; with --speed: disguise): {','.join(METHODS)}"
     )
     parser.add_argument("--aac", action="store_true", help="every utterance through AAC in MP4, before and after")
     parser.add_argument(
@@ -330,15 +388,15 @@ def main() -> int:
     parser.add_argument("--stoi-only", action="store_true", help="only STOI (and speed) per method: a quick pass")
     parser.add_argument("--calibrate", action="store_true", help="only the originals' EER threshold (MATCH_THRESHOLD)")
     args = parser.parse_args()
+    if args.speed:
+        speed(sorted(args.data.glob("*.flac")), (args.methods or "disguise").split(","))
+        return 0
+    args.methods = args.methods or "pitch,mcadams,disguise"
 
     files = sorted(args.data.glob("*.flac"))
-    if args.speed:
-        speed(files, (args.methods or "disguise").split(","))
-        return 0
     if args.calibrate:
         calibrate(files[: args.speakers])
         return 0
-    args.methods = args.methods or "pitch,mcadams,disguise"
     if len(files) < args.speakers + args.dev:
         parser.error(f"{len(files)} recordings: fewer than --speakers + --dev")
     test, speakers, rate = utterances(files[: args.speakers], args.aac)

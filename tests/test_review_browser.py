@@ -133,6 +133,15 @@ class Page:
     def regions(self, kind: str = "") -> int:
         return self.page.locator(f"#canvas .region{kind}").count()
 
+    def approve_and_publish(self) -> None:
+        """A (approve) on the only file, Publish approved, and its result listed: written."""
+        self.page.keyboard.press("a")
+        self.page.wait_for_function("() => document.querySelector('#progress').textContent.includes('1 approved')")
+        self.page.click("#publish")
+        self.page.wait_for_function("() => document.querySelectorAll('#resultlist li').length === 1", timeout=180_000)
+        self.shot("published")
+        assert "not written" not in self.page.inner_text("#resultlist")
+
 
 def _photos_with_metadata(folder: Path) -> dict[str, Path]:
     """The three photos; the astronaut as a JPEG carrying GPS and a description, which must not survive."""
@@ -354,12 +363,7 @@ def test_a_video_missed_face_gets_a_person_track_and_a_false_track_is_removed(br
         tab.page.keyboard.press("o")
         tab.page.wait_for_function("() => document.querySelector('#photo').src.includes('obscured=1')")
         tab.shot("preview-as-published")
-        tab.page.keyboard.press("a")
-        tab.page.wait_for_function("() => document.querySelector('#progress').textContent.includes('1 approved')")
-        tab.page.click("#publish")
-        tab.page.wait_for_function("() => document.querySelectorAll('#resultlist li').length === 1", timeout=180_000)
-        tab.shot("published")
-        assert "not written" not in tab.page.inner_text("#resultlist")
+        tab.approve_and_publish()
         tab.page.click("#finish")
         assert server.process.wait(timeout=60) == 0
         assert tab.errors == []

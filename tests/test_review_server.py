@@ -221,7 +221,7 @@ def test_the_page_has_no_inline_script_or_style_and_loads_nothing_from_elsewhere
                 assert not re.match(r"^(https?:)?//", names.get(name) or ""), names[name]
 
     Check().feed(static.joinpath("index.html").read_text())
-    for name in ("review.js", "review.css"):
+    for name in ("review.js", "video.js", "sound.js", "review.css"):
         text = static.joinpath(name).read_text()
         assert not re.search(r"https?://|//cdn|@import|eval\(|new Function", text), name
 

@@ -339,5 +339,6 @@ def test_speech_from_the_voices_is_heard_and_noise_is_not():
 
 
 def test_speech_heard_for_a_timeline(talk: Path):
-    spans = voice.speech_heard(talk)
-    assert spans and 1.0 <= spans[0][0] < spans[-1][1] <= 5.1
+    heard = voice.speech_heard(talk)
+    spans = heard.spans
+    assert heard.streams == 1 and spans and 1.0 <= spans[0][0] < spans[-1][1] <= 5.1

@@ -66,7 +66,8 @@ def run_config(argv: Sequence[str]) -> RunConfig:
 def review_config(argv: Sequence[str]) -> ReviewConfig:
     """`unseen review PATH… -o OUT [options]` read (its --regions is where the decisions are kept)."""
     args = _review_parser().parse_args(argv)
-    return ReviewConfig(run=_shared(args), regions=args.regions, browser=not args.no_browser)
+    run = replace(_shared(args), video=VideoOptions(voice=Voice(args.voice)))
+    return ReviewConfig(run=run, regions=args.regions, browser=not args.no_browser)
 
 
 def _shared(args: argparse.Namespace) -> RunConfig:
@@ -128,13 +129,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     v.add_argument("--codec", choices=VIDEO_CODECS, help="video codec (default: h264; gif for an animated GIF)")
     v.add_argument("--no-audio", action="store_true", help="drop the audio streams (default: copied unchanged)")
-    v.add_argument(
-        "--voice",
-        choices=[v.value for v in Voice],
-        default=Voice.KEEP.value,
-        help="the voices in a video's sound: keep (default: as recorded; a line says when speech is heard), disguise "
+    add_voice_option(
+        v,
+        "the voices in a video's sound: keep (default: as recorded; a line says when speech is heard), disguise "
         "(changed so that a speaker verifier cannot link them; the words stay), or mute (silence where speech is "
-        "heard, every other sound kept); see docs/voices-in-videos.md",
+        "heard, every other sound kept); with --regions, a video's own setting in the file applies where it "
+        "protects more; see docs/voices-in-videos.md",
     )
     v.add_argument(
         "--full-every",
@@ -177,8 +177,18 @@ def _review_parser() -> argparse.ArgumentParser:
         help="where the decisions are kept, and resumed from (default: OUT.regions.json beside the output folder)",
     )
     p.add_argument("--no-browser", action="store_true", help="print the page's address, do not open a browser")
+    add_voice_option(
+        p,
+        "what the voices in each video's sound get until you choose otherwise for that video on the page: keep "
+        "(default), disguise or mute; see docs/review.md",
+    )
     add_shared_options(p)
     return p
+
+
+def add_voice_option(p: argparse.ArgumentParser | argparse._ArgumentGroup, said: str) -> None:
+    """--voice, which `unseen` and `unseen review` take with their own help."""
+    p.add_argument("--voice", choices=[v.value for v in Voice], default=Voice.KEEP.value, help=said)
 
 
 def add_scale_options(p: argparse.ArgumentParser) -> None:

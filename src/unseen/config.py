@@ -31,11 +31,18 @@ class Quality(str, Enum):
 
 
 class Voice(str, Enum):
-    """--voice: what the voices in a video's audio streams get (audio/voice.py does it)."""
+    """--voice: what the voices in a video's audio streams get (audio/voice.py does it); declared from the least
+    protection to the most (at_least relies on it)."""
 
     KEEP = "keep"  # the sound as recorded (the default: the sound of an event is often the evidence)
     DISGUISE = "disguise"  # every stream changed by audio/disguise.py: the words stay, the voice is not theirs
     MUTE = "mute"  # silence wherever a voice is heard, every other sound kept
+
+    def at_least(self, other: Voice | None) -> Voice:
+        """The more protective of this setting and `other` (mute > disguise > keep): a regions file's choice for
+        a video applies under `unseen --regions`, never with less protection than the command line asked."""
+        order = list(Voice)
+        return self if other is None or order.index(self) >= order.index(other) else other
 
 
 @dataclass(frozen=True)

@@ -136,16 +136,21 @@ class Videos:
     def apply(self, job: Job, entry: regions.AnyEntry) -> FileReport | None:
         """No detection, no tracking: exactly what was decided covered in each frame. Frames, timestamps,
         rotation, audio, the residual check and --strict are as in a plain run; the spans the entry marks to
-        silence are silent in every audio stream."""
+        silence are silent in every audio stream, and its voices get the entry's setting unless the run's
+        --voice protects more (config.Voice.at_least); the report's `voice` says which was asked where."""
         video = entry.as_video()
         if video is None:
             return None
         plan = video_decisions.Plan(job.source, video, self.config.photo.grow)
-        report = process_video(
-            job, None, self.config.photo, self.config.video, self.check, decided=plan, silence=video.silence
-        )
+        asked = self.config.video.voice
+        options = replace(self.config.video, voice=asked.at_least(video.voice))
+        report = process_video(job, None, self.config.photo, options, self.check, decided=plan, silence=video.silence)
         if report.status == "done":
             report.faces = video_decisions.summaries(video)  # with person tracks, and what a person removed or trimmed
+        if report.voice is not None and video.voice is not None:
+            # The floor is the run's --voice under `unseen --regions`, and keep when the review page publishes
+            # (state.State: a person's choice on the page applies as it is).
+            report.voice["asked"] = {"regions_file": video.voice.value, "at_least": asked.value}
         return report
 
 

@@ -40,10 +40,14 @@ A video's entry holds tracks instead of regions (the per-frame computation is vi
                 {"id": 2, "origin": "detector", "boxes": […], "trim": [10, 40]},  # covered in frames 10-40 only
                 {"id": 3, "origin": "person",             # what a person drew: the area to cover, in
                  "keyframes": [[12, x1, y1, x2, y2], …]}],  # keyframes; interpolated in between (sorted)
-     "silence": [[12.5, 14.0], …]}               # seconds a person chose to silence (a name called out)
+     "silence": [[12.5, 14.0], …],               # seconds a person chose to silence (a name called out)
+     "voice": "mute"}                            # what the voices get: keep, disguise or mute (optional)
 
 A video's "silence" lists spans of time, in seconds on a player's clock (0 where a player starts), that are
 silenced in every audio stream of the output whatever --voice says (docs/voices-in-videos.md); it may be absent.
+A video's "voice" is the --voice setting chosen for it (the review page records one for every video it
+reviews); absent, none was chosen. `unseen --regions` applies it, but never with less protection than its own
+--voice asks (config.Voice.at_least: mute > disguise > keep); the report says which applied.
 
 A detector track may hold two boxes in one frame (carried on from one detection and back from the next); its
 boxes may lie past an edge (a face leaving the picture, carried on), but not farther than REACH of their own
@@ -61,6 +65,7 @@ from typing import Protocol
 
 import numpy as np
 
+from unseen.config import Voice
 from unseen.digest import file_sha256
 from unseen.errors import FileError, UsageError
 from unseen.faces import Faces
@@ -140,6 +145,9 @@ class Entry:
         photo = other.as_photo()
         return photo is not None and photo.regions == self.regions
 
+    def covers_as(self, other: AnyEntry) -> bool:
+        return self.decides_as(other)  # a photo has nothing but what it covers
+
     def approving(self, approved: bool) -> Entry:
         return replace(self, approved=approved)
 
@@ -209,6 +217,7 @@ class VideoEntry:
     tracks: list[VideoTrack] = field(default_factory=list)
     approved: bool = False
     silence: list[tuple[float, float]] = field(default_factory=list)  # seconds to silence, sorted
+    voice: Voice | None = None  # the --voice setting chosen for this video; None: none chosen
 
     kind = "video"
 
@@ -220,8 +229,13 @@ class VideoEntry:
 
     def decides_as(self, other: AnyEntry) -> bool:
         video = other.as_video()
-        tracks = [t.to_dict() for t in self.tracks]
-        return video is not None and video.silence == self.silence and [t.to_dict() for t in video.tracks] == tracks
+        sound = (self.silence, self.voice)
+        return video is not None and self.covers_as(video) and (video.silence, video.voice) == sound
+
+    def covers_as(self, other: AnyEntry) -> bool:
+        """Whether `other` covers the same in every frame (what it does to the sound aside)."""
+        video = other.as_video()
+        return video is not None and [t.to_dict() for t in video.tracks] == [t.to_dict() for t in self.tracks]
 
     def approving(self, approved: bool) -> VideoEntry:
         return replace(self, approved=approved)
@@ -238,7 +252,7 @@ class VideoEntry:
             "approved": self.approved,
             "tracks": [t.to_dict() for t in self.tracks],
             "silence": [[round(a, 3), round(b, 3)] for a, b in self.silence],
-        }
+        } | ({"voice": self.voice.value} if self.voice is not None else {})
 
 
 AnyEntry = Entry | VideoEntry
@@ -264,6 +278,8 @@ class Decisions(Protocol):
     def as_video(self) -> VideoEntry | None: ...
 
     def decides_as(self, other: AnyEntry) -> bool: ...
+
+    def covers_as(self, other: AnyEntry) -> bool: ...
 
     def approving(self, approved: bool) -> Decisions: ...
 
@@ -326,10 +342,9 @@ def load(path: Path) -> dict[str, AnyEntry]:
 
 
 FILE_FIELDS = {"path", "sha256", "kind", "width", "height", "approved", "regions"}
-FILE_FIELDS = {"path", "sha256", "kind", "width", "height", "approved", "regions"}
 REGION_FIELDS = {1: {"box", "score", "origin", "removed"}, 2: {"box", "score", "origin", "removed", "check"}}
 CHECK_FIELDS = {"box", "score", "answer"}
-VIDEO_FIELDS = {"path", "sha256", "kind", "width", "height", "frames", "fps", "approved", "tracks", "silence"}
+VIDEO_FIELDS = {"path", "sha256", "kind", "width", "height", "frames", "fps", "approved", "tracks", "silence", "voice"}
 TRACK_FIELDS = {"detector": {"id", "origin", "boxes", "removed", "trim"}, "person": {"id", "origin", "keyframes"}}
 
 
@@ -404,7 +419,8 @@ def _video_entry(item: dict[str, object]) -> VideoEntry:
         if not isinstance(item["tracks"], list):
             raise ValueError("tracks is not a list")
         entry.tracks.extend(_track(track, entry, number) for number, track in enumerate(item["tracks"]))
-        entry.silence = _silence(item.get("silence", []), frames / fps)
+        entry.silence = silence_spans(item.get("silence", []), frames / fps)
+        entry.voice = _voice(item.get("voice"))
     except (KeyError, TypeError, ValueError) as error:
         raise ValueError(f"{path}: {_why(error)}") from None
     ids = [t.id for t in entry.tracks]
@@ -469,7 +485,7 @@ def _rows(value: object, width: int, entry: VideoEntry, margin: float) -> tuple[
     return frames, rows
 
 
-def _silence(value: object, seconds: float) -> list[tuple[float, float]]:
+def silence_spans(value: object, seconds: float) -> list[tuple[float, float]]:
     """A video's spans to silence: [start, end] seconds, start before end, starting within the video."""
     if not isinstance(value, list):
         raise ValueError(f"silence {value!r} is not a list of [start, end] spans")
@@ -482,6 +498,14 @@ def _silence(value: object, seconds: float) -> list[tuple[float, float]]:
             raise ValueError(f"silence span {span!r} is not a span of the video's {seconds:.2f} s")
         spans.append((start, end))
     return sorted(spans)
+
+
+def _voice(value: object) -> Voice | None:
+    if value is None:
+        return None
+    if value not in [v.value for v in Voice]:
+        raise ValueError(f"voice {value!r} is not one of {', '.join(v.value for v in Voice)}")
+    return Voice(value)
 
 
 def _trim(value: object, frames: int) -> tuple[int, int] | None:

@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from . import excitation
 from .stft import OVERLAP, istft, stft, window_length
 
 # The ranges the parameters are drawn from (docs/voices.md: how they were chosen, and what else was tried).
@@ -52,6 +53,7 @@ PITCH_AWAY, FORMANT_AWAY = 0.0, 0.0  # the least distance of a target from the f
 PITCH_MOST, FORMANT_MOST = 12.0, 0.3  # the largest pitch shift (semitones) and formant scale (|log|)
 FLATTEN = 0.0  # the share of the intonation's range removed (0: kept)
 EVEN = 0.0  # the share of the speaker's long-term spectral balance removed (0: kept)
+SOURCE = True  # the speaker's own excitation replaced by a synthetic one drawn per file (excitation.py)
 
 DESCRIPTION = (
     "spectral disguise with parameters drawn per file from a cryptographic source: the voice's median pitch "
@@ -64,6 +66,14 @@ DESCRIPTION = (
     f"bends of ≤{WARP_BEND_SIZE:g}"
     + (f", {EVEN:.0%} of the voice's long-term spectral balance evened" if EVEN else "")
     + f", and a random equaliser of {COLOUR_BANDS} bands of ≤{COLOUR_DB:g} dB"
+    + (
+        "; the voice's own source replaced by a synthetic one (a pulse train at the new pitch, its intonation's "
+        f"range scaled by {excitation.RANGE[0]:g}–{excitation.RANGE[1]:g}, noise by voicing, a random tilt of "
+        f"±{excitation.TILT_DB[1]:g} dB/octave, breathiness {excitation.BREATH[0]:g}–{excitation.BREATH[1]:g}, "
+        "jitter and dispersion)"
+        if SOURCE
+        else ""
+    )
 )
 
 _LIFTER_SECONDS = 0.0015  # quefrencies kept for the envelope: below the period of a 600 Hz voice
@@ -100,6 +110,7 @@ class Voice:
     flatten: float = 0.0  # share (in log) of each voiced frame's F0 deviation from centre_f0 removed
     centre_f0: float = 0.0  # the file's median F0 (Hz), which flattening pulls towards
     evening: tuple[float, ...] = ()  # log gains on _PROFILE_FREQS evening the file's long-term balance
+    source: excitation.Source | None = None  # a synthetic excitation instead of the moved fine structure
 
 
 def draw(rng: np.random.Generator, found: Profile | None = None, targets: Targets | None = None) -> Voice:
@@ -115,12 +126,17 @@ def draw(rng: np.random.Generator, found: Profile | None = None, targets: Target
     pitch = float(np.exp(np.clip(f0 - np.log(found.f0), -targets.pitch_most * semitone, targets.pitch_most * semitone)))
     relative = replace(relative, flatten=targets.flatten, centre_f0=found.f0)
     if targets.centroid_hz is None:  # the formants shifted relatively, as without a profile
-        return replace(relative, pitch=pitch)
+        return _sourced_draw(rng, replace(relative, pitch=pitch), targets)
     centre = _target(rng, targets.centroid_hz, found.centroid, targets.formant_away)
     formant = _solve_formant(found, relative, centre)
     formant = float(np.clip(formant, np.exp(-targets.formant_most), np.exp(targets.formant_most)))
     voice = replace(relative, pitch=pitch, formant=formant)
-    return replace(voice, evening=_evening(found, voice, targets.even))
+    return _sourced_draw(rng, replace(voice, evening=_evening(found, voice, targets.even)), targets)
+
+
+def _sourced_draw(rng: np.random.Generator, voice: Voice, targets: Targets) -> Voice:
+    """`voice` with a synthetic excitation drawn, where `targets` asks for one."""
+    return replace(voice, source=excitation.draw(rng)) if targets.source else voice
 
 
 @dataclass(frozen=True)
@@ -135,6 +151,7 @@ class Targets:
     formant_most: float = FORMANT_MOST  # nor the formant scale this |log|
     flatten: float = FLATTEN  # the share of the intonation's range (F0 around its median, in log) removed
     even: float = EVEN  # the share of the long-term spectral balance's deviations from a line removed
+    source: bool = SOURCE  # a synthetic excitation (excitation.draw) instead of the speaker's own, moved
 
 
 def _target(rng: np.random.Generator, span: tuple[float, float], own: float, away: float) -> float:
@@ -390,7 +407,6 @@ def _block(
     spectra = stft(signal, size)
     magnitude = np.abs(spectra)
     log_envelope = _log_envelope(magnitude, rate)
-    fine = magnitude / np.exp(log_envelope)
     freqs = np.fft.rfftfreq(size, 1 / rate)
 
     hop = size // OVERLAP
@@ -399,13 +415,16 @@ def _block(
         pitch = pitch * _flattening(magnitude, rate, size, voice)
     source_env = _envelope_source(freqs, rate, voice, formant)
     target_env = _interp_rows(log_envelope, source_env * size / rate)
-    source_fine = _fine_source(freqs, pitch)
-    target_fine = _interp_rows(fine, source_fine * size / rate)
     if voice.colour:
         target_env = target_env + _colour(freqs, voice.colour)[None, :]
     if voice.evening:
         fade = _fade(freqs, _WARP_FULL_HZ, _WARP_NONE_HZ)
         target_env = target_env + (fade * np.interp(freqs, _PROFILE_FREQS, np.array(voice.evening)))[None, :]
+    if voice.source is not None:  # a synthetic excitation instead of the speaker's own (excitation.py)
+        return _sourced(signal, magnitude, target_env, pitch, voice, rate, offset, anchor)
+    fine = magnitude / np.exp(log_envelope)
+    source_fine = _fine_source(freqs, pitch)
+    target_fine = _interp_rows(fine, source_fine * size / rate)
     shaped = np.exp(target_env) * target_fine
 
     # Each frame keeps its energy: loudness and rhythm are the original's.
@@ -428,6 +447,41 @@ def _block(
     out = istft(result, size, len(signal))
     # Moved phases overlap-add partly out of step, which loses some energy: give the channel its level back.
     wanted, got = float(np.sum(signal.astype(np.float64) ** 2)), float(np.sum(out**2))
+    return (out * np.sqrt(wanted / got) if got > 0 else out), phase
+
+
+def _sourced(
+    signal: np.ndarray,
+    magnitude: np.ndarray,
+    target_env: np.ndarray,
+    pitch: np.ndarray,
+    voice: Voice,
+    rate: int,
+    offset: int,
+    anchor: tuple[int, np.ndarray] | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`_block` with a synthetic excitation (excitation.py, following the block's own pitch track) under the
+    target envelope, each frame at its input energy; the output and its phases, as `_block`."""
+    assert voice.source is not None
+    size = 2 * (magnitude.shape[1] - 1)
+    f0, strength = _track(magnitude, rate, size)
+    power = magnitude.astype(np.float32) ** 2
+    energy = np.sum(power, axis=1, keepdims=True)
+    loud = energy[:, 0] > _PROFILE_LOUD * np.percentile(energy, 95) if len(energy) else energy[:, 0] > 0
+    excited = excitation.spectra(
+        f0, strength, loud, pitch[:, 0], voice.centre_f0, voice.source, rate, size, len(signal), offset
+    )
+    result = excited * np.exp(target_env.astype(np.float32))
+    after = np.sum(result.real**2 + result.imag**2, axis=1, keepdims=True)
+    levels = excitation.levels(energy, rate / (size // OVERLAP), voice.source)
+    result *= np.sqrt(levels / np.maximum(after, _FLOOR * _FLOOR))
+    phase = np.angle(result)
+    if anchor is not None:
+        turn = anchor[1] - phase[anchor[0]]
+        phase += turn
+        result *= np.exp(1j * turn).astype(np.complex64)
+    out = istft(result, size, len(signal))
+    wanted, got = float(np.sum(signal.astype(np.float64) ** 2)), float(np.sum(out.astype(np.float64) ** 2))
     return (out * np.sqrt(wanted / got) if got > 0 else out), phase
 
 

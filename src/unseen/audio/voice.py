@@ -217,7 +217,15 @@ def treat_samples(samples: np.ndarray, rate: int, voice: str) -> np.ndarray:
     raise ValueError(f"voice must be disguise or mute, not {voice!r}")
 
 
-def speech_heard(source: Path) -> list[list[float]]:
+@dataclass(frozen=True)
+class Timeline:
+    """Where speech is heard in a video, for a timeline (the review page's)."""
+
+    streams: int  # audio streams listened to (0: the video has no sound)
+    spans: list[list[float]]  # [start, end] seconds on a player's clock, sorted and joined, all streams together
+
+
+def speech_heard(source: Path) -> Timeline:
     """Where speech is heard in any audio stream of a video, as [start, end] seconds on a player's clock, sorted
     and joined (for a timeline: the review page). Raises AudioReadError when the sound cannot be decoded."""
     tracks, origin = decode_tracks(source, listen_only=True)
@@ -225,4 +233,5 @@ def speech_heard(source: Path) -> list[list[float]]:
     for track in tracks:
         offset = track.start - origin
         spans += [(a + offset, b + offset) for a, b in vad.hear(track.listened()).spans]
-    return [[round(a, 3), round(b, 3)] for a, b in merged(spans)]
+        track.heard = None  # listened to: let go
+    return Timeline(len(tracks), [[round(a, 3), round(b, 3)] for a, b in merged(spans)])

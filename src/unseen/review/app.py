@@ -20,6 +20,7 @@ from unseen.review.state import READY, SEARCHING, Stale
 ASSETS = {  # the only files served, by name
     "review.js": "text/javascript; charset=utf-8",
     "video.js": "text/javascript; charset=utf-8",
+    "sound.js": "text/javascript; charset=utf-8",
     "review.css": "text/css; charset=utf-8",
 }
 MAX_BODY = 1 << 20  # bytes of a POST body: a file's regions are a few kB

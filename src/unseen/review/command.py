@@ -20,7 +20,7 @@ from unseen.errors import EXIT_INTERRUPTED, EXIT_OK, UsageError
 from unseen.names import display, printable
 from unseen.outcome import finish, new_report
 from unseen.paths import plan
-from unseen.preflight import check_side_file, check_verify, warn_weak_method
+from unseen.preflight import check_side_file, check_verify, check_voice, warn_weak_method
 from unseen.review.browser import BrowserPage
 from unseen.review.server import serve
 from unseen.review.session import Review, check_regions_path
@@ -42,9 +42,10 @@ def review(asked: ReviewConfig) -> int:
     if config.report is not None:
         check_side_file(config.report, config.inputs, jobs, config.photo.overwrite, "report")
     check_verify(config)
+    check_voice(config, jobs)
     warn_weak_method(config)
     detector = build_detector(config.quality, config.threshold)
-    session = Review(jobs, config.inputs, path, config.photo, detector, verifier(config))
+    session = Review(jobs, config.inputs, path, config.photo, detector, verifier(config), config.video.voice)
     session.start()  # the first photo is searched while the server starts
     with serve(session) as guard:
         print(f"unseen review: open {guard.url}", flush=True)

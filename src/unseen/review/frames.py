@@ -76,6 +76,24 @@ class FrameSource:
             width, height = self._shown_size
             return width, height, len(self._frame_times()), float(reader.rate)
 
+    def seconds(self, index: int) -> tuple[float, float]:
+        """When frame `index` is shown, on a player's clock (0 where a player starts: the container's start time),
+        and when the next one is (the last frame lasts as long as the one before it, or 1/fps)."""
+        with self._lock:
+            times = self._frame_times()
+            if not 0 <= index < len(times):
+                raise KeyError(index)
+            reader = self._open()
+            base = float(reader.time_base)
+            start = reader.container.start_time
+            origin = start / av.time_base if start is not None else 0.0
+            if index + 1 < len(times):
+                step = (times[index + 1] - times[index]) * base
+            else:
+                step = (times[index] - times[index - 1]) * base if index else 1 / float(reader.rate)
+            shown = times[index] * base - origin
+            return shown, shown + step
+
     def close(self) -> None:
         with self._lock:
             if self._reader is not None:

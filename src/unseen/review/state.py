@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from unseen import decisions, publish, regions, video_decisions
-from unseen.config import RunConfig
+from unseen.audio.voice import Timeline
+from unseen.config import RunConfig, Voice
 from unseen.digest import file_sha256
 from unseen.errors import UsageError
 from unseen.faces import Detector, Faces
@@ -25,7 +26,7 @@ from unseen.obscure import CONFIDENT, covered_rects, obscure
 from unseen.paths import Job
 from unseen.photo import Options
 from unseen.report import FileReport
-from unseen.review import flags, images
+from unseen.review import flags, images, sound
 from unseen.review import tracks as track_edits
 from unseen.review.boxes import clipped_box
 from unseen.review.frames import FrameSource
@@ -57,6 +58,8 @@ class Item:
     flagged: list[int] = field(default_factory=list)  # a video's sampled frames the check still sees a face in
     output_flags: Faces | None = None  # what the check found in the photo as written (published_revision's)
     held: str | None = None  # why the last publish did not write it (a flag not answered)
+    speech: Timeline | None = None  # where speech is heard in a video; None: not listened to (worker.Listener)
+    unheard: str | None = None  # why a video's sound could not be listened to
 
 
 @dataclass
@@ -82,8 +85,10 @@ class State:
         options: Options,
         detector: Detector,
         verifier: Verifier | None,
+        voice: Voice = Voice.KEEP,
     ) -> None:
         self.path, self.options, self.verifier = path, options, verifier
+        self.voice = voice  # the review's --voice: what a video's voices get until a person chooses on the page
         self.lock = threading.RLock()
         self.wake = threading.Condition(self.lock)
         self.items = [Item(i, job, decisions.name_of(job.source, inputs)) for i, job in enumerate(jobs)]
@@ -94,7 +99,9 @@ class State:
         self.images = Images([item.job.source for item in self.items], options)
         self.viewed = -1  # the photo whose view was asked for last: its neighbours are made ahead when found
         # Each file's kind of media, decided once (kinds.py): its search (photos with `detector`) and how it is
-        # written. No progress line: the page shows a video's progress.
+        # written. No progress line: the page shows a video's progress. Each video's entry records its voice
+        # setting (`voiced`: at least --voice as the review starts), which publishing applies as it is: the floor
+        # a plain `--regions` run puts under it is `keep` here, so that a person can choose less on the page.
         self.kinds = Kinds(RunConfig((), photo=options, video=VideoOptions(progress=False)), verifier, detector)
         self._frames: dict[int, FrameSource] = {}
         self._resume()
@@ -120,8 +127,18 @@ class State:
                     item.reason = f"changed since its decisions in {self.path.name} were made: not reviewed"
                     self.others.append(entry)
                 else:
-                    item.entry, item.state = entry, READY
+                    item.entry, item.state = self.voiced(entry), READY
         self.others.extend(known.values())
+
+    def voiced(self, entry: regions.AnyEntry) -> regions.AnyEntry:
+        """A video's entry (searched, or read from the regions file) with its voice setting recorded, so that the
+        file says what the page shows and publishing applies: the one chosen before, but never less than the
+        review's --voice asks (as `unseen --regions` reads a file). On the page, a person may then choose any."""
+        video = entry.as_video()
+        if video is None:
+            return entry
+        voice = self.voice.at_least(video.voice)
+        return entry if voice is video.voice else replace(video, voice=voice)
 
     def close_frames(self) -> None:
         for source in self._frames.values():
@@ -157,6 +174,11 @@ class State:
             row |= track_edits.row(video) | {"revision": item.revision, "residuals": None}
             row["flagged"] = len(_flagged_frames(item))
             row["checking"] = item.state == READY and item.checked != item.revision
+            row["voice"] = (video.voice or self.voice).value
+            row["speech"] = None if item.speech is None else bool(item.speech.spans)
+            row["sound"] = None if item.speech is None else item.speech.streams
+            row["silenced"] = len(video.silence)
+            row["unheard"] = item.unheard
             if item.state == SEARCHING:
                 row["searched"] = round(100 * item.searched / max(video.frames, 1))
         elif (photo := photo_of(item.entry)) is not None:
@@ -196,6 +218,7 @@ class State:
                 return {"index": index, "name": item.name, "state": item.state, "reason": item.reason}
             if (video := item.entry.as_video()) is not None:
                 view = track_edits.view(video) | {"flagged": _flagged_frames(item)}
+                view |= sound.view(video, self.voice, item.speech, item.unheard)
                 return {"index": index, "name": item.name, "state": item.state, "revision": item.revision} | view
             entry = item.entry.as_photo()
             if entry is None:  # an entry is a photo's or a video's (regions.KINDS)
@@ -282,7 +305,9 @@ class State:
         entry = self.video(index)
         if not 0 <= frame < entry.frames:
             raise KeyError(frame)
-        return {"frame": frame, "regions": track_edits.at(entry, frame, self.options.grow)}
+        start, until = self.frames(index).seconds(frame)
+        covering = track_edits.at(entry, frame, self.options.grow)
+        return {"frame": frame, "regions": covering, "seconds": [round(start, 4), round(until, 4)]}
 
     def follow(self, index: int, track: int, frame: int, count: int) -> dict[str, object]:
         """Boxes a visual tracker proposes for a person's track on the frames after `frame` (not saved)."""
@@ -304,6 +329,7 @@ class State:
             entry = item.entry
             new = _edited(entry, change)
             same = new.decides_as(entry)
+            covered = new.covers_as(entry)  # only the sound changed: what the check found still holds
             if not same:
                 new.approved = False  # a changed file is looked at again before it is approved
             if "approved" in change:
@@ -316,21 +342,24 @@ class State:
                     raise ValueError(flags.said(len(pending)))
             if _changed(new, entry):
                 item.entry = new
-                self._advance(item, same)
+                self._advance(item, same, covered)
                 self.save()
             return self.decisions(index)
 
-    def _advance(self, item: Item, same: bool) -> None:
-        """A new revision of the item's decisions; `same`: what is covered did not change (only the approval),
-        so the check's findings and the publish stay those of this revision."""
+    def _advance(self, item: Item, same: bool, covered: bool | None = None) -> None:
+        """A new revision of the item's decisions; `same`: nothing it decides changed (only the approval), so the
+        check's findings and the publish stay those of this revision; `covered` (default: `same`): what is
+        covered did not change (a video's sound may have), so the check's findings stay."""
+        covered = same if covered is None else covered
         old = item.revision
         item.revision += 1
-        if same:
+        if covered:
             item.checked = item.revision if item.checked == old else item.checked
-            item.published_revision = item.revision if item.published_revision == old else item.published_revision
         else:
             item.edited = time.monotonic()
             item.output_flags = item.held = None
+        if same:
+            item.published_revision = item.revision if item.published_revision == old else item.published_revision
         self.wake.notify_all()  # the worker checks the changed file
 
     def reopen(self, item: Item) -> None:
@@ -359,10 +388,16 @@ def video_of(entry: regions.AnyEntry | None) -> regions.VideoEntry | None:
 
 
 def _edited(entry: regions.AnyEntry, change: Edit) -> regions.AnyEntry:
-    """A copy of `entry` with the page's change to what it covers: a video's `tracks`, a photo's `regions`
-    (anything else in `change` is for the caller)."""
-    if (video := entry.as_video()) is not None and "tracks" in change:
-        return replace(video, tracks=track_edits.merged(video, change["tracks"]))
+    """A copy of `entry` with the page's change to what it decides: a video's `tracks`, `silence` and `voice`, a
+    photo's `regions` (anything else in `change` is for the caller)."""
+    if (video := entry.as_video()) is not None:
+        if "tracks" in change:
+            video = replace(video, tracks=track_edits.merged(video, change["tracks"]))
+        if "silence" in change:
+            video = replace(video, silence=sound.silence(change["silence"], video))
+        if "voice" in change:
+            video = replace(video, voice=sound.voice(change["voice"]))
+        return replace(video)
     if (photo := entry.as_photo()) is not None and "regions" in change:
         return replace(photo, regions=_merged(photo, change["regions"]))
     return replace(entry)

@@ -1,7 +1,8 @@
-"""The review's background work, in one thread at a lower priority than the page: each file searched in the
+"""The review's background work, at a lower priority than the page: in one thread, each file searched in the
 list's order (it becomes reviewable as it finishes), then the residual check on each one's decisions, covered
 as the page previews them (in memory), so that the list can say which files need a look; a changed file is
-checked again once the person pauses.
+checked again once the person pauses. In a second thread, beside the search, each video listened to for where
+speech is heard (for its timeline; the voice-activity detector runs many times faster than the search).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from dataclasses import replace
 import numpy as np
 
 from unseen import decisions, regions, stop
+from unseen.audio.streams import AudioReadError
+from unseen.audio.voice import speech_heard
 from unseen.faces import Faces
 from unseen.obscure import obscure
 from unseen.review import checks
@@ -36,11 +39,14 @@ class Worker:
         self.review = review
         self._closing = False
         self._thread = threading.Thread(target=self._work, name="unseen-review", daemon=True)
+        self.listener = Listener(review)  # where speech is heard in each video, beside the search
 
     def start(self) -> None:
         self._thread.start()
+        self.listener.start()
 
     def close(self) -> None:
+        self.listener.close()
         with self.review.lock:
             self._closing = True
             self.review.wake.notify_all()
@@ -48,10 +54,7 @@ class Worker:
             self._thread.join(timeout=60)
 
     def _work(self) -> None:
-        # The search runs at a lower priority than the page: on Linux a thread's niceness is its own, and the
-        # threads it starts (the video pipeline's, ONNX Runtime's pool, made on first use) inherit it.
-        with suppress(OSError, AttributeError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), SEARCH_NICENESS)
+        lower_priority()
         while True:
             with self.review.lock:
                 task = self._next()
@@ -120,7 +123,7 @@ class Worker:
             if report.status != "done" or not found:
                 item.entry, item.state, item.reason = None, FAILED, report.reason
                 return
-            item.entry, item.state = found[0], READY
+            item.entry, item.state = self.review.voiced(found[0]), READY
             item.revision += 1  # the page reloads the finished tracks; the worker checks them next
             self.review.save()
 
@@ -173,3 +176,47 @@ class Worker:
             pixels = self.review.images.pixels(index)
         o = self.review.options
         return residuals(obscure(pixels, kept, o.method, o.strength, o.grow), kept, verifier.detector, o.grow)
+
+
+def lower_priority() -> None:
+    """The calling thread at a lower priority than the page: on Linux a thread's niceness is its own, and the
+    threads it starts (the video pipeline's, ONNX Runtime's pool, made on first use) inherit it."""
+    with suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), SEARCH_NICENESS)
+
+
+class Listener:
+    """Listens to each video of `review` in the list's order (audio/voice.speech_heard: every audio stream of the
+    original, through the voice-activity detector), in a thread of its own beside the search, so that a video's
+    speech is on its timeline early and a long search never waits for it, nor it for the search."""
+
+    def __init__(self, review: State) -> None:
+        self.review = review
+        self._closing = threading.Event()
+        self._thread = threading.Thread(target=self._work, name="unseen-review-listen", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def close(self) -> None:
+        self._closing.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)  # a daemon thread: one long file's listening is not waited for
+
+    def _work(self) -> None:
+        lower_priority()
+        for item in self.review.items:
+            if self._closing.is_set() or stop.requested():
+                return
+            if item.job.problem is None and self.review.kinds.of(item.job) is self.review.kinds.videos:
+                self._listen(item)
+
+    def _listen(self, item: Item) -> None:
+        try:
+            heard, unheard = speech_heard(item.job.source), None
+        except AudioReadError as error:  # the page says so; publishing says it again in the file's line
+            heard, unheard = None, f"its sound cannot be listened to ({error})"
+        except Exception:  # anything else: this video's timeline goes without, the next ones are listened to
+            heard, unheard = None, "its sound could not be listened to"
+        with self.review.lock:
+            item.speech, item.unheard = heard, unheard

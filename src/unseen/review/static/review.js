@@ -2,9 +2,9 @@
 // Every change is sent at once; the server writes it to the regions file. No library, no build step: ES
 // modules as the browser loads them (this one, the page's entry, and video.js, which it imports).
 import {
-  closeVideo, confirmVideoApproval, copyTrack, drawTimeline, drawVideoRegions, isVideo, keepVideoUnsure,
-  nextVideoUnsure, openVideo, refreshVideo, removeTrack, saveVideo, searching, showFrame, video, videoButtons,
-  videoDown, videoFlagbar, videoKey, videoRowChanged, videoUp,
+  closeVideo, confirmVideoApproval, drawTimeline, drawVideoRegions, isVideo, keepVideoUnsure, nextVideoUnsure,
+  openVideo, refreshVideo, removeTrack, restoreVideo, saveVideo, searching, showFrame, video, videoButtons,
+  videoDown, videoFlagbar, videoKey, videoRowChanged, videoSnapshot, videoUp,
 } from "./video.js";
 
 export const $ = (id) => document.getElementById(id);
@@ -88,8 +88,21 @@ function videoBadges(row) {
   if (row.low > 0) badges.push([`${row.low} unsure`, "look"]);
   if (row.checking) badges.push(["checking…", ""]);
   else if (row.flagged > 0) badges.push([`check sees a face in ${row.flagged} frames`, "bad"]);
+  badges.push(...voiceBadges(row));
   badges.push(row.approved ? ["approved", "ok"] : ["not approved", "look"]);
   return badges.concat(publishedBadges(row));
+}
+
+const VOICES = { keep: "voices kept", disguise: "voices disguised", mute: "voices muted" };
+
+function voiceBadges(row) {
+  // What the video's voices get, said where it matters: speech heard, or a setting other than keep.
+  if (row.sound === 0) return [];
+  const badges = [];
+  if (row.speech && row.voice === "keep") badges.push(["speech heard: voices kept", "look"]);
+  else if (row.speech || (row.voice && row.voice !== "keep")) badges.push([VOICES[row.voice] || row.voice, "ok"]);
+  if (row.silenced > 0) badges.push([`${row.silenced} span${row.silenced > 1 ? "s" : ""} silenced`, ""]);
+  return badges;
 }
 
 function publishedBadges(row) {
@@ -191,7 +204,7 @@ function renderResults() {
     const p = r.published;
     if (r.held) li.textContent = `${r.name}: not written: ${r.held}`;
     else li.textContent = p.status === "done"
-      ? `${r.name}: written${p.verdict === "residuals" ? ", but the check found a possible face: look again" : ", checked"}`
+      ? `${r.name}: written${p.verdict === "residuals" ? `, but ${p.reason || "the check found a possible face"}: look again` : ", checked"}`
       : `${r.name}: not written (${p.reason || p.status})`;
     return li;
   }));
@@ -632,7 +645,7 @@ function historyOf(index) {
 }
 
 function snapshot() {
-  if (isVideo()) return page.tracks.map(copyTrack);
+  if (isVideo()) return videoSnapshot();
   return page.regions.map((r) => ({ ...r, box: r.box.slice() }));
 }
 
@@ -738,7 +751,7 @@ function undo(redo) {
   const to = redo ? h.undo : h.redo;
   if (!from.length) return;
   to.push(snapshot());
-  if (isVideo()) page.tracks = from.pop();
+  if (isVideo()) restoreVideo(from.pop());
   else page.regions = from.pop();
   page.selected = -1;
   save();
@@ -886,7 +899,7 @@ function onWheel(event) {
 // ---- keys --------------------------------------------------------------------------------------------------
 
 function onKey(event) {
-  if (page.ended || event.target.tagName === "INPUT") return;
+  if (page.ended || ["INPUT", "SELECT"].includes(event.target.tagName)) return;
   const key = event.key;
   const ctrl = event.ctrlKey || event.metaKey;
   if (key === " " && !page.space) {

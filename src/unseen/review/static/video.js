@@ -5,6 +5,9 @@ import {
   $, UNSURE, boxElement, button, change, drawRegions, fit, getJSON, lookedAt, page, post, renderFlagbar, setFile,
   showPicture, text, updateButtons,
 } from "./review.js";
+import {
+  clearSound, drawSoundLanes, restoreSound, soundBody, soundKey, soundSnapshot, takeSound, updateSoundButtons,
+} from "./sound.js";
 
 export const video = {
   frame: 0,
@@ -20,6 +23,7 @@ export function openVideo(data) {
   page.tracks = data.tracks.map(copyTrack);
   page.selectedTrack = null;
   setFile(data);
+  takeSound(data);
   $("videobar").hidden = false;
   $("timeline").hidden = false;
   $("scrub").max = String(data.frames - 1);
@@ -29,7 +33,8 @@ export function openVideo(data) {
 }
 
 export function videoRowChanged(row, previous) {
-  return row.revision !== page.file.revision || !previous || row.flagged !== previous.flagged;
+  if (row.revision !== page.file.revision || !previous || row.flagged !== previous.flagged) return true;
+  return row.speech !== previous.speech || row.sound !== previous.sound || row.unheard !== previous.unheard;
 }
 
 export async function refreshVideo() {
@@ -38,6 +43,7 @@ export async function refreshVideo() {
   if (page.current !== index || !isVideo() || data.revision < page.file.revision) return;
   page.tracks = data.tracks.map(copyTrack);
   setFile(data);
+  takeSound(data);
   $("scrub").max = String(data.frames - 1);
   drawTimeline();
   showFrame(video.frame, true);
@@ -54,9 +60,19 @@ export function searching() {
 export function closeVideo() {
   $("videobar").hidden = true;
   $("timeline").hidden = true;
+  clearSound();
   page.tracks = [];
   video.regions = [];
   video.frame = 0;
+}
+
+export function videoSnapshot() {
+  return { tracks: page.tracks.map(copyTrack), ...soundSnapshot() };
+}
+
+export function restoreVideo(snap) {
+  page.tracks = snap.tracks;
+  restoreSound(snap);
 }
 
 export function copyTrack(t) {
@@ -122,6 +138,7 @@ export function drawTimeline() {
   const lanes = page.tracks.map((t) => lane(t, f.frames));
   if ((f.flagged || []).length) lanes.push(flagLane(f.flagged, f.frames));
   $("tracks").replaceChildren(...lanes);
+  drawSoundLanes();
   moveCursor();
   renderFlagbar();
 }
@@ -351,7 +368,7 @@ async function follow() {
 }
 
 export async function saveVideo(body, index) {
-  const { status, data } = await post(`/api/files/${index}`, { ...body, tracks: tracksBody() });
+  const { status, data } = await post(`/api/files/${index}`, { ...body, tracks: tracksBody(), ...soundBody() });
   if (data && data.revision !== undefined) page.revisions.set(index, data.revision);
   if (page.current !== index) return;
   if (status === 409) {
@@ -363,6 +380,7 @@ export async function saveVideo(body, index) {
   const fresh = status === 200 || status === 409 ? data : await getJSON(`/api/files/${index}`);
   page.tracks = fresh.tracks.map(copyTrack);
   setFile(fresh);
+  takeSound(fresh);
   if (page.pendingSelect) {
     const mine = page.tracks.filter((t) => t.origin === "person");
     page.selectedTrack = mine.length ? Math.max(...mine.map((t) => t.id)) : null;
@@ -408,6 +426,7 @@ export function videoKey(event) {
   if (["[", "]", "t", "T", "Delete", "Backspace"].includes(key) && searching()) return true;
   const steps = { ArrowLeft: -1, ArrowRight: 1 };
   if (key in steps) { step(steps[key] * (event.shiftKey ? 10 : 1)); return true; }
+  if (soundKey(key)) return true;
   const actions = {
     "[": () => trim(false), "]": () => trim(true), t: follow, T: follow,
     Delete: removeTrack, Backspace: removeTrack,
@@ -424,6 +443,7 @@ export function videoButtons() {
   $("delete").textContent = t && t.removed ? "Restore" : "Remove";
   $("trimstart").disabled = $("trimend").disabled = !(t && t.origin === "detector");
   $("follow").disabled = !(t && t.origin === "person" && t.id !== null);
+  updateSoundButtons();
 }
 
 document.addEventListener("DOMContentLoaded", () => {

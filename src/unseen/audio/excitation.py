@@ -1,0 +1,170 @@
+"""A synthetic voice source: the speaker's own excitation replaced by a clean one drawn per file.
+
+The envelope-side disguise (`disguise.py`) moves the speaker's own fine structure (the harmonics' amplitudes
+and phases beyond the envelope, breathiness, jitter and shimmer, creak, the glottal source's tilt) and keeps
+the shape of their intonation; both carry identity. Here the fine structure is not moved but rebuilt, as a
+channel vocoder does: a band-limited pulse train at a new F0 contour (the speaker's contour taken to the
+file's pitch target, its range around the median scaled by a random factor, its cycle-to-cycle detail gone,
+a random jitter of its own), mixed per frame and band with noise by the input's voicing and a random
+breathiness, tilted by a random slope. `spectra` returns that excitation as short-time spectra whose every
+frame has unit mean power, so any envelope (the warped one here, a codebook's elsewhere) multiplies it.
+
+Unvoiced frames (fricatives, pauses) are shaped noise; silence stays silent, since each frame's energy is
+set by the caller. The parameters (`Source`) are drawn per file with the rest of the disguise and forgotten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .stft import OVERLAP, stft
+
+# The ranges drawn per file (uniformly; docs/voices.md: what was measured).
+RANGE = (0.4, 1.2)  # the intonation's range around the median F0 is scaled by this (log)
+TILT_DB = (-3.0, 3.0)  # the source's slope above 500 Hz, dB per octave
+BREATH = (0.05, 0.3)  # share of a voiced frame's power that is noise
+VOICED_HZ = (4000.0, 6000.0)  # above this, every frame is noise only (a vocoder's maximum voiced frequency)
+JITTER = (0.0, 0.01)  # random deviation of each glottal pulse's time, as a share of the period
+SPREAD_MS = (4.0, 8.0)  # each pulse is spread into a chirp this long (0-8 kHz), up or down: a random dispersion
+
+_F0_LIMITS_HZ = (50.0, 500.0)
+_VOICING = (0.5, 0.75)  # normalised autocorrelation: below the first, noise; above the second, fully voiced
+_SINC_TAPS = 16  # the pulses' fractional delay: a Hann-windowed sinc this long
+_TILT_HZ = 500.0
+_SPREAD_HZ = 8000.0
+
+
+@dataclass(frozen=True)
+class Source:
+    """One draw of the excitation's parameters; lives only inside a call of the disguise (and in tests/bench)."""
+
+    range: float = 1.0  # scale of log F0's deviations from the median (1: the speaker's range, 0: monotone)
+    tilt: float = 0.0  # dB per octave above 500 Hz
+    breath: float = 0.1  # noise's share of a voiced frame's power
+    voiced_hz: float = 5000.0  # the highest voiced frequency
+    jitter: float = 0.0  # pulse-time jitter, share of the period
+    spread: float = 0.0  # seconds between the group delays at 0 and 8 kHz (signed): pulses become chirps
+    dynamics: float = 0.0  # share of each frame's level deviation (log) from its 0.3-s surroundings removed
+    seed: int = 0  # the seed of the noise and the jitter
+
+
+def draw(rng: np.random.Generator) -> Source:
+    """A random source from the ranges above."""
+    return Source(
+        range=float(rng.uniform(*RANGE)),
+        tilt=float(rng.uniform(*TILT_DB)),
+        breath=float(rng.uniform(*BREATH)),
+        voiced_hz=float(rng.uniform(*VOICED_HZ)),
+        jitter=float(rng.uniform(*JITTER)),
+        spread=float(rng.choice((-1.0, 1.0)) * rng.uniform(*SPREAD_MS) / 1000),
+        seed=int(rng.integers(2**63)),
+    )
+
+
+def contour(f0: np.ndarray, voicing: np.ndarray, pitch: np.ndarray, centre: float, source: Source) -> np.ndarray:
+    """The new F0 (Hz) per frame: the input's voiced F0 (median-filtered: octave errors and micro-prosody gone),
+    its log deviation from `centre` scaled by `source.range`, times the pitch ratio `pitch` (which takes the
+    centre to the file's target); unvoiced frames take their voiced neighbours' values."""
+    voiced = voicing > 0
+    if not voiced.any():
+        return np.clip(np.full(len(f0), (centre or 120.0)) * pitch, *_F0_LIMITS_HZ)
+    log_f0 = np.log(np.clip(f0, *_F0_LIMITS_HZ))
+    frames = np.arange(len(f0))
+    filled = np.interp(frames, frames[voiced], log_f0[voiced])
+    if len(filled) >= 5:
+        filled[2:-2] = np.median(sliding_window_view(filled, 5), axis=1)
+    if len(filled) >= 3:  # a short moving average: the contour is smooth between frames
+        filled[1:-1] = np.mean(sliding_window_view(filled, 3), axis=1)
+    middle = np.log(centre) if centre > 0 else float(np.median(log_f0[voiced]))
+    deviation = np.clip(filled - middle, -np.log(2), np.log(2))
+    return np.clip(np.exp(middle + source.range * deviation) * pitch, *_F0_LIMITS_HZ)
+
+
+def voicing(strength: np.ndarray, loud: np.ndarray) -> np.ndarray:
+    """Per frame, 0 (noise) to 1 (voiced) from the pitch track's normalised autocorrelation, loud frames only."""
+    v = np.clip((strength - _VOICING[0]) / (_VOICING[1] - _VOICING[0]), 0.0, 1.0) * loud
+    if len(v) >= 3:  # a frame between two voiced ones is not a gap of noise
+        v[1:-1] = np.maximum(v[1:-1], np.minimum(v[:-2], v[2:]))
+    return v
+
+
+def pulses(f0: np.ndarray, rate: int, size: int, length: int, source: Source, offset: int) -> np.ndarray:
+    """A band-limited pulse train of `length` samples following the per-frame F0 (frame centres as `stft`'s)."""
+    hop = size // OVERLAP
+    centres = np.arange(len(f0)) * hop - size / 2
+    per_sample = np.interp(np.arange(length), centres, f0)
+    cycles = np.cumsum(per_sample / rate)
+    whole = np.floor(cycles)
+    at = np.nonzero(np.diff(whole))[0]  # the pulse lies between sample at and at + 1
+    frac = (whole[at + 1] - cycles[at]) / np.maximum(cycles[at + 1] - cycles[at], 1e-12)
+    times = at + frac
+    if source.jitter > 0 and len(times):
+        rng = np.random.default_rng([source.seed, 3, offset])
+        times = times + source.jitter * rate / per_sample[at] * rng.standard_normal(len(times))
+    # each pulse carries its period's worth of energy, so a frame's level does not depend on its F0
+    gains = np.sqrt(rate / per_sample[at])
+    taps = np.arange(-_SINC_TAPS // 2 + 1, _SINC_TAPS // 2 + 1)
+    base = np.floor(times).astype(int)
+    positions = base[:, None] + taps[None, :]
+    distance = positions - times[:, None]
+    shape = np.sinc(distance) * (0.5 + 0.5 * np.cos(np.pi * distance / (_SINC_TAPS / 2)))
+    out = np.zeros(length + _SINC_TAPS)
+    inside = (positions >= 0) & (positions < length)
+    np.add.at(out, positions[inside], (shape * gains[:, None])[inside])
+    return out[:length]
+
+
+def spectra(
+    f0: np.ndarray,
+    strength: np.ndarray,
+    loud: np.ndarray,
+    pitch: np.ndarray,
+    centre: float,
+    source: Source,
+    rate: int,
+    size: int,
+    length: int,
+    offset: int = 0,
+) -> np.ndarray:
+    """The excitation's short-time spectra (frames × bins, as `stft(signal, size)` of a signal of `length`), each
+    frame of unit mean power: `f0`, `strength` (the input's pitch track), `loud` (frames worth voicing) and
+    `pitch` (the ratio per frame that takes the file's median F0 `centre` to its target) per frame."""
+    v = voicing(strength, loud)
+    new_f0 = contour(f0, v, pitch, centre, source)
+    train = stft(pulses(new_f0, rate, size, length, source, offset), size)
+    freqs = np.fft.rfftfreq(size, 1 / rate)
+    # An all-pass of linear group delay: the pulses' harmonics no longer all peak at once (a pulse train's crest
+    # factor would force the file's level down), and the phase structure is the file's draw, not the speaker's.
+    train *= np.exp(1j * np.pi * source.spread * freqs**2 / _SPREAD_HZ).astype(np.complex64)[None, :]
+    train *= (1 / np.sqrt(_power(train) + 1e-20)).astype(np.float32)
+    rng = np.random.default_rng([source.seed, 4, offset])
+    noise = np.empty(train.shape, np.complex64)
+    noise.real = rng.standard_normal(train.shape, np.float32)
+    noise.imag = rng.standard_normal(train.shape, np.float32)
+    noise *= np.float32(np.sqrt(0.5))
+    top = np.clip((freqs - source.voiced_hz) / (0.3 * source.voiced_hz), 0.0, 1.0)
+    share = (v[:, None] * (1 - source.breath) * (0.5 + 0.5 * np.cos(np.pi * top))[None, :]).astype(np.float32)
+    excitation = np.sqrt(share) * train + np.sqrt(1 - share) * noise
+    octaves = np.log2(np.maximum(freqs, _TILT_HZ) / _TILT_HZ)
+    excitation *= (10 ** (source.tilt * octaves / 20)).astype(np.float32)[None, :]
+    return excitation * (1 / np.sqrt(_power(excitation) + 1e-20)).astype(np.float32)
+
+
+def levels(energy: np.ndarray, frame_rate: float, source: Source) -> np.ndarray:
+    """Per frame energies (frames × 1) with `source.dynamics` of their log deviation from a 0.3-s moving average
+    removed: the speaker's own accents and shimmer flattened. Silent frames stay silent."""
+    if source.dynamics <= 0 or len(energy) < 3:
+        return energy
+    width = max(3, int(0.3 * frame_rate) | 1)
+    kernel = np.hanning(width + 2)[1:-1]
+    smooth = np.convolve(energy[:, 0], kernel / kernel.sum(), mode="same")[:, None]
+    keep = 1 - source.dynamics
+    return np.where(energy > 0, energy**keep * np.maximum(smooth, 1e-30) ** source.dynamics, 0.0)
+
+
+def _power(spectra: np.ndarray) -> np.ndarray:
+    """Each frame's mean power (frames × 1)."""
+    return np.mean(spectra.real**2 + spectra.imag**2, axis=1, keepdims=True)
