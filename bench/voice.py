@@ -198,11 +198,11 @@ METHODS: dict[str, Method] = {
         lambda rng, s: replace(s, range=float(rng.uniform(0.1, 0.4)), breath=float(rng.uniform(0.3, 0.6)))
     ),
     # Towards an average voice (unseen.audio.codebook, docs/voices.md): the long-term balance taken to the
-    # acoustic model's generic mean with a random tilt, then the shipped disguise; -frames also maps each frame's
-    # envelope to its nearest codebook means, -notilt leaves the generic tilt undrawn.
-    "codebook": lambda x, rate, rng: cb.disguise(x, rate, rng),
-    "codebook-frames": lambda x, rate, rng: cb.disguise(x, rate, rng, cb.Mapping(per_frame=True)),
-    "codebook-notilt": lambda x, rate, rng: cb.disguise(x, rate, rng, cb.Mapping(tilt=0.0)),
+    # acoustic model's generic mean with a tilt drawn in ±TILT, then the shipped disguise; -frames also maps each
+    # frame's envelope to its nearest codebook means; -notilt (codebook.py's default) leaves the tilt undrawn.
+    "codebook": lambda x, rate, rng: cb.disguise(x, rate, rng, cb.Mapping(tilt=cb.TILT)),
+    "codebook-frames": lambda x, rate, rng: cb.disguise(x, rate, rng, cb.Mapping(tilt=cb.TILT, per_frame=True)),
+    "codebook-notilt": lambda x, rate, rng: cb.disguise(x, rate, rng),
 }
 
 

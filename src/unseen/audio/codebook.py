@@ -11,7 +11,8 @@ lifter 22.
 Two parts, measured separately (docs/voices.md):
 
 - the long-term balance (`balance_gains`): the file's mean cepstrum (c1–c12) is replaced by the model's
-  generic one (pocketsphinx's initial CMN value, `-cmninit 40,3,-1`) with a tilt (c1) drawn per file; this is
+  generic one (pocketsphinx's initial CMN value, `-cmninit 40,3,-1`), optionally with a tilt (c1) drawn per
+  file (`Mapping.tilt`: measured, it cost word errors and added nothing measurable, so 0 by default); this is
   one smooth static equaliser per file, applied inside the shipped disguise (`disguise.Voice.evening`);
 - the per-frame envelope (`to_average`, kNN-VC's principle with the codebook as the target voice): each
   frame's mean-normalised cepstrum is replaced by the mean of its `neighbours` most likely codebook means
@@ -41,7 +42,7 @@ _PRE_EMPHASIS = 0.97
 # pocketsphinx's initial cepstral mean for live CMN (`-cmninit 40,3,-1`): the long-term mean cepstrum of the
 # speech its models were trained on, speaker-independent (c0, loudness, is never used here).
 _GENERIC_MEAN = np.array([40.0, 3.0, -1.0] + [0.0] * (_CEPSTRA - 3))
-TILT = 15.0  # the generic c1 moves by a uniform draw in ±this per file (dev speakers' own c1: 5th-95th pct -9..21)
+TILT = 15.0  # the tilt range measured (the bench's `codebook`; dev speakers' own c1: 5th-95th pct -9..21)
 _FADE_HZ = (7000.0, 9000.0)  # per-frame gains are held at 6800 Hz's value up to 7 kHz, gone by 9 kHz
 _ACTIVE = 1e-3  # frames with less energy than this share of the loud ones' (95th percentile) are left alone
 _LEAST_VARIANCE = 1.0  # a Gaussian with a variance below this on any of c1-c12 was never trained: left out
@@ -49,8 +50,8 @@ _BALANCE_FRAMES = 3000  # non-overlapping frames (at most, spread over the file)
 _FLOOR = 1e-10
 
 DESCRIPTION = (
-    "the voice's long-term spectral balance replaced by an average voice's (pocketsphinx's en-us model) with a "
-    f"tilt drawn per file, then the {dg.DESCRIPTION}"
+    "the voice's long-term spectral balance replaced by an average voice's (pocketsphinx's en-us model), then "
+    f"the {dg.DESCRIPTION}"
 )
 
 
@@ -58,7 +59,7 @@ DESCRIPTION = (
 class Mapping:
     """The options measured: how far the file's balance and (optionally) each frame go to the average voice."""
 
-    tilt: float = TILT  # the range of the per-file tilt draw (c1 units)
+    tilt: float = 0.0  # the range of a per-file tilt draw (c1 units; 0: the generic tilt, not drawn)
     balance: float = 1.0  # share of the way the long-term mean goes from the file's own to the generic one
     per_frame: bool = False  # also each frame's envelope to its nearest codebook means (to_average)
     neighbours: int = 8  # codebook means averaged per frame
