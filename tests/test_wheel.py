@@ -59,6 +59,8 @@ def test_one_pure_wheel_with_the_models_and_nothing_else(wheel: Path) -> None:
         "models/LICENSE-silero-vad",
         "models/voice_encoder.onnx",
         "models/LICENSE-resemblyzer",
+        "models/sphinx_codebook.npy",
+        "models/LICENSE-pocketsphinx-en-us",
         "detectors/fusions.json",
         "review/static/index.html",
         "system/locks.py",
