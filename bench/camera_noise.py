@@ -10,9 +10,13 @@ method that resizes or warps, the examiner also tries scales 0.90 to 1.10 in ste
     .venv/bin/python bench/camera_noise.py                 # the method table on 1,024-px centre crops (~5 min)
     .venv/bin/python bench/camera_noise.py --full          # the shipped method on the full-size photos too
     .venv/bin/python bench/camera_noise.py --runs          # unseen itself, default run with and without
+    .venv/bin/python bench/camera_noise.py --command       # the real command, crops and whole photos (~10 min)
 
 `--runs` runs unseen's photo pipeline (default detector, checks on) on each natural photo with and without the
-treatment, alternately, and gives the time of each and the PCE, PSNR and SSIM of the outputs.
+treatment, alternately, and gives the time of each and the PCE, PSNR and SSIM of the outputs. `--command` runs the
+command itself (`python -m unseen natural -o OUT`) on all the natural photos, alternately with and without
+`--keep-sensor-noise` (kept, replaced, replaced, kept), and tests every output against both cameras, on the 1,024-px
+centre crop and on the whole photo (an output of another size resized back to the camera's native size first).
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ DATA = REPO.parent / "shared" / "data" / "camera-noise"
 CROP = 1024
 SCALES = np.round(np.arange(0.90, 1.1001, 0.02), 2)
 Method = Callable[[np.ndarray], np.ndarray]
+SHIPPED = "shipped: wavelet gate τ 49 × brightness, + grain σ 0.7"
 
 
 def load(path: Path) -> np.ndarray:
@@ -113,15 +118,36 @@ def local_wiener(sigma: float, grain: float = 0.0) -> Method:
     return method
 
 
-def pyramid(levels: int, grain: float = 0.0) -> Method:
-    """The shipped filter at σ 3, with another number of levels or grain (the shipped method itself is `clean`)."""
+def pyramid(levels: int, grain: float = 0.0, sigma: float = 3.0) -> Method:
+    """The first treatment: a Wiener shrinkage of each band of a Laplacian pyramid (the check's filter), subtracted."""
 
     def method(pixels: np.ndarray) -> np.ndarray:
         luma = cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY).astype(np.float32)
-        change = sensor_noise._noise(luma, levels, 3.0)
+        change = sensor_noise._noise(luma, levels, sigma)
         if grain:
             change -= rng().standard_normal(change.shape, dtype=np.float32) * grain
         return cv2.subtract(pixels, cv2.merge([change, change, change]), dtype=cv2.CV_8U)
+
+    return method
+
+
+def wavelet_wiener(pixels: np.ndarray) -> np.ndarray:
+    """The examiner's own noise estimate of the luminance (db4, 4 levels, σ 3), subtracted, + grain σ 0.7."""
+    luma = cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    change = prnu._channel_noise(luma) - (rng().random(luma.shape, dtype=np.float32) * 2 - 1) * 0.7 * 3**0.5
+    return cv2.subtract(pixels, cv2.merge([change, change, change]), dtype=cv2.CV_8U)
+
+
+def gate(tau: float, brightness: float) -> Method:
+    """The shipped treatment with another threshold, or none growing with the brightness (0)."""
+
+    def method(pixels: np.ndarray) -> np.ndarray:
+        saved = sensor_noise.TAU, sensor_noise.BRIGHTNESS
+        sensor_noise.TAU, sensor_noise.BRIGHTNESS = tau, brightness
+        try:
+            return sensor_noise.clean(pixels)
+        finally:
+            sensor_noise.TAU, sensor_noise.BRIGHTNESS = saved
 
     return method
 
@@ -166,7 +192,14 @@ METHODS: dict[str, tuple[Method, bool]] = {  # name: (method, whether it resizes
     "pyramid σ 3, 2 levels": (pyramid(2), False),
     "pyramid σ 3, 3 levels (no grain)": (pyramid(3), False),
     "pyramid σ 3, 3 levels, + grain σ 0.7": (pyramid(3, 0.7), False),
-    "shipped: pyramid σ 3.5, 3 levels, + grain σ 0.7": (sensor_noise.clean, False),
+    "pyramid σ 3.5, 3 levels, + grain σ 0.7 (the second setting)": (pyramid(3, 0.7, 3.5), False),
+    "wavelet Wiener σ 3 (the examiner's estimate), + grain σ 0.7": (wavelet_wiener, False),
+    "wavelet gate τ 36, + grain σ 0.7": (gate(36.0, 0.0), False),
+    "wavelet gate τ 49, + grain σ 0.7": (gate(49.0, 0.0), False),
+    "wavelet gate τ 64, + grain σ 0.7": (gate(64.0, 0.0), False),
+    "wavelet gate τ 36 × brightness, + grain σ 0.7": (gate(36.0, 1.0), False),
+    "wavelet gate τ 64 × brightness, + grain σ 0.7": (gate(64.0, 1.0), False),
+    SHIPPED: (sensor_noise.clean, False),
 }
 
 
@@ -196,7 +229,7 @@ def _cut(pixels: np.ndarray, crop: int | None, shape: tuple[int, ...]) -> np.nda
 
 
 def method_table(names: list[str], crop: int | None) -> None:
-    ks = fingerprints(crop)
+    ks = cached_fingerprints(crop)
     photos = [(path, load(path)) for path in sorted((DATA / "natural").glob("*.JPG"))]
     print("| method | PCE with its camera (each photo) | highest with the other | PSNR dB (min) | SSIM (min) | time |")
     print("| --- | --- | --- | --- | --- | --- |")
@@ -253,19 +286,92 @@ def unseen_runs() -> None:
         )
 
 
+def cached_fingerprints(crop: int | None) -> dict[str, np.ndarray]:
+    """`fingerprints`, kept in bench/.work (derived from the data: never committed) as a whole photo's takes minutes."""
+    folder = REPO / "bench" / ".work" / "camera-noise"
+    folder.mkdir(parents=True, exist_ok=True)
+    names = sorted({camera_of(path) for path in (DATA / "flat").glob("*.JPG")})
+    paths = {camera: folder / f"k-{crop or 'full'}-{camera}.npy" for camera in names}
+    if not all(path.exists() for path in paths.values()):
+        for camera, k in fingerprints(crop).items():
+            np.save(paths[camera], k)
+    return {camera: np.load(path) for camera, path in paths.items()}
+
+
+def command_runs(rounds: int) -> None:
+    """The real command on every natural photo, alternately with and without the treatment; then each output
+    against each camera (crop and whole), PSNR and SSIM treated against kept, the check's finding, the time.
+    With no rounds, the outputs of the last run are tested again."""
+    import json
+    import subprocess
+
+    out = REPO / "bench" / ".work" / "camera-noise" / "command"
+    seconds: dict[bool, list[float]] = {False: [], True: []}
+    order = [on for index in range(rounds) for on in ((False, True) if index % 2 == 0 else (True, False))]
+    for on in order:
+        target = out / ("replaced" if on else "kept")
+        report = out / f"report-{'replaced' if on else 'kept'}.json"
+        flags = [] if on else ["--keep-sensor-noise"]
+        command = [sys.executable, "-m", "unseen", str(DATA / "natural"), "-o", str(target), "-q", "--overwrite"]
+        started = time.perf_counter()
+        subprocess.run([*command, *flags, "--report", str(report)], check=True)
+        seconds[on].append(time.perf_counter() - started)
+    load = os.getloadavg()[0]
+    if rounds:
+        ratio = sum(seconds[True]) / sum(seconds[False])
+        print(f"seconds kept {seconds[False]}, replaced {seconds[True]}: {ratio:.3f}×, load {load:.1f}")
+    files = json.loads((out / "report-replaced.json").read_text())["files"]
+    checks = {Path(f["input"]).name: f.get("sensor_noise") for f in files}
+    print("| photo | PCE crop kept → replaced | PCE whole kept → replaced | other (max) | PSNR dB | SSIM | check |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    ks = {size: cached_fingerprints(size) for size in (CROP, None)}
+    for path in sorted((DATA / "natural").glob("*.JPG")):
+        written = {on: load_output(out / ("replaced" if on else "kept"), path) for on in (False, True)}
+        camera, found = camera_of(path), {}
+        for size, on in ((size, on) for size in (CROP, None) for on in (False, True)):
+            pixels = native(written[on], ks[None][camera].shape)
+            tested = prnu.centre_crop(pixels, CROP) if size else pixels
+            w = prnu.residual(tested)
+            found[size, on] = {c: prnu.pce(k, tested, w) for c, k in ks[size].items()}
+        own = [f"{found[size, False][camera]:,.0f} → {found[size, True][camera]:,.0f}" for size in (CROP, None)]
+        other = max(v for key, pces in found.items() for c, v in pces.items() if c != camera)
+        print(
+            f"| {path.name} | {own[0]} | {own[1]} | {other:.0f} | {psnr(written[True], written[False]):.1f} "
+            f"| {ssim(written[True], written[False]):.3f} | {checks.get(path.name)} |",
+            flush=True,
+        )
+    print(f"# load {os.getloadavg()[0]:.1f} at the end")
+
+
+def load_output(folder: Path, source: Path) -> np.ndarray:
+    (found,) = [p for p in folder.rglob("*") if p.is_file() and p.stem == source.stem]
+    return load(found)
+
+
+def native(pixels: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """The examiner's first step: an output of another size resized back to the camera's native size."""
+    if pixels.shape[:2] == shape[:2]:
+        return pixels
+    return cv2.resize(pixels, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--full", action="store_true", help="full-size photos, the plain and shipped methods only")
+    parser.add_argument("--full", action="store_true", help="whole photos (by default the plain and shipped methods)")
     parser.add_argument("--runs", action="store_true", help="unseen's own runs, with and without the treatment")
+    parser.add_argument("--command", action="store_true", help="the real command, with and without the treatment")
+    parser.add_argument("--rounds", type=int, default=2, help="--command: rounds of runs (0: test the last outputs)")
     parser.add_argument("--method", action="append", choices=sorted(METHODS), help="only these methods")
     args = parser.parse_args()
     if not DATA.is_dir():
         sys.exit(f"no camera-noise data at {DATA}")
     print(f"# {time.strftime('%Y-%m-%d %H:%M')}, load {os.getloadavg()[0]:.1f}")
-    if args.runs:
+    if args.command:
+        command_runs(args.rounds)
+    elif args.runs:
         unseen_runs()
     elif args.full:
-        method_table([next(iter(METHODS)), "shipped: pyramid σ 3.5, 3 levels, + grain σ 0.7"], None)
+        method_table(args.method or [next(iter(METHODS)), SHIPPED], None)
     else:
         method_table(args.method or list(METHODS), CROP)
 

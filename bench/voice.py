@@ -118,12 +118,18 @@ def _relative(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
 Tweak = Callable[[np.random.Generator, ex.Source], ex.Source]
 
 
-def _sourced(tweak: Tweak | None = None, envelope: bool = True, wide: bool = False, lifter: float = 0.0) -> Method:
+def _sourced(
+    tweak: Tweak | None = None,
+    envelope: bool = True,
+    wide: bool = False,
+    lifter: float = 0.0,
+    f0_hz: tuple[float, float] = dg.TARGET_F0_HZ,
+) -> Method:
     """The shipped draw with its fine structure replaced by a synthetic excitation (excitation.py); `tweak`
     changes the drawn source, `envelope=False` leaves the envelope unwarped (the source's share alone)."""
 
     def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
-        voice = dg.draw(rng, dg.profile(x, rate), dg.Targets(source=True))
+        voice = dg.draw(rng, dg.profile(x, rate), dg.Targets(f0_hz=f0_hz, source=True))
         source = voice.source or ex.draw(rng)  # no voice profiled (no source drawn): one all the same
         if tweak is not None:
             source = tweak(rng, source)
@@ -185,6 +191,8 @@ METHODS: dict[str, Method] = {
     "source-wide": _sourced(wide=True),
     "source-dyn": _sourced(lambda rng, s: replace(s, dynamics=float(rng.uniform(0.3, 0.6)))),
     "source-smooth": _sourced(lifter=0.001),
+    "source-f0-wide": _sourced(f0_hz=(90.0, 260.0)),
+    "source-f0-narrow": _sourced(f0_hz=(130.0, 180.0)),
     "source-flat-breathy": _sourced(
         lambda rng, s: replace(s, range=float(rng.uniform(0.1, 0.4)), breath=float(rng.uniform(0.3, 0.6)))
     ),

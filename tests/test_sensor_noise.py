@@ -101,6 +101,16 @@ def test_alpha_is_left_and_a_tiny_picture_is_left_whole() -> None:
     assert np.array_equal(sensor_noise.clean(tiny), tiny)
 
 
+def test_bands_of_rows_give_the_same_pixels_as_one_piece(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(6)
+    picture = shot(np.concatenate([scene(rng)] * 3)[:, :256], rng.normal(0, 0.01, (3 * SIDE, 256)), rng)
+    monkeypatch.setattr(sensor_noise, "_UNIFORM", 0.0)  # no fresh noise: the filter alone
+    whole = sensor_noise.clean(picture)
+    monkeypatch.setattr(sensor_noise, "BAND_PIXELS", 1 << 16)  # bands of 288 rows, four of them
+    assert np.array_equal(sensor_noise.clean(picture), whole)
+    assert not np.array_equal(whole, picture)
+
+
 def made_photo(path: Path, mode: str) -> None:
     """A 96×128 photo with a made fingerprint, in `mode` (RGB, RGBA, L, I;16), saved as its suffix says."""
     rng = np.random.default_rng(3)
@@ -168,16 +178,46 @@ def test_every_frame_of_a_multi_page_file_is_treated(tmp_path: Path) -> None:
             assert not np.array_equal(np.asarray(written.convert("RGB")), np.asarray(page))
 
 
-def test_the_first_page_of_a_multi_page_file_is_checked(tmp_path: Path) -> None:
+def made_pages(tmp_path: Path, count: int) -> Path:
     source = tmp_path / "in" / "pages.tif"
     source.parent.mkdir()
     rng = np.random.default_rng(5)
-    pages = [Image.fromarray(shot(scene(rng)[:96, :128], rng.normal(0, 0.01, (96, 128)), rng)) for _ in range(2)]
+    pages = [Image.fromarray(shot(scene(rng)[:96, :128], rng.normal(0, 0.01, (96, 128)), rng)) for _ in range(count)]
     pages[0].save(source, save_all=True, append_images=pages[1:])
-    (job,) = plan([source], tmp_path / "out", None)
+    return source
+
+
+def test_every_page_of_a_multi_page_file_is_checked(tmp_path: Path) -> None:
+    (job,) = plan([made_pages(tmp_path, 2)], tmp_path / "out", None)
     report = process(job, no_faces, Options())
     assert report.status == "done" and not report.flagged, report.reason
     assert report.sensor_noise is not None and report.sensor_noise["left"] is False
+    assert report.sensor_noise["frame"] in (0, 1)
+
+
+def test_a_page_left_untreated_is_flagged_whichever_it_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    treated: list[int] = []
+    real = sensor_noise.treat
+
+    def all_but_the_third(pixels: np.ndarray, rng: np.random.Generator | None = None) -> None:
+        treated.append(1)
+        if len(treated) != 3:  # a treatment that failed on the third page only
+            real(pixels, rng)
+
+    monkeypatch.setattr(sensor_noise, "treat", all_but_the_third)
+    (job,) = plan([made_pages(tmp_path, 4)], tmp_path / "out", None)
+    report = process(job, no_faces, Options())
+    assert report.status == "done" and report.flagged
+    assert report.sensor_noise == {"correlation": 1.0, "left": True, "frame": 2}
+    assert "frame 2: the camera's sensor noise may be left" in (report.reason or "")
+
+
+def test_a_long_animation_is_checked_on_evenly_spaced_frames(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sensor_noise, "SAMPLES_BYTES", 3 * 96 * 128)  # room for three frames' samples
+    frames = [np.full((96, 128, 3), index, np.uint8) for index in range(7)]
+    kept = sensor_noise.samples(frames)
+    assert sorted(kept) == [0, 3, 6] and all(kept[i][0, 0] == i for i in kept)
+    assert len(sensor_noise.samples(frames[:3])) == 3
 
 
 def test_off_leaves_the_pixels_exactly_as_read(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -88,13 +89,23 @@ def _checked(found: list[Verification], framed: bool) -> Checked:
     index."""
     residuals: list[dict[str, object]] = []
     reid: list[dict[str, object]] | None = None
-    sensor = next((v.sensor_noise for v in found if v.sensor_noise is not None), None)
+    sensor = _most_noise_left(found, framed)
     for index, verification in enumerate(found):
         tag = {"frame": index} if framed else {}
         residuals += [{**face, **tag} for face in verification.residuals.to_list()]
         if verification.reid is not None:
             reid = (reid or []) + [{**r.to_dict(), **tag} for r in verification.reid]
     return Checked(residuals, reid, _problem(found, framed), sensor)
+
+
+def _most_noise_left(found: list[Verification], framed: bool) -> dict[str, object] | None:
+    """The sensor-noise check's finding for the report: the frame with the highest correlation (with its index,
+    with `framed`); None if no frame was checked."""
+    checked = [(index, v.sensor_noise) for index, v in enumerate(found) if v.sensor_noise is not None]
+    if not checked:
+        return None
+    index, worst = max(checked, key=lambda pair: cast(float, pair[1]["correlation"]))
+    return {**worst, "frame": index} if framed else worst
 
 
 def _problem(found: list[Verification], framed: bool) -> str | None:
@@ -125,8 +136,8 @@ def _process_frames(
         obscure(frame, faces, options.method, options.strength, options.grow)
         for frame, faces in zip(decoded.frames, boxes, strict=True)
     ]
-    # The check compares the first frame only: a sample of each would hold a few MB a frame until the check.
-    before = sensor_noise.sample(frames[0]) if options.sensor_noise and options.verify else None
+    # The check compares every frame (a long animation's every n-th: a sample holds up to 1 MB until the check).
+    before = sensor_noise.samples(frames) if options.sensor_noise and options.verify else None
     if options.sensor_noise:  # each frame with its own fresh noise, from one generator seeded for the file
         rng = sensor_noise.fresh()
         for frame in frames:

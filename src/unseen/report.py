@@ -40,7 +40,8 @@ class FileReport:
     voice: dict[str, object] | None = None
     notice: str | None = None  # a line said about a file nothing is wrong with (speech heard in a kept video)
     # The camera's fine noise left in the output: its correlation with the input's, and whether that is too
-    # much (media/sensor_noise.py); None when not checked (the treatment off, or too few flat pixels to say).
+    # much (media/sensor_noise.py); in an animation or multi-page file, the frame with the most left, its "frame"
+    # index beside; None when not checked (the treatment off, or too few flat pixels to say).
     sensor_noise: dict[str, object] | None = None
     seconds: float = 0.0
 

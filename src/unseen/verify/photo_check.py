@@ -94,17 +94,17 @@ class Verifier:
         obscured: list[Faces],
         grow: float = DEFAULT_GROW,
         max_pixels: int = DEFAULT_MAX_PIXELS,
-        before: np.ndarray | None = None,
+        before: dict[int, np.ndarray] | None = None,
     ) -> list[Verification]:
         """Both checks on every frame of a written animation or multi-page file, one Verification per frame;
-        `before`, a sensor_noise.sample of the first frame before the treatment, checks that frame's noise."""
+        `before`, sensor_noise.samples of the frames before the treatment, checks each sampled frame's noise."""
         output = read_image(written, max_pixels)
         frames = output.frames or (output.pixels,)
         found = []
         for index, (faces, start) in enumerate(_aligned(obscured, original.durations, output.durations)):
             left = residuals(frames[index], faces, self.detector, grow)
             reid = reidentify(original.frames[start], frames[index], faces) if self.reid else None
-            noise = _sensor_noise(before, frames[index]) if index == 0 else None
+            noise = _sensor_noise((before or {}).get(start), frames[index])
             found.append(Verification(left, reid, noise))
         return found
 
