@@ -120,11 +120,31 @@ def test_two_signals_stop_a_video_cleanly(tmp_path: Path, long_clip: Path, signa
 def test_sighup_stops_like_sigterm(tmp_path: Path, long_clip: Path) -> None:
     """A closed terminal (SIGHUP) once left a hidden temporary file behind."""
     out = tmp_path / "out"
-    child = start_and_wait_for_a_temporary([*UNSEEN, str(long_clip), "-o", str(out)], out)
+
+    def as_from_a_terminal() -> None:  # under `nohup make test` SIGHUP is inherited ignored, and unseen keeps it so
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+    command = [*UNSEEN, str(long_clip), "-o", str(out)]
+    child = start_and_wait_for_a_temporary(command, out, preexec_fn=as_from_a_terminal)
     child.send_signal(signal.SIGHUP)
     _, stderr = child.communicate(timeout=60)
     assert child.returncode == 130, stderr
     assert temporaries(out) == [] and outputs(out) == []
+
+
+def test_a_sighup_ignored_by_nohup_stays_ignored(tmp_path: Path, long_clip: Path) -> None:
+    """`nohup unseen …` means: keep going when the terminal closes. The run ignores SIGHUP and publishes."""
+
+    def as_under_nohup() -> None:
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+    out = tmp_path / "out"
+    command = [*UNSEEN, str(long_clip), "-o", str(out)]
+    child = start_and_wait_for_a_temporary(command, out, preexec_fn=as_under_nohup)
+    child.send_signal(signal.SIGHUP)
+    _, stderr = child.communicate(timeout=300)
+    assert child.returncode == 0, stderr
+    assert temporaries(out) == [] and [p.name for p in outputs(out)] == ["long.mp4"]
 
 
 def test_an_interrupted_batch_says_exactly_what_it_wrote(tmp_path: Path) -> None:
