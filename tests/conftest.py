@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,19 @@ SAMPLE = REPO / "sample" / "astronaut.png"
 # The astronaut's face as the sample shows it (x1, y1, x2, y2), checked by eye once.
 SAMPLE_FACE = (185, 65, 265, 175)
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def _stop_signals_reach_children() -> None:
+    """`nohup make test` or `make test &` starts the tests with SIGHUP or SIGINT ignored, every child inherits
+    that, and unseen rightly keeps an ignored stop signal ignored, so the tests that send one would see it do
+    nothing. Handled here (by doing nothing), they reach every child process at their default again."""
+    for name in ("SIGINT", "SIGHUP", "SIGTERM"):
+        signum = getattr(signal, name, None)
+        if signum is not None and signal.getsignal(signum) is signal.SIG_IGN:
+            signal.signal(signum, lambda *_: None)
+
+
+_stop_signals_reach_children()
 WIDER = SHARED_DATA / "wider_val_subset"
 
 
