@@ -118,6 +118,7 @@ def test_speech_is_shown_a_span_is_silenced_and_the_voices_disguised(browser: ob
         tab.page.focus("#stage")
         tab.page.keyboard.press("Control+z")  # the removal undone, then done again
         tab.page.wait_for_function("() => document.querySelectorAll('#spans li').length === 2")
+        assert tab.page.text_content("#marking") == "Undone"  # not the removal's line any more
         tab.saved()
         assert len(tab.regions_file(regions)["silence"]) == 2  # type: ignore[arg-type]
         tab.page.keyboard.press("Control+Shift+z")

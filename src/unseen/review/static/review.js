@@ -751,8 +751,10 @@ function undo(redo) {
   const to = redo ? h.undo : h.redo;
   if (!from.length) return;
   to.push(snapshot());
-  if (isVideo()) restoreVideo(from.pop());
-  else page.regions = from.pop();
+  if (isVideo()) {
+    restoreVideo(from.pop());
+    $("marking").textContent = redo ? "Redone" : "Undone"; // its last line ("Silenced …") may no longer be true
+  } else page.regions = from.pop();
   page.selected = -1;
   save();
 }
