@@ -451,10 +451,7 @@ def _block(
         noise = rng.standard_normal(shaped.shape) + 1j * rng.standard_normal(shaped.shape)
         level = np.exp(target_env) * np.sqrt(np.mean(target_fine**2, axis=1, keepdims=True) / 2)
         result = np.sqrt(1 - voice.breath) * result + np.sqrt(voice.breath) * level * noise
-    out = istft(result, size, len(signal))
-    # Moved phases overlap-add partly out of step, which loses some energy: give the channel its level back.
-    wanted, got = float(np.sum(signal.astype(np.float64) ** 2)), float(np.sum(out**2))
-    return (out * np.sqrt(wanted / got) if got > 0 else out), phase
+    return _at_input_level(signal, istft(result, size, len(signal))), phase
 
 
 def _sourced(
@@ -487,9 +484,13 @@ def _sourced(
         turn = anchor[1] - phase[anchor[0]]
         phase += turn
         result *= np.exp(1j * turn).astype(np.complex64)
-    out = istft(result, size, len(signal))
+    return _at_input_level(signal, istft(result, size, len(signal))), phase
+
+
+def _at_input_level(signal: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """`out` at `signal`'s energy: moved phases overlap-add partly out of step and lose some of it."""
     wanted, got = float(np.sum(signal.astype(np.float64) ** 2)), float(np.sum(out.astype(np.float64) ** 2))
-    return (out * np.sqrt(wanted / got) if got > 0 else out), phase
+    return out * np.sqrt(wanted / got) if got > 0 else out
 
 
 def _log_envelope(magnitude: np.ndarray, rate: int) -> np.ndarray:
