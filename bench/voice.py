@@ -45,7 +45,9 @@ import voice_metrics as vm
 from unseen.audio import codebook as cb
 from unseen.audio import disguise as dg
 from unseen.audio import excitation as ex
+from unseen.audio import select as sel
 from unseen.audio import speaker
+from unseen.audio.streams import mono16k
 
 VOICES = Path(__file__).resolve().parents[2] / "shared" / "data" / "voices"
 Method = Callable[[np.ndarray, int, np.random.Generator], np.ndarray]
@@ -155,6 +157,16 @@ def _sourced(
     return run
 
 
+def _selected(candidates: int, seconds: float = sel.EXCERPT_SECONDS) -> Method:
+    """The farthest of `candidates` draws, chosen on the utterance's first `seconds` (all of it speech; with
+    --speed, the first `seconds` of the 48 kHz stereo track, as unseen tries them on the first heard)."""
+
+    def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
+        return sel.disguise(x, rate, mono16k(x, rate), [(0.0, seconds)], candidates, rng)
+
+    return run
+
+
 _SHIPPED = {
     "pitch": dg.PITCH_SEMITONES,
     "alpha": dg.MCADAMS_ALPHA,
@@ -203,6 +215,13 @@ METHODS: dict[str, Method] = {
     "codebook": lambda x, rate, rng: cb.disguise(x, rate, rng, cb.Mapping(tilt=cb.TILT)),
     "codebook-frames": lambda x, rate, rng: cb.disguise(x, rate, rng, cb.Mapping(tilt=cb.TILT, per_frame=True)),
     "codebook-notilt": lambda x, rate, rng: cb.disguise(x, rate, rng),
+    # Farthest of K (unseen.audio.select, docs/voices.md): K voices drawn, an excerpt of the utterance disguised
+    # with each, the one whose output the speaker model (GE2E, the neural verifier's own) finds least like the
+    # input kept. The utterances (1-9 s) are shorter than select.EXCERPT_SECONDS: -3s tries the first 3 s only.
+    "select-2": _selected(2),
+    "select-4": _selected(4),
+    "select-8": _selected(8),
+    "select-4-3s": _selected(4, 3.0),
 }
 
 

@@ -24,12 +24,13 @@ from unseen.config import Voice
 SPEECH_HEARD = "speech heard: voices kept as recorded; --voice disguise or --voice mute"
 
 
-def _disguise(samples: np.ndarray, rate: int) -> np.ndarray:
-    """audio/disguise.py's method, fresh random parameters for every call (disguise() works in cross-faded
-    blocks itself, so memory stays bounded on a long stream); a seam the tests replace."""
-    from unseen.audio.disguise import disguise
+def _disguise(samples: np.ndarray, rate: int, mono: np.ndarray, speech: list[Span]) -> np.ndarray:
+    """audio/disguise.py's method with the farthest of several fresh random draws (audio/select.py: tried on an
+    excerpt of the `speech` heard in `mono`, the stream at 16 kHz); disguise works in cross-faded blocks itself,
+    so memory stays bounded on a long stream. A seam the tests replace."""
+    from unseen.audio.select import disguise
 
-    return disguise(samples, rate)
+    return disguise(samples, rate, mono, speech)
 
 
 @dataclass
@@ -159,7 +160,7 @@ def _treat(track: Track, setting: Voice, marked: list[Span]) -> Stream:
         heard = vad.frames_to_spans(probs, MUTE_THRESHOLD, 0.0)
         treated, stream.silenced = mute_speech(samples, rate, lambda s: mono16k(s, rate), heard, in_place=True)
     elif setting is Voice.DISGUISE:
-        treated = _treat_disguise(samples, rate)
+        treated = _treat_disguise(samples, rate, before, stream.heard)
     person = merged(marked, 0.0, end)
     if person:
         stream.silenced = merged([*stream.silenced, *person], 0.0, end)
@@ -172,8 +173,8 @@ def _treat(track: Track, setting: Voice, marked: list[Span]) -> Stream:
     return stream
 
 
-def _treat_disguise(samples: np.ndarray, rate: int) -> np.ndarray:
-    treated = np.asarray(_disguise(samples, rate), np.float32)
+def _treat_disguise(samples: np.ndarray, rate: int, mono: np.ndarray, speech: list[Span]) -> np.ndarray:
+    treated = np.asarray(_disguise(samples, rate, mono, speech), np.float32)
     if treated.shape != samples.shape:
         raise ValueError(f"the disguise returned {treated.shape} samples for {samples.shape}")
     return treated
@@ -195,7 +196,7 @@ def describe(setting: Voice) -> dict[str, object]:
             "replaced_by": "silence",
         }
     if setting is Voice.DISGUISE:
-        from unseen.audio.disguise import DESCRIPTION
+        from unseen.audio.select import DESCRIPTION
 
         described["disguise"] = DESCRIPTION
     return described
@@ -210,7 +211,8 @@ def treat_samples(samples: np.ndarray, rate: int, voice: str) -> np.ndarray:
     """(channels, n) float32 sound with its voices disguised or muted (the Python API's anonymize_audio)."""
     setting = Voice(voice)
     if setting is Voice.DISGUISE:
-        return _treat_disguise(samples, rate)
+        mono = mono16k(samples, rate)
+        return _treat_disguise(samples, rate, mono, vad.frames_to_spans(vad.probabilities(mono)))
     if setting is Voice.MUTE:
         heard = vad.frames_to_spans(vad.probabilities(mono16k(samples, rate)), MUTE_THRESHOLD, 0.0)
         return mute_speech(samples, rate, lambda s: mono16k(s, rate), heard)[0]

@@ -1,0 +1,72 @@
+"""Farthest of K: several random voices drawn for a file, the one that sounds least like the speaker kept.
+
+The VoicePrivacy Challenge's own baseline chooses its pseudo-speaker this way (the candidate x-vector farthest
+from the source's). Here each candidate is a full draw of the disguise's parameters (disguise.draw, every one
+from its own cryptographic seed); an excerpt of the file's speech is disguised with each, the speaker model
+(speaker.py, the voice check's) embeds every result, and the draw whose output is least similar to the
+excerpt's own embedding disguises the file. The candidates and the choice live only inside the call: nothing
+is stored, and another run draws other candidates. Measured in docs/voices.md ("Farthest of K").
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+
+import numpy as np
+
+from unseen.audio import disguise as dg
+from unseen.audio import speaker
+from unseen.audio.vad import Span
+
+RATE = speaker.RATE  # the excerpt is heard, disguised and embedded as mono at 16 kHz: all the model hears
+CANDIDATES = 4  # voices drawn per file; see docs/voices.md for what 2, 4 and 8 measured
+EXCERPT_SECONDS = 10.0  # of speech the candidates are tried on: long enough for a stable embedding (the check's
+# stretches are 3 s), short enough that K trials cost little beside a video's run
+MIN_SECONDS = 1.0  # less speech heard than this: embeddings are unreliable, the first draw is used as it is
+
+DESCRIPTION = (
+    f"{dg.DESCRIPTION}; {CANDIDATES} such draws per file, the one kept whose output the speaker model finds least "
+    f"like the input on up to {EXCERPT_SECONDS:g} s of its speech (the farthest of {CANDIDATES}; none stored)"
+)
+
+
+def excerpt(mono: np.ndarray, speech: Sequence[Span], seconds: float = EXCERPT_SECONDS) -> np.ndarray:
+    """Up to `seconds` of the heard speech of `mono` (RATE), its spans joined in order from the file's start."""
+    parts, left = [], round(seconds * RATE)
+    for start, end in speech:
+        part = mono[round(start * RATE) : round(end * RATE)][:left]
+        parts.append(part)
+        left -= part.size
+        if left <= 0:
+            break
+    return np.concatenate(parts) if parts else mono[:0]
+
+
+def scores(part: np.ndarray, voices: Sequence[dg.Voice]) -> list[float]:
+    """How much each voice's disguise of `part` (mono, RATE) still sounds like it: the speaker model's cosine."""
+    own = speaker.embed(part, RATE)
+    return [speaker.similarity(own, speaker.embed(dg.transform(part[None], RATE, v)[0], RATE)) for v in voices]
+
+
+def farthest(part: np.ndarray, voices: Sequence[dg.Voice]) -> dg.Voice:
+    """The voice whose disguise of `part` scores least like it."""
+    return voices[int(np.argmin(scores(part, voices)))] if len(voices) > 1 else voices[0]
+
+
+def disguise(
+    samples: np.ndarray,
+    rate: int,
+    mono: np.ndarray,
+    speech: Sequence[Span],
+    candidates: int = CANDIDATES,
+    rng: np.random.Generator | None = None,
+) -> np.ndarray:
+    """`samples` (channels × n) disguised by the farthest of `candidates` voices drawn for it; `mono` is the
+    file as the speaker model hears it (mono, RATE) and `speech` where a voice was heard in it (seconds). Too
+    little speech heard: one voice is drawn, as disguise.disguise does. `rng` only for tests and the bench."""
+    found = dg.profile(samples, rate)
+    part = excerpt(mono, speech)
+    count = candidates if part.size >= MIN_SECONDS * RATE else 1
+    draws = [rng or np.random.default_rng(secrets.randbits(128)) for _ in range(count)]
+    return dg.transform(samples, rate, farthest(part, [dg.draw(r, found) for r in draws]))

@@ -1,0 +1,62 @@
+"""Farthest of K (unseen.audio.select): the draw kept is the one whose output sounds least like the input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_voice_disguise import VOICES, load, vowel
+
+from unseen.audio import disguise as dg
+from unseen.audio import select, speaker
+
+
+@pytest.fixture(scope="module")
+def speech() -> np.ndarray:
+    """Four seconds of a development voice, mono at 16 kHz (the dev voices' own rate)."""
+    recordings = sorted(VOICES.glob("*.flac"))
+    if not recordings:
+        pytest.skip(f"no development voices in {VOICES}")
+    samples, rate = load(recordings[0])
+    assert rate == select.RATE
+    return samples[: 4 * rate]
+
+
+def test_excerpt_joins_spans_in_order_up_to_its_length() -> None:
+    mono = np.arange(10 * select.RATE, dtype=np.float32)
+    part = select.excerpt(mono, [(1.0, 2.0), (4.0, 7.0), (8.0, 9.0)], seconds=2.5)
+    np.testing.assert_array_equal(part[: select.RATE], mono[select.RATE : 2 * select.RATE])
+    np.testing.assert_array_equal(part[select.RATE :], mono[4 * select.RATE : round(5.5 * select.RATE)])
+    assert select.excerpt(mono, []).size == 0
+
+
+def test_the_draw_kept_is_the_least_similar_of_the_candidates(speech: np.ndarray) -> None:
+    x = speech[None]
+    found = dg.profile(x, select.RATE)
+    again = np.random.default_rng(3)  # the same draws as the call below makes from its generator
+    voices = [dg.draw(again, found) for _ in range(4)]
+    scored = select.scores(speech, voices)
+    assert max(scored) - min(scored) > 0.01  # the candidates differ, so the choice matters
+    out = select.disguise(x, select.RATE, speech, [(0.0, 4.0)], 4, np.random.default_rng(3))
+    np.testing.assert_array_equal(out, dg.transform(x, select.RATE, voices[int(np.argmin(scored))]))
+    kept = speaker.similarity(speaker.embed(speech, select.RATE), speaker.embed(out[0], select.RATE))
+    assert kept == pytest.approx(min(scored), abs=1e-5)
+
+
+def test_two_runs_differ_and_keep_shape_dtype_and_length(speech: np.ndarray) -> None:
+    stereo = np.stack([speech, 0.5 * speech])
+    first = select.disguise(stereo, select.RATE, speech, [(0.0, 4.0)])
+    second = select.disguise(stereo, select.RATE, speech, [(0.0, 4.0)])
+    assert first.shape == stereo.shape and first.dtype == np.float32
+    assert not np.allclose(first, second, atol=1e-3)
+
+
+def test_without_speech_heard_one_voice_is_drawn_and_nothing_embedded(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_: object) -> np.ndarray:
+        raise AssertionError("no speech: the speaker model must not be asked")
+
+    monkeypatch.setattr(speaker, "embed", refuse)
+    x = vowel(2.0)
+    mono = x.mean(axis=0)[::3]
+    for heard in ([], [(0.0, 0.5)]):  # nothing heard, or less than select.MIN_SECONDS
+        out = select.disguise(x, 48000, mono, heard, rng=np.random.default_rng(5))
+        np.testing.assert_array_equal(out, dg.disguise(x, 48000, np.random.default_rng(5)))
