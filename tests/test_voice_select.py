@@ -60,3 +60,12 @@ def test_without_speech_heard_one_voice_is_drawn_and_nothing_embedded(monkeypatc
     for heard in ([], [(0.0, 0.5)]):  # nothing heard, or less than select.MIN_SECONDS
         out = select.disguise(x, 48000, mono, heard, rng=np.random.default_rng(5))
         np.testing.assert_array_equal(out, dg.disguise(x, 48000, np.random.default_rng(5)))
+
+
+def test_the_report_names_the_choice_and_no_value_drawn() -> None:
+    from unseen.audio.voice import describe
+    from unseen.config import Voice
+
+    described = describe(Voice.DISGUISE)["disguise"]
+    assert described == select.DESCRIPTION and described.startswith(dg.DESCRIPTION)
+    assert f"farthest of {select.CANDIDATES}" in described and "none stored" in described
