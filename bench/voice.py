@@ -46,6 +46,7 @@ from unseen.audio import codebook as cb
 from unseen.audio import disguise as dg
 from unseen.audio import excitation as ex
 from unseen.audio import speaker
+from unseen.audio import structure as st
 
 VOICES = Path(__file__).resolve().parents[2] / "shared" / "data" / "voices"
 Method = Callable[[np.ndarray, int, np.random.Generator], np.ndarray]
@@ -155,6 +156,29 @@ def _sourced(
     return run
 
 
+Reshape = Callable[[np.random.Generator], st.Structure]
+
+
+def _reshaped(draw: Reshape) -> Method:
+    """The shipped disguise with the warped envelope's structure changed (unseen.audio.structure) by a draw."""
+
+    def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
+        voice = dg.draw(rng, dg.profile(x, rate))
+        return dg.transform(x, rate, replace(voice, reshape=draw(rng)))
+
+    return run
+
+
+def _band(split: tuple[float, float] = (2500.0, 3500.0), terms: int = 2, frames: int = 1, **more) -> Method:
+    """Above a split drawn per file, the envelope smoothed to `terms` terms in log-frequency (2: level and tilt)."""
+    return _reshaped(lambda rng: st.Structure(split_hz=float(rng.uniform(*split)), terms=terms, frames=frames, **more))
+
+
+def _bw(low: float = 0.6, high: float = 1.4, bands: int = 1, **more) -> Method:
+    """The formants' contrast around the envelope's local mean drawn per file (per band, `bands` > 1)."""
+    return _reshaped(lambda rng: st.Structure(contrast=tuple(float(g) for g in rng.uniform(low, high, bands)), **more))
+
+
 _SHIPPED = {
     "pitch": dg.PITCH_SEMITONES,
     "alpha": dg.MCADAMS_ALPHA,
@@ -203,6 +227,22 @@ METHODS: dict[str, Method] = {
     "codebook": lambda x, rate, rng: cb.disguise(x, rate, rng, cb.Mapping(tilt=cb.TILT)),
     "codebook-frames": lambda x, rate, rng: cb.disguise(x, rate, rng, cb.Mapping(tilt=cb.TILT, per_frame=True)),
     "codebook-notilt": lambda x, rate, rng: cb.disguise(x, rate, rng),
+    # vband (unseen.audio.structure, docs/voices.md): what the monotone warp keeps of the envelope taken out.
+    # band-*: above a split drawn per file the envelope smoothed (line: level and tilt; 4: four Legendre terms in
+    # log-frequency; -time: the fit averaged over 5 frames; -low: split 2-2.5 kHz).
+    "band-line": _band(),
+    "band-4": _band(terms=4),
+    "band-line-time": _band(frames=5),
+    "band-low": _band(split=(2000.0, 2500.0)),
+    # bw-*: the envelope's deviations from its 1-kHz local mean scaled by a gain drawn per file in 0.6-1.4
+    # (-bands: three gains, at 100 Hz, 900 Hz and 8 kHz, interpolated in log-frequency; -wide: 0.4-1.6).
+    "bw": _bw(),
+    "bw-bands": _bw(bands=3),
+    "bw-wide": _bw(0.4, 1.6),
+    # both: band smoothing above 2.5-3.5 kHz and a contrast in 0.6-1.4 below it.
+    "band-bw": _reshaped(
+        lambda rng: st.Structure(split_hz=float(rng.uniform(2500.0, 3500.0)), contrast=(float(rng.uniform(0.6, 1.4)),))
+    ),
 }
 
 

@@ -1,0 +1,86 @@
+"""The speaker-specific structure of a spectral envelope that a monotone frequency warp keeps, taken out.
+
+The disguise's warp (McAdams, a formant scale, bends) moves the formants but keeps their relative spacing,
+their bandwidths and the shape of the envelope above the second formant (F3-F5: much of a vocal tract's
+individuality, little of what is said). Two changes of a frame's log envelope (frames × bins, natural log of
+magnitude), both measured in `bench/voice.py` (the `band-*` and `bw-*` methods; docs/voices.md):
+
+- above a split (drawn per file), the envelope is replaced by a least-squares fit of a few terms in
+  log-frequency (2: a straight line, its level and tilt), optionally averaged over a few frames, cross-faded
+  in over `fade_hz`: the higher formants' positions and shapes are gone, a fricative's level and tilt stay;
+- the envelope's deviations from its local mean across frequency (the formant peaks and valleys) are scaled
+  by a contrast drawn per file (or per band): >1 sharpens the formants (narrower bandwidths), <1 flattens them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import convolve1d, uniform_filter1d
+
+_TOP_HZ, _GONE_HZ = 8000.0, 10000.0  # the smoothing covers up to the verifier's band, fading out above it
+_CONTRAST_BAND = (100.0, 8000.0)  # contrast nodes are spread evenly in log-frequency over this band
+
+
+@dataclass(frozen=True)
+class Structure:
+    """One draw of the changes (lives only inside a call of the disguise, and in the bench)."""
+
+    split_hz: float = 0.0  # above this the envelope is smoothed (0: not at all)
+    terms: int = 2  # Legendre terms over log-frequency in the smoothed band (2: level and tilt)
+    fade_hz: float = 500.0  # the cross-fade's width, centred on the split
+    frames: int = 1  # the smoothed band's fit averaged over this many frames (1: none)
+    contrast: tuple[float, ...] = ()  # gains of the envelope around its local mean, nodes over log-frequency
+    mean_hz: float = 1000.0  # the local mean's width (a Hann window across frequency)
+
+
+def apply(log_envelope: np.ndarray, freqs: np.ndarray, structure: Structure) -> np.ndarray:
+    """`log_envelope` (frames × len(freqs)) with `structure`'s changes; a new array."""
+    out = log_envelope
+    if structure.contrast:
+        out = _contrasted(out, freqs, structure)
+    if structure.split_hz > 0:
+        out = _smoothed(out, freqs, structure)
+    return out
+
+
+def _ramp(freqs: np.ndarray, start: float, end: float) -> np.ndarray:
+    """0 below `start`, 1 above `end`, a raised cosine between."""
+    t = np.clip((freqs - start) / max(end - start, 1e-9), 0.0, 1.0)
+    return 0.5 - 0.5 * np.cos(np.pi * t)
+
+
+def _smoothed(env: np.ndarray, freqs: np.ndarray, structure: Structure) -> np.ndarray:
+    """Above the split, each frame's envelope replaced by its weighted least-squares fit in log-frequency."""
+    low = structure.split_hz - structure.fade_hz / 2
+    band = freqs >= low
+    if band.sum() <= structure.terms or len(env) == 0:
+        return env
+    f = freqs[band]
+    u = np.log(f / f[0]) / np.log(f[-1] / f[0]) * 2 - 1  # -1..1 over the band, in log-frequency
+    basis = np.polynomial.legendre.legvander(u, structure.terms - 1)  # bins × terms
+    weight = 1.0 / f  # linear bins weighted so that every octave counts alike
+    # coefficients = env · W A (Aᵀ W A)⁻¹: one small matrix for every frame
+    solve = (weight[:, None] * basis) @ np.linalg.inv(basis.T @ (weight[:, None] * basis))
+    coefficients = env[:, band] @ solve
+    if structure.frames > 1:
+        coefficients = uniform_filter1d(coefficients, structure.frames, axis=0, mode="nearest")
+    fit = coefficients @ basis.T
+    blend = _ramp(f, low, structure.split_hz + structure.fade_hz / 2) * (1 - _ramp(f, _TOP_HZ, _GONE_HZ))
+    out = env.copy()
+    out[:, band] = env[:, band] * (1 - blend) + fit * blend
+    return out
+
+
+def _contrasted(env: np.ndarray, freqs: np.ndarray, structure: Structure) -> np.ndarray:
+    """The envelope's deviations from its local mean scaled by the contrast (interpolated over log-frequency)."""
+    step = float(freqs[1] - freqs[0]) if len(freqs) > 1 else 1.0
+    width = max(3, round(structure.mean_hz / step) | 1)
+    kernel = np.hanning(width + 2)[1:-1]
+    mean = convolve1d(env, kernel / kernel.sum(), axis=1, mode="nearest")
+    nodes = np.geomspace(*_CONTRAST_BAND, len(structure.contrast))
+    logf = np.log(np.clip(freqs, *_CONTRAST_BAND))
+    gain = np.interp(logf, np.log(nodes), np.array(structure.contrast))  # one node: the same gain everywhere
+    gain = 1 + (gain - 1) * (1 - _ramp(freqs, _TOP_HZ, _GONE_HZ))  # none above the verifier's band
+    return mean + gain[None, :] * (env - mean)
