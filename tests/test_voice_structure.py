@@ -73,3 +73,28 @@ def test_the_disguise_with_a_reshape_keeps_shape_and_changes_the_output() -> Non
     assert reshaped.shape == x.shape and reshaped.dtype == x.dtype
     assert np.max(np.abs(reshaped)) <= 1.0
     assert not np.allclose(plain, reshaped)
+
+
+def _formants(centres: tuple[float, ...], frames: int = 20) -> np.ndarray:
+    """Log envelopes with a peak (150 Hz wide) at each centre, on a falling slope."""
+    env = -np.log(np.maximum(FREQS, 100.0) / 100.0)
+    for centre in centres:
+        env = env + 2.0 * np.exp(-0.5 * ((FREQS - centre) / 150.0) ** 2)
+    return np.tile(env, (frames, 1))
+
+
+def test_mean_formants_finds_the_peaks() -> None:
+    found = st.mean_formants(_formants((500.0, 1500.0, 2500.0)), FREQS)
+    assert found is not None
+    assert np.allclose(found, (500.0, 1500.0, 2500.0), atol=40.0)
+    assert st.mean_formants(_formants((500.0, 1500.0, 2500.0), frames=5), FREQS) is None  # too few frames
+
+
+def test_anchors_move_the_formants_to_their_targets() -> None:
+    env = _formants((500.0, 1500.0, 2500.0))
+    anchors = ((500.0, 620.0), (1500.0, 1300.0), (2500.0, 2750.0))
+    found = st.mean_formants(st.apply(env, FREQS, st.Structure(anchors=anchors)), FREQS)
+    assert found is not None
+    assert np.allclose(found, (620.0, 1300.0, 2750.0), atol=40.0)
+    above = FREQS > 7100.0  # outside the warp's ends nothing moves
+    assert np.allclose(st.apply(env, FREQS, st.Structure(anchors=anchors))[:, above], env[:, above])

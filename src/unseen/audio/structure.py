@@ -9,7 +9,9 @@ magnitude), both measured in `bench/voice.py` (the `band-*` and `bw-*` methods; 
   log-frequency (2: a straight line, its level and tilt), optionally averaged over a few frames, cross-faded
   in over `fade_hz`: the higher formants' positions and shapes are gone, a fricative's level and tilt stay;
 - the envelope's deviations from its local mean across frequency (the formant peaks and valleys) are scaled
-  by a contrast drawn per file (or per band): >1 sharpens the formants (narrower bandwidths), <1 flattens them.
+  by a contrast drawn per file (or per band): >1 sharpens the formants (narrower bandwidths), <1 flattens them;
+- a piecewise-linear warp in log-frequency through anchors (from, to): the speaker's median F1-F3
+  (`mean_formants`) taken to targets drawn from speaker-independent ranges, instead of a monotone scale.
 """
 
 from __future__ import annotations
@@ -33,11 +35,20 @@ class Structure:
     frames: int = 1  # the smoothed band's fit averaged over this many frames (1: none)
     contrast: tuple[float, ...] = ()  # gains of the envelope around its local mean, nodes over log-frequency
     mean_hz: float = 1000.0  # the local mean's width (a Hann window across frequency)
+    anchors: tuple[tuple[float, float], ...] = ()  # (from Hz, to Hz), increasing: the envelope warped through them
+
+
+# Where the median formants are looked for (Hz), and the least gap between two of them.
+_FORMANT_BANDS = ((250.0, 1000.0), (800.0, 2800.0), (1800.0, 3800.0))
+_FORMANT_GAP_HZ = 300.0
+_WARP_ENDS_HZ = (80.0, 7000.0)  # the anchors' warp leaves frequencies outside these in place
 
 
 def apply(log_envelope: np.ndarray, freqs: np.ndarray, structure: Structure) -> np.ndarray:
     """`log_envelope` (frames × len(freqs)) with `structure`'s changes; a new array."""
     out = log_envelope
+    if structure.anchors:
+        out = _warped(out, freqs, structure.anchors)
     if structure.contrast:
         out = _contrasted(out, freqs, structure)
     if structure.split_hz > 0:
@@ -84,3 +95,37 @@ def _contrasted(env: np.ndarray, freqs: np.ndarray, structure: Structure) -> np.
     gain = np.interp(logf, np.log(nodes), np.array(structure.contrast))  # one node: the same gain everywhere
     gain = 1 + (gain - 1) * (1 - _ramp(freqs, _TOP_HZ, _GONE_HZ))  # none above the verifier's band
     return mean + gain[None, :] * (env - mean)
+
+
+def _warped(env: np.ndarray, freqs: np.ndarray, anchors: tuple[tuple[float, float], ...]) -> np.ndarray:
+    """Each output frequency takes the envelope at the input frequency the anchors' map sends to it."""
+    low, high = _WARP_ENDS_HZ
+    sources = np.log([low, *(a for a, _ in anchors), high])
+    targets = np.log([low, *(b for _, b in anchors), high])
+    inside = (freqs > low) & (freqs < high)
+    source = freqs.astype(np.float64).copy()
+    source[inside] = np.exp(np.interp(np.log(freqs[inside]), targets, sources))
+    position = np.clip(source / (freqs[1] - freqs[0]), 0, len(freqs) - 1)
+    lower = np.minimum(np.floor(position).astype(int), len(freqs) - 2)
+    weight = position - lower
+    return env[:, lower] * (1 - weight) + env[:, lower + 1] * weight
+
+
+def mean_formants(log_envelopes: np.ndarray, freqs: np.ndarray) -> tuple[float, ...] | None:
+    """The median F1, F2 and F3 (Hz) over frames' log envelopes (voiced frames): per frame the first peak in
+    each band of _FORMANT_BANDS at least _FORMANT_GAP_HZ above the previous one; None without enough peaks."""
+    inner = log_envelopes[:, 1:-1]
+    peaks = (inner > log_envelopes[:, :-2]) & (inner >= log_envelopes[:, 2:])
+    found: list[list[float]] = [[] for _ in _FORMANT_BANDS]
+    for row in peaks:
+        at = freqs[1:-1][row]
+        previous = 0.0
+        for index, (low, high) in enumerate(_FORMANT_BANDS):
+            candidates = at[(at >= max(low, previous + _FORMANT_GAP_HZ)) & (at <= high)]
+            if not len(candidates):
+                break
+            previous = float(candidates[0])
+            found[index].append(previous)
+    if min(len(values) for values in found) < 10:
+        return None
+    return tuple(float(np.median(values)) for values in found)
