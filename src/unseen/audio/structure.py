@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import convolve1d, uniform_filter1d
+from scipy.ndimage import convolve1d, uniform_filter1d  # type: ignore[import-untyped]  # scipy ships no type information
 
 _TOP_HZ, _GONE_HZ = 8000.0, 10000.0  # the smoothing covers up to the verifier's band, fading out above it
 _CONTRAST_BAND = (100.0, 8000.0)  # contrast nodes are spread evenly in log-frequency over this band
