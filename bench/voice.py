@@ -40,13 +40,14 @@ import av
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parents[1] / "tools"))  # tools/candidates: measured, not shipped
 import voice_metrics as vm
+from candidates import codebook as cb
+from candidates import structure as st
 
-from unseen.audio import codebook as cb
 from unseen.audio import disguise as dg
 from unseen.audio import excitation as ex
 from unseen.audio import speaker
-from unseen.audio import structure as st
 from unseen.audio.stft import stft, window_length
 
 VOICES = Path(__file__).resolve().parents[2] / "shared" / "data" / "voices"
@@ -161,18 +162,18 @@ Reshape = Callable[[np.random.Generator], st.Structure]
 
 
 def _reshaped(draw: Reshape) -> Method:
-    """The shipped disguise with the warped envelope's structure changed (unseen.audio.structure) by a draw."""
+    """The shipped disguise with the warped envelope's structure changed (tools/candidates/structure.py) by a draw."""
 
     def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
         voice = dg.draw(rng, dg.profile(x, rate))
-        return dg.transform(x, rate, replace(voice, reshape=draw(rng)))
+        return dg.transform(x, rate, replace(voice, reshape=st.reshaper(draw(rng))))
 
     return run
 
 
 def _alone(draw: Reshape) -> Method:
     """Diagnostic: the original (its own source, no warp) with only the envelope's structure changed."""
-    return lambda x, rate, rng: dg.transform(x, rate, dg.Voice(reshape=draw(rng)))
+    return lambda x, rate, rng: dg.transform(x, rate, dg.Voice(reshape=st.reshaper(draw(rng))))
 
 
 def _band(split: tuple[float, float] = (2500.0, 3500.0), terms: int = 2, frames: int = 1, **more) -> Method:
@@ -210,9 +211,11 @@ def _formant_target(split: bool = False) -> Method:
         for index in range(1, len(targets)):
             targets[index] = max(targets[index], targets[index - 1] + 300.0)
         own = _own_formants(x, rate)
-        reshape = st.Structure(
-            anchors=tuple(zip(own, targets, strict=True)) if own else (),
-            split_hz=float(rng.uniform(2500.0, 3500.0)) if split else 0.0,
+        reshape = st.reshaper(
+            st.Structure(
+                anchors=tuple(zip(own, targets, strict=True)) if own else (),
+                split_hz=float(rng.uniform(2500.0, 3500.0)) if split else 0.0,
+            )
         )
         if own is None:  # no formants found: the shipped warp stays
             return dg.transform(x, rate, replace(voice, reshape=reshape))
@@ -263,13 +266,13 @@ METHODS: dict[str, Method] = {
     "source-flat-breathy": _sourced(
         lambda rng, s: replace(s, range=float(rng.uniform(0.1, 0.4)), breath=float(rng.uniform(0.3, 0.6)))
     ),
-    # Towards an average voice (unseen.audio.codebook, docs/voices.md): the long-term balance taken to the
+    # Towards an average voice (tools/candidates/codebook.py, docs/voices.md): the long-term balance taken to the
     # acoustic model's generic mean with a tilt drawn in ±TILT, then the shipped disguise; -frames also maps each
     # frame's envelope to its nearest codebook means; -notilt (codebook.py's default) leaves the tilt undrawn.
     "codebook": lambda x, rate, rng: cb.disguise(x, rate, rng, cb.Mapping(tilt=cb.TILT)),
     "codebook-frames": lambda x, rate, rng: cb.disguise(x, rate, rng, cb.Mapping(tilt=cb.TILT, per_frame=True)),
     "codebook-notilt": lambda x, rate, rng: cb.disguise(x, rate, rng),
-    # vband (unseen.audio.structure, docs/voices.md): what the monotone warp keeps of the envelope taken out.
+    # vband (tools/candidates/structure.py, docs/voices.md): what the monotone warp keeps of the envelope taken out.
     # band-*: above a split drawn per file the envelope smoothed (line: level and tilt; 4: four Legendre terms in
     # log-frequency; -time: the fit averaged over 5 frames; -low: split 2-2.5 kHz).
     "band-line": _band(),

@@ -1,13 +1,18 @@
-"""The envelope-structure changes (unseen.audio.structure): band smoothing and formant contrast."""
+"""The envelope-structure changes (tools/candidates/structure.py, measured and not shipped): band smoothing,
+formant contrast, formant anchors, and the disguise's seam that applies them (Voice.reshape)."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 
 import numpy as np
+from conftest import REPO
 
 from unseen.audio import disguise as dg
-from unseen.audio import structure as st
+
+sys.path.insert(0, str(REPO / "tools"))  # the candidates are not shipped: tools/candidates
+from candidates import structure as st
 
 FREQS = np.fft.rfftfreq(512, 1 / 16000)
 
@@ -69,7 +74,9 @@ def test_the_disguise_with_a_reshape_keeps_shape_and_changes_the_output() -> Non
     x = (0.2 * voice / np.max(np.abs(voice)))[None].astype(np.float32)
     drawn = dg.draw(np.random.default_rng(1), dg.profile(x, rate))
     plain = dg.transform(x, rate, drawn)
-    reshaped = dg.transform(x, rate, replace(drawn, reshape=st.Structure(split_hz=3000.0, contrast=(1.3,))))
+    reshaped = dg.transform(
+        x, rate, replace(drawn, reshape=st.reshaper(st.Structure(split_hz=3000.0, contrast=(1.3,))))
+    )
     assert reshaped.shape == x.shape and reshaped.dtype == x.dtype
     assert np.max(np.abs(reshaped)) <= 1.0
     assert not np.allclose(plain, reshaped)

@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from . import excitation, structure
+from . import excitation
 from .stft import OVERLAP, istft, stft, window_length
 
 # The ranges the parameters are drawn from (docs/voices.md: how they were chosen, and what else was tried).
@@ -111,7 +112,9 @@ class Voice:
     centre_f0: float = 0.0  # the file's median F0 (Hz), which flattening pulls towards
     evening: tuple[float, ...] = ()  # log gains on _PROFILE_FREQS evening the file's long-term balance
     source: excitation.Source | None = None  # a synthetic excitation instead of the moved fine structure
-    reshape: structure.Structure | None = None  # the warped envelope's band smoothed, its contrast changed
+    # A change of the warped log envelope (frames × bins, the bins' Hz): the seam the bench's candidates use
+    # (tools/candidates/structure.py); nothing in unseen sets it.
+    reshape: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
 
 
 def draw(rng: np.random.Generator, found: Profile | None = None, targets: Targets | None = None) -> Voice:
@@ -424,7 +427,7 @@ def _block(
     source_env = _envelope_source(freqs, rate, voice, formant)
     target_env = _interp_rows(log_envelope, source_env * size / rate)
     if voice.reshape is not None:
-        target_env = structure.apply(target_env, freqs, voice.reshape)
+        target_env = voice.reshape(target_env, freqs)
     if voice.colour:
         target_env = target_env + _colour(freqs, voice.colour)[None, :]
     if voice.evening:

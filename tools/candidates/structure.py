@@ -1,5 +1,8 @@
 """The speaker-specific structure of a spectral envelope that a monotone frequency warp keeps, taken out.
 
+Measured and not shipped (docs/voices.md: no gain for the ignorant attacker): the bench passes `reshaper(...)`
+to the disguise as `Voice.reshape`, which changes the warped envelope before the equaliser.
+
 The disguise's warp (McAdams, a formant scale, bends) moves the formants but keeps their relative spacing,
 their bandwidths and the shape of the envelope above the second formant (F3-F5: much of a vocal tract's
 individuality, little of what is said). Two changes of a frame's log envelope (frames × bins, natural log of
@@ -16,6 +19,7 @@ magnitude), both measured in `bench/voice.py` (the `band-*` and `bw-*` methods; 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +46,11 @@ class Structure:
 _FORMANT_BANDS = ((250.0, 1000.0), (800.0, 2800.0), (1800.0, 3800.0))
 _FORMANT_GAP_HZ = 300.0
 _WARP_ENDS_HZ = (80.0, 7000.0)  # the anchors' warp leaves frequencies outside these in place
+
+
+def reshaper(structure: Structure) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """`apply` with `structure` bound: what the disguise's `Voice.reshape` takes."""
+    return lambda log_envelope, freqs: apply(log_envelope, freqs, structure)
 
 
 def apply(log_envelope: np.ndarray, freqs: np.ndarray, structure: Structure) -> np.ndarray:
