@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
@@ -111,6 +112,9 @@ class Voice:
     centre_f0: float = 0.0  # the file's median F0 (Hz), which flattening pulls towards
     evening: tuple[float, ...] = ()  # log gains on _PROFILE_FREQS evening the file's long-term balance
     source: excitation.Source | None = None  # a synthetic excitation instead of the moved fine structure
+    # A change of the warped log envelope (frames × bins, the bins' Hz): the seam the bench's candidates use
+    # (tools/candidates/structure.py); nothing in unseen sets it.
+    reshape: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
 
 
 def draw(rng: np.random.Generator, found: Profile | None = None, targets: Targets | None = None) -> Voice:
@@ -422,6 +426,8 @@ def _block(
         pitch = pitch * _flattening(magnitude, rate, size, voice)
     source_env = _envelope_source(freqs, rate, voice, formant)
     target_env = _interp_rows(log_envelope, source_env * size / rate)
+    if voice.reshape is not None:
+        target_env = voice.reshape(target_env, freqs)
     if voice.colour:
         target_env = target_env + _colour(freqs, voice.colour)[None, :]
     if voice.evening:
