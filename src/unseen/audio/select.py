@@ -20,7 +20,7 @@ from unseen.audio import speaker
 from unseen.audio.vad import Span
 
 RATE = speaker.RATE  # the excerpt is heard, disguised and embedded as mono at 16 kHz: all the model hears
-CANDIDATES = 4  # voices drawn per file; see docs/voices.md for what 2, 4 and 8 measured
+CANDIDATES = 4  # voices drawn per file: 2 measured no gain, 8 none over 4 at twice the cost (docs/voices.md)
 EXCERPT_SECONDS = 10.0  # of speech the candidates are tried on: long enough for a stable embedding (the check's
 # stretches are 3 s), short enough that K trials cost little beside a video's run
 MIN_SECONDS = 1.0  # less speech heard than this: embeddings are unreliable, the first draw is used as it is
