@@ -45,7 +45,7 @@ import voice_metrics as vm
 from unseen.audio import codebook as cb
 from unseen.audio import disguise as dg
 from unseen.audio import excitation as ex
-from unseen.audio import speaker
+from unseen.audio import speaker, wander
 
 VOICES = Path(__file__).resolve().parents[2] / "shared" / "data" / "voices"
 Method = Callable[[np.ndarray, int, np.random.Generator], np.ndarray]
@@ -155,6 +155,30 @@ def _sourced(
     return run
 
 
+def _varying(mode: str, spacing: float = 1.5, pauses: bool = False, share: float = 1.0) -> Method:
+    """The shipped draw with a voice that changes along the file (dg.vary, wander.py)."""
+
+    def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
+        found = dg.profile(x, rate)
+        voice = dg.vary(rng, x, rate, found, mode=mode, spacing=spacing, pauses=pauses, share=share)
+        return dg.transform(x, rate, voice)
+
+    return run
+
+
+def _further(share: float) -> Method:
+    """The control of `vary-away`: the shipped draw moved, for the whole file, by the mean of vary-away's
+    anchors with widths `share` (half of wander.furthest's offsets times `share`): as far on average, steady."""
+
+    def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
+        voice = dg.draw(rng, dg.profile(x, rate))
+        bends = len(voice.bends)
+        offsets = 0.5 * share * wander.furthest(wander.vector(voice), bends)
+        return dg.transform(x, rate, replace(voice, path=wander.Path(np.zeros(1), offsets[None], bends)))
+
+    return run
+
+
 _SHIPPED = {
     "pitch": dg.PITCH_SEMITONES,
     "alpha": dg.MCADAMS_ALPHA,
@@ -203,6 +227,18 @@ METHODS: dict[str, Method] = {
     "codebook": lambda x, rate, rng: cb.disguise(x, rate, rng, cb.Mapping(tilt=cb.TILT)),
     "codebook-frames": lambda x, rate, rng: cb.disguise(x, rate, rng, cb.Mapping(tilt=cb.TILT, per_frame=True)),
     "codebook-notilt": lambda x, rate, rng: cb.disguise(x, rate, rng),
+    # A pseudo-speaker that changes along the file (unseen.audio.wander, docs/voices.md): the shipped draw, then
+    # anchors every 1.5 s (or 3 s), or across pauses (at most every 1.5 s), each a whole new draw (-across) or
+    # the file's voice moved further from the speaker's own (-away), eased from one to the next.
+    "vary-across": _varying("across"),
+    "vary-away": _varying("away"),
+    "vary-across-pause": _varying("across", pauses=True),
+    "vary-away-pause": _varying("away", pauses=True),
+    "vary-across-3s": _varying("across", spacing=3.0),
+    # controls: the file's voice moved steadily as far as vary-away's anchors on average; narrower variants
+    "away-steady": _further(1.0),
+    "vary-away-half": _varying("away", share=0.5),
+    "away-half-steady": _further(0.5),
 }
 
 
