@@ -239,6 +239,9 @@ METHODS: dict[str, Method] = {
     "away-steady": _further(1.0),
     "vary-away-half": _varying("away", share=0.5),
     "away-half-steady": _further(0.5),
+    # variation centred on the file's voice (no shift on average): ±half and ±all of wander.AWAY
+    "vary-around": _varying("around", share=0.5),
+    "vary-around-wide": _varying("around"),
 }
 
 

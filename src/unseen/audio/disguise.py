@@ -148,7 +148,8 @@ def vary(
 ) -> Voice:
     """A voice drawn as `draw` does, which then changes along the file (wander.py): anchors every `spacing`
     seconds (or across pauses, at most that often), each a whole new draw (`mode` "across") or the file's voice
-    moved further from the speaker's own ("away", by up to `share` of wander.AWAY)."""
+    moved further from the speaker's own ("away", by up to `share` of wander.AWAY), or either way from the
+    file's voice ("around", as far)."""
     voice = draw(rng, found, targets)
     duration = samples.shape[1] / rate if samples.ndim == 2 else 0.0
     times = wander.at_pauses(samples, rate, spacing) if pauses else wander.steady(rng, duration, spacing)
@@ -156,7 +157,7 @@ def vary(
     if mode == "across":
         path = wander.across(lambda: wander.vector(draw(rng, found, targets)), own, times, len(voice.bends))
     else:
-        path = wander.away(rng, own, times, len(voice.bends), share)
+        path = wander.away(rng, own, times, len(voice.bends), share, around=mode == "around")
     return replace(voice, path=path)
 
 

@@ -93,9 +93,12 @@ def across(fresh: Callable[[], np.ndarray], own: np.ndarray, times: np.ndarray, 
     return Path(times, values, bends)
 
 
-def away(rng: np.random.Generator, own: np.ndarray, times: np.ndarray, bends: int, share: float = 1.0) -> Path:
-    """Each anchor the file's voice moved by a random part (0 to `share`) of `furthest`'s offsets."""
-    values = furthest(own, bends) * rng.uniform(0.0, share, (len(times), len(own)))
+def away(
+    rng: np.random.Generator, own: np.ndarray, times: np.ndarray, bends: int, share: float = 1.0, around: bool = False
+) -> Path:
+    """Each anchor the file's voice moved by a random part (0 to `share`) of `furthest`'s offsets; `around`:
+    from −`share` to `share` of them instead, a variation centred on the file's voice (as far on average)."""
+    values = furthest(own, bends) * rng.uniform(-share if around else 0.0, share, (len(times), len(own)))
     return Path(times, values, bends)
 
 
