@@ -40,9 +40,10 @@ import av
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parents[1] / "tools"))  # tools/candidates: measured, not shipped
 import voice_metrics as vm
+from candidates import codebook as cb
 
-from unseen.audio import codebook as cb
 from unseen.audio import disguise as dg
 from unseen.audio import excitation as ex
 from unseen.audio import speaker, wander
@@ -221,7 +222,7 @@ METHODS: dict[str, Method] = {
     "source-flat-breathy": _sourced(
         lambda rng, s: replace(s, range=float(rng.uniform(0.1, 0.4)), breath=float(rng.uniform(0.3, 0.6)))
     ),
-    # Towards an average voice (unseen.audio.codebook, docs/voices.md): the long-term balance taken to the
+    # Towards an average voice (tools/candidates/codebook.py, docs/voices.md): the long-term balance taken to the
     # acoustic model's generic mean with a tilt drawn in ±TILT, then the shipped disguise; -frames also maps each
     # frame's envelope to its nearest codebook means; -notilt (codebook.py's default) leaves the tilt undrawn.
     "codebook": lambda x, rate, rng: cb.disguise(x, rate, rng, cb.Mapping(tilt=cb.TILT)),

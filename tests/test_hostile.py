@@ -194,6 +194,8 @@ CORPUS = [
     Hostile("cut_between_frames.mp4", cut_between_frames(lambda p: mp4(p, moov_first=True)), "lists 30 frames"),
     Hostile("empty.jpg", lambda p: p.write_bytes(b""), "empty file (0 bytes)"),
     Hostile("png_named.jpg", small, None),  # read as what it is
+    Hostile("mp4_named.jpg", lambda p: write_clip(p, frames(30), fmt="mp4"), "a video (MP4), not a photo as its name"),
+    Hostile("png_named.mp4", small, "a photo (PNG), not a video as its name says: rename it to end in .png"),
     Hostile("text.jpg", lambda p: p.write_text("not a photo\n" * 20), "not an image"),
     Hostile("one_pixel.png", lambda p: small(p, (1, 1)), None),
     Hostile("one_row.png", lambda p: small(p, (100_000, 1)), None),

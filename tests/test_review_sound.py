@@ -5,6 +5,8 @@ silence, and where speech is heard (listened to beside the search, for the timel
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from unseen.paths import plan
 from unseen.photo import Options
 from unseen.regions import VideoEntry, dumps, load
 from unseen.review.session import READY, Review, Stale
+from unseen.review.state import Item
 
 SECONDS = 6.0
 
@@ -107,13 +110,23 @@ def _review(folder: Path, regions: Path, voice: Voice = Voice.KEEP) -> Review:
     return Review(jobs, [folder], regions, Options(verify=False), video_detector(), None, voice)
 
 
+@contextmanager
+def _heard(folder: Path, regions: Path, done: Callable[[Item], bool], voice: Voice = Voice.KEEP) -> Iterator[Review]:
+    """The review of `folder`'s one video started and waited on until the video is READY and `done` says its sound
+    was listened to (speech found, or said unheard); closed on the way out."""
+    review = _review(folder, regions, voice)
+    review.start()
+    try:
+        wait_for(lambda: review.items[0].state == READY and done(review.items[0]))
+        yield review
+    finally:
+        review.close()
+
+
 @pytest.mark.slow
 def test_speech_is_listened_to_and_the_sound_decisions_are_saved_and_resumed(talk_folder: Path) -> None:
     regions = talk_folder.parent / "regions.json"
-    review = _review(talk_folder, regions, Voice.DISGUISE)
-    review.start()
-    try:
-        wait_for(lambda: review.items[0].state == READY and review.items[0].speech is not None)
+    with _heard(talk_folder, regions, lambda item: item.speech is not None, Voice.DISGUISE) as review:
         view = review.decisions(0)
         speech = view["speech"]
         assert isinstance(speech, dict) and speech["streams"] == 1
@@ -159,8 +172,6 @@ def test_speech_is_listened_to_and_the_sound_decisions_are_saved_and_resumed(tal
             review.edit(0, {"revision": revision - 1, "voice": "keep"})
         review.edit(0, {"revision": revision, "voice": "keep"})  # on the page: less than this review's --voice
         assert review.decisions(0)["voice"] == "keep"
-    finally:
-        review.close()
 
     # Resumed: the choice stands where the command's --voice asks for less, and is raised where it asks for more
     # (a regions file's setting never protects less than the command line asks, as under `unseen --regions`).
@@ -178,14 +189,9 @@ def test_a_video_without_sound_has_no_speech_lane(tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     write_clip(folder / "silent.mp4", 1.0, [])
-    review = _review(folder, tmp_path / "regions.json")
-    review.start()
-    try:
-        wait_for(lambda: review.items[0].state == READY and review.items[0].speech is not None)
+    with _heard(folder, tmp_path / "regions.json", lambda item: item.speech is not None) as review:
         assert review.decisions(0)["speech"] == {"streams": 0, "spans": []}
         assert review.summary()["files"][0]["sound"] == 0  # type: ignore[index]
-    finally:
-        review.close()
 
 
 @pytest.mark.slow
@@ -195,12 +201,7 @@ def test_sound_that_cannot_be_decoded_is_said_in_the_speech_lane(tmp_path: Path)
     folder = tmp_path / "in"
     folder.mkdir()
     write_garbled(folder / "garbled.mp4")
-    review = _review(folder, tmp_path / "regions.json")
-    review.start()
-    try:
-        wait_for(lambda: review.items[0].state == READY and review.items[0].unheard is not None)
+    with _heard(folder, tmp_path / "regions.json", lambda item: item.unheard is not None) as review:
         view = review.decisions(0)
         assert view["speech"] is None
         assert "cannot be listened to (audio stream 1 cannot be decoded" in str(view["unheard"])
-    finally:
-        review.close()

@@ -1,6 +1,6 @@
 """Extract the average voice's codebook from pocketsphinx's en-us acoustic model (once; the output is committed).
 
-    python tools/extract_sphinx_codebook.py [MODEL_DIR] [src/unseen/models/sphinx_codebook.npy]
+    python tools/extract_sphinx_codebook.py [MODEL_DIR] [tools/candidates/sphinx_codebook.npy]
 
 The model (CMU Sphinx / Alpha Cephei, BSD-2-Clause-style licence, shipped in the `pocketsphinx` wheel under
 pocketsphinx/model/en-us/en-us/) is a phonetically tied mixture (PTM) model: 42 codebooks (one per
@@ -8,7 +8,7 @@ context-independent phone and noise) of 128 diagonal Gaussians over three stream
 deltas, their delta-deltas), trained on many speakers with cepstral mean normalisation. Only the statics'
 means and variances are kept: each mean is a many-speaker ("average voice") cepstral envelope of one part
 of one phone. The output is one float32 array, 2 × 42 × 128 × 13 (means, then variances), deterministic byte for byte.
-unseen reads the .npy and never needs pocketsphinx at run time (`unseen.audio.codebook`).
+The candidate `tools/candidates/codebook.py` reads the .npy beside it and never needs pocketsphinx.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def main(argv: list[str]) -> int:
         import pocketsphinx  # only this tool needs it
 
         model = Path(pocketsphinx.get_model_path()) / "en-us" / "en-us"
-    default = Path(__file__).resolve().parents[1] / "src/unseen/models/sphinx_codebook.npy"
+    default = Path(__file__).resolve().parent / "candidates" / "sphinx_codebook.npy"
     out = Path(argv[1]) if len(argv) > 1 else default
     means = read_gauden(model / "means")[:, 0]  # the statics' stream: 42 × 128 × 13
     variances = read_gauden(model / "variances")[:, 0]

@@ -122,6 +122,11 @@ def photo_for_suffix(suffix: str) -> PhotoFormat | None:
     return _PHOTOS_BY_SUFFIX.get(suffix.lower())
 
 
+def video(name: str) -> VideoFormat:
+    """The video container of that name (MP4, MOV, …; not GIF, which photo() names)."""
+    return _VIDEOS_BY_NAME[name]
+
+
 def video_for_suffix(suffix: str) -> VideoFormat | None:
     """The video container a file with this suffix is read as, if any (an animated GIF's too)."""
     return _VIDEOS_BY_SUFFIX.get(suffix.lower())
@@ -144,3 +149,4 @@ DEMUXERS: str = ",".join(dict.fromkeys(d for f in VIDEOS for d in f.demuxers))  
 _PHOTOS_BY_NAME = {f.name: f for f in PHOTOS}
 _PHOTOS_BY_SUFFIX = {suffix: f for f in PHOTOS for suffix in f.suffixes}
 _VIDEOS_BY_SUFFIX = {suffix: f for f in VIDEOS for suffix in f.suffixes}
+_VIDEOS_BY_NAME = {f.name: f for f in VIDEOS if not f.animated_only}

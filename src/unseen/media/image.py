@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from unseen import errors, formats, publish
-from unseen.media import budget, heif, quiet
+from unseen.media import budget, heif, quiet, sniff
 from unseen.media.frames import read_frames
 from unseen.media.pixels import Decoded, ImageReadError, frame_pixels, to_image
 
@@ -206,27 +206,14 @@ def _pixel_count(pixels: int) -> str:
     return f"{pixels:,}-pixel"
 
 
-# How each format's files begin: a file that begins so but cannot be opened is broken, not of another kind.
-_MAGIC = {
-    b"\xff\xd8\xff": "JPEG",
-    b"\x89PNG\r\n\x1a\n": "PNG",
-    b"II*\x00": "TIFF",
-    b"MM\x00*": "TIFF",
-    b"GIF8": "GIF",
-    b"BM": "BMP",
-}
-
-
 def _unidentified(path: Path) -> str:
-    try:
-        with path.open("rb") as stream:
-            head = stream.read(16)
-    except OSError:
-        head = b""
-    kind = "WebP" if head[:4] == b"RIFF" and head[8:12] == b"WEBP" else heif.kind(head)
-    kind = kind or next((name for magic, name in _MAGIC.items() if head.startswith(magic)), None)
-    if kind == "AVIF" and not heif.AVIF_READ:
+    found = sniff.photo(sniff.head(path))
+    if found is not None and found.name == "AVIF" and not heif.AVIF_READ:
         return "an AVIF file, which this installation's Pillow cannot read (built without libavif)"
-    if kind is not None:
-        return f"corrupt or truncated image (a{'n' if kind == 'AVIF' else ''} {kind} file that cannot be opened)"
+    if found is not None:  # a file that begins as a photo does but cannot be opened is broken, not of another kind
+        name = "WebP" if found.name == "WEBP" else found.name
+        return f"corrupt or truncated image (a{'n' if name == 'AVIF' else ''} {name} file that cannot be opened)"
+    misnamed = sniff.misnamed(path, "photo")
+    if misnamed is not None:
+        return misnamed
     return "not an image in a format unseen reads (JPEG, PNG, WebP, TIFF, HEIC/HEIF, AVIF, BMP, GIF)"

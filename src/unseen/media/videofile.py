@@ -28,7 +28,7 @@ from PIL import Image
 from unseen import formats, publish
 from unseen.errors import InputError, OutputError, first_line
 from unseen.faces import turned_size
-from unseen.media import budget
+from unseen.media import budget, sniff
 from unseen.media.colour import Colours
 
 # --codec names and the encoder behind each.
@@ -439,6 +439,9 @@ def _unreadable(path: Path, error: BaseException) -> str:
         head = b""
     if head.startswith(_PLAYLISTS):
         return "a playlist or list of other files, not a video: refused (unseen opens no file it was not given)"
+    misnamed = sniff.misnamed(path, "video")
+    if misnamed is not None:
+        return misnamed
     return f"not a video unseen can read ({first_line(error, own_words=True)})"
 
 

@@ -1,7 +1,12 @@
 """Voice disguise towards an average voice: a speaker's spectral balance (and envelopes) replaced by a model's.
 
+A candidate measured by bench/voice.py's `codebook*` methods and not shipped (docs/voices.md says why): it
+lives here, outside the package, with its model file. Run from tools/ on sys.path, with unseen installed or
+src/ on the path, as the other candidates are.
+
 The average voice is pocketsphinx's en-us acoustic model (extracted once by `tools/extract_sphinx_codebook.py`
-into `models/sphinx_codebook.npy`; unseen never needs pocketsphinx). It is a phonetically tied mixture model:
+into `sphinx_codebook.npy` beside this file, licence `LICENSE-pocketsphinx-en-us`; pocketsphinx is not needed
+to read it). It is a phonetically tied mixture model:
 42 phone codebooks × 128 Gaussians over 13 MFCC statics, trained on many speakers with cepstral mean
 normalisation, so every Gaussian mean is a many-speaker cepstral envelope of one part of one phone, and the
 cepstral mean it normalises away is the long-term spectral balance of a recording (speaker and channel). The
@@ -29,12 +34,14 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, replace
 from functools import cache
-from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
-from . import disguise as dg
-from .stft import istft, stft, window_length
+from unseen.audio import disguise as dg
+from unseen.audio.stft import istft, stft, window_length
+
+CODEBOOK = Path(__file__).with_name("sphinx_codebook.npy")  # written by tools/extract_sphinx_codebook.py
 
 _FILTERS, _LOW_HZ, _HIGH_HZ = 25, 130.0, 6800.0  # the acoustic model's front end (its feat.params)
 _CEPSTRA, _LIFTER = 13, 22
@@ -68,8 +75,7 @@ class Mapping:
 @cache
 def _codebook() -> tuple[np.ndarray, np.ndarray]:
     """The statics' means and variances of every trained Gaussian of every phone, in one list (≈5337 × 13)."""
-    with resources.files("unseen.models").joinpath("sphinx_codebook.npy").open("rb") as handle:
-        means, variances = np.load(handle).reshape(2, -1, _CEPSTRA)
+    means, variances = np.load(CODEBOOK).reshape(2, -1, _CEPSTRA)
     kept = np.all(variances[:, 1:] > _LEAST_VARIANCE, axis=1)
     return means[kept].astype(np.float32), variances[kept].astype(np.float32)
 
