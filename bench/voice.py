@@ -243,6 +243,10 @@ METHODS: dict[str, Method] = {
     # variation centred on the file's voice (no shift on average): ±half and ±all of wander.AWAY
     "vary-around": _varying("around", share=0.5),
     "vary-around-wide": _varying("around"),
+    # the other end: the shipped draw without its slow drifts of pitch (±1.5 st) and formants (±0.05)
+    "vary-none": lambda x, rate, rng: dg.transform(
+        x, rate, replace(dg.draw(rng, dg.profile(x, rate)), wobble=0.0, drift=0.0)
+    ),
 }
 
 
