@@ -43,10 +43,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parents[1] / "tools"))  # tools/candidates: measured, not shipped
 import voice_metrics as vm
 from candidates import codebook as cb
+from candidates import wander
 
 from unseen.audio import disguise as dg
 from unseen.audio import excitation as ex
-from unseen.audio import speaker, wander
+from unseen.audio import speaker
 
 VOICES = Path(__file__).resolve().parents[2] / "shared" / "data" / "voices"
 Method = Callable[[np.ndarray, int, np.random.Generator], np.ndarray]
@@ -157,11 +158,11 @@ def _sourced(
 
 
 def _varying(mode: str, spacing: float = 1.5, pauses: bool = False, share: float = 1.0) -> Method:
-    """The shipped draw with a voice that changes along the file (dg.vary, wander.py)."""
+    """The shipped draw with a voice that changes along the file (tools/candidates/wander.py)."""
 
     def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
         found = dg.profile(x, rate)
-        voice = dg.vary(rng, x, rate, found, mode=mode, spacing=spacing, pauses=pauses, share=share)
+        voice = wander.vary(rng, x, rate, found, mode=mode, spacing=spacing, pauses=pauses, share=share)
         return dg.transform(x, rate, voice)
 
     return run
@@ -175,7 +176,7 @@ def _further(share: float) -> Method:
         voice = dg.draw(rng, dg.profile(x, rate))
         bends = len(voice.bends)
         offsets = 0.5 * share * wander.furthest(wander.vector(voice), bends)
-        return dg.transform(x, rate, replace(voice, path=wander.Path(np.zeros(1), offsets[None], bends)))
+        return dg.transform(x, rate, replace(voice, course=wander.Path(np.zeros(1), offsets[None], bends).at))
 
     return run
 
@@ -228,7 +229,7 @@ METHODS: dict[str, Method] = {
     "codebook": lambda x, rate, rng: cb.disguise(x, rate, rng, cb.Mapping(tilt=cb.TILT)),
     "codebook-frames": lambda x, rate, rng: cb.disguise(x, rate, rng, cb.Mapping(tilt=cb.TILT, per_frame=True)),
     "codebook-notilt": lambda x, rate, rng: cb.disguise(x, rate, rng),
-    # A pseudo-speaker that changes along the file (unseen.audio.wander, docs/voices.md): the shipped draw, then
+    # A pseudo-speaker that changes along the file (tools/candidates/wander.py, docs/voices.md): the shipped draw, then
     # anchors every 1.5 s (or 3 s), or across pauses (at most every 1.5 s), each a whole new draw (-across) or
     # the file's voice moved further from the speaker's own (-away), eased from one to the next.
     "vary-across": _varying("across"),

@@ -1,13 +1,19 @@
-"""A pseudo-speaker that changes along the file (unseen.audio.wander, used through disguise.vary)."""
+"""A pseudo-speaker that changes along the file (tools/candidates/wander.py, measured and not shipped) through
+the shipped transform's per-frame hook (`Voice.course`)."""
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
+from conftest import REPO
 from test_voice_disguise import RATE, f0_of, vowel
 
 from unseen.audio import disguise as dg
 from unseen.audio import excitation as ex
-from unseen.audio import wander
+
+sys.path.insert(0, str(REPO / "tools"))  # the candidates are not shipped: tools/candidates
+from candidates import wander
 
 
 def _path(times: list[float], pitch: list[float], bends: int = 3, bands: int = 4) -> wander.Path:
@@ -37,7 +43,7 @@ def test_the_voice_changes_along_the_file() -> None:
     half = np.log(2) / 2
     source = ex.Source(range=1.0, breath=0.05)
     steady = dg.Voice(centre_f0=140.0, source=source)
-    moving = dg.Voice(centre_f0=140.0, source=source, path=_path([0.5, 3.5], [-half, half], 0, 0))
+    moving = dg.Voice(centre_f0=140.0, source=source, course=_path([0.5, 3.5], [-half, half], 0, 0).at)
     for voice, octaves in ((steady, 0.0), (moving, 1.0)):
         y = dg.transform(x, RATE, voice)[0]
         start, end = f0_of(y[: RATE // 2], RATE), f0_of(y[-RATE // 2 :], RATE)
@@ -50,10 +56,12 @@ def test_away_anchors_lie_beyond_the_file_s_own_voice_and_across_anchors_anywher
     x = vowel(6.0, channels=1)
     for mode in ("away", "across"):
         for _ in range(10):
-            voice = dg.vary(rng, x, RATE, found, mode=mode, spacing=1.5)
-            assert voice.path is not None and len(voice.path.times) >= 4  # every 1.5 s over 6 s
+            voice = wander.vary(rng, x, RATE, found, mode=mode, spacing=1.5)
+            assert voice.course is not None
+            path = voice.course.__self__  # the Path whose `at` the voice carries
+            assert isinstance(path, wander.Path) and len(path.times) >= 4  # every 1.5 s over 6 s
             own = wander.vector(voice)
-            values = voice.path.values
+            values = path.values
             if mode == "away":
                 neutral = np.zeros_like(own)
                 neutral[2] = neutral[5] = 1.0

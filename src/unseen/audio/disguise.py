@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from . import excitation, wander
+from . import excitation
 from .stft import OVERLAP, istft, stft, window_length
 
 # The ranges the parameters are drawn from (docs/voices.md: how they were chosen, and what else was tried).
@@ -111,7 +112,7 @@ class Voice:
     centre_f0: float = 0.0  # the file's median F0 (Hz), which flattening pulls towards
     evening: tuple[float, ...] = ()  # log gains on _PROFILE_FREQS evening the file's long-term balance
     source: excitation.Source | None = None  # a synthetic excitation instead of the moved fine structure
-    path: wander.Path | None = None  # the voice's course along the file away from the values above (wander.py)
+    course: Course | None = None  # times (s) → how far the voice lies from the values above there (Offsets)
 
 
 def draw(rng: np.random.Generator, found: Profile | None = None, targets: Targets | None = None) -> Voice:
@@ -135,35 +136,27 @@ def draw(rng: np.random.Generator, found: Profile | None = None, targets: Target
     return _sourced_draw(rng, replace(voice, evening=_evening(found, voice, targets.even)), targets)
 
 
-def vary(
-    rng: np.random.Generator,
-    samples: np.ndarray,
-    rate: int,
-    found: Profile | None,
-    targets: Targets | None = None,
-    mode: str = "across",
-    spacing: float = 1.5,
-    pauses: bool = False,
-    share: float = 1.0,
-) -> Voice:
-    """A voice drawn as `draw` does, which then changes along the file (wander.py): anchors every `spacing`
-    seconds (or across pauses, at most that often), each a whole new draw (`mode` "across") or the file's voice
-    moved further from the speaker's own ("away", by up to `share` of wander.AWAY), or either way from the
-    file's voice ("around", as far)."""
-    voice = draw(rng, found, targets)
-    duration = samples.shape[1] / rate if samples.ndim == 2 else 0.0
-    times = wander.at_pauses(samples, rate, spacing) if pauses else wander.steady(rng, duration, spacing)
-    own = wander.vector(voice)
-    if mode == "across":
-        path = wander.across(lambda: wander.vector(draw(rng, found, targets)), own, times, len(voice.bends))
-    else:
-        path = wander.away(rng, own, times, len(voice.bends), share, around=mode == "around")
-    return replace(voice, path=path)
-
-
 def _sourced_draw(rng: np.random.Generator, voice: Voice, targets: Targets) -> Voice:
     """`voice` with a synthetic excitation drawn, where `targets` asks for one."""
     return replace(voice, source=excitation.draw(rng)) if targets.source else voice
+
+
+@dataclass(frozen=True)
+class Offsets:
+    """Per frame, how far a voice that changes along the file lies from its `Voice`'s values (each array
+    frames × 1, or frames × bends / bands). Measured, not shipped: tools/candidates/wander.py draws them."""
+
+    pitch: np.ndarray  # log ratio
+    formant: np.ndarray  # log scale
+    alpha: np.ndarray  # added to α
+    tilt: np.ndarray  # dB/octave added to the source's tilt
+    breath: np.ndarray  # added to the source's breathiness
+    range: np.ndarray  # added to the source's intonation range
+    bends: np.ndarray  # frames × bends, log, added to the bends
+    colour: np.ndarray  # frames × bands, dB, added to the equaliser
+
+
+Course = Callable[[np.ndarray], Offsets]
 
 
 @dataclass(frozen=True)
@@ -448,8 +441,8 @@ def _block(
     pitch, formant = _courses(voice, frames, rate / hop)
     alpha: float | np.ndarray = voice.alpha
     bends, colour = np.array(voice.bends), np.array(voice.colour)
-    moves = voice.path.at(frames * hop / rate) if voice.path is not None else None
-    if moves is not None:  # the pseudo-speaker changes along the file (wander.py)
+    moves = voice.course(frames * hop / rate) if voice.course is not None else None
+    if moves is not None:  # a voice that changes along the file (measured, not shipped: docs/voices.md)
         pitch, formant = pitch * np.exp(moves.pitch), formant * np.exp(moves.formant)
         alpha = np.clip(voice.alpha + moves.alpha, 0.5, 1.5)
         bends, colour = bends[None, :] + moves.bends, colour[None, :] + moves.colour
@@ -498,7 +491,7 @@ def _sourced(
     rate: int,
     offset: int,
     anchor: tuple[int, np.ndarray] | None,
-    moves: wander.Offsets | None = None,
+    moves: Offsets | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """`_block` with a synthetic excitation (excitation.py, following the block's own pitch track) under the
     target envelope, each frame at its input energy; the output and its phases, as `_block`."""

@@ -54,7 +54,7 @@ class Source:
 @dataclass(frozen=True)
 class Changes:
     """Per frame, what is added to a source's range, tilt and breathiness (a voice that changes along the file:
-    wander.py); the sums are kept within sensible limits."""
+    tools/candidates/wander.py, not shipped); the sums are kept within sensible limits."""
 
     range: np.ndarray
     tilt: np.ndarray

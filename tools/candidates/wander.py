@@ -1,4 +1,5 @@
-"""A pseudo-speaker that changes along the file: the disguise's voice moves between anchor voices.
+"""A pseudo-speaker that changes along the file: the disguise's voice moves between anchor voices (measured in
+bench/voice.py's vary-* methods, not shipped: docs/voices.md).
 
 The disguise (`disguise.py`) draws one voice per file, which drifts only slightly. A speaker verifier averages
 the embeddings of short windows (GE2E: 1.6-s partials, 1.3 a second), so a file that is one consistent
@@ -14,20 +15,18 @@ An anchor is either a whole new draw from the disguise's ranges (`across`: the v
 range, back and forth past where the speaker's own voice lies) or the file's voice moved further *away* from
 the speaker's own by a random share of `AWAY` per parameter (the direction is the file's own offset's), so the
 average of the windows cannot come back towards the original. `Path` holds the anchors as offsets from the
-file's voice (`vector` lays a voice out as one row); `Path.at` gives the offsets per frame. Drawn per file,
-never stored (docs/voices.md: what was measured).
+file's voice (`vector` lays a voice out as one row); `Path.at` gives the offsets per frame, which the shipped
+transform applies when a `Voice` carries it as its `course` (`vary` draws one). Drawn per file, never stored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from .disguise import Voice
+from unseen.audio import disguise as dg
 
 # One row per anchor: log pitch ratio, log formant scale, α, source tilt (dB/octave), breathiness, intonation
 # range, then the warp's bends (log), then the equaliser's bands (dB).
@@ -40,20 +39,6 @@ _PAUSE_LEVEL = 0.03  # quiet: 15 dB below the loud frames (the 95th percentile o
 
 
 @dataclass(frozen=True)
-class Offsets:
-    """Per frame, how far the voice lies from the file's own draw (each array frames × 1, or frames × bands)."""
-
-    pitch: np.ndarray  # log ratio
-    formant: np.ndarray  # log scale
-    alpha: np.ndarray  # added to α
-    tilt: np.ndarray  # dB/octave added
-    breath: np.ndarray  # added to the breathiness
-    range: np.ndarray  # added to the intonation's range
-    bends: np.ndarray  # frames × bends, log
-    colour: np.ndarray  # frames × bands, dB
-
-
-@dataclass(frozen=True)
 class Path:
     """Anchor times (s, increasing) and the voice's offsets there (anchors × parameters); eased between."""
 
@@ -61,7 +46,7 @@ class Path:
     values: np.ndarray
     bends: int  # how many of the columns after the fixed ones are bends (the rest: colour bands)
 
-    def at(self, t: np.ndarray) -> Offsets:
+    def at(self, t: np.ndarray) -> dg.Offsets:
         """The offsets at times `t` (s): constant before the first anchor and after the last."""
         index = np.clip(np.searchsorted(self.times, t, side="right") - 1, 0, len(self.times) - 1)
         after = np.minimum(index + 1, len(self.times) - 1)
@@ -70,10 +55,36 @@ class Path:
         ease = (0.5 - 0.5 * np.cos(np.pi * share))[:, None]  # no corner where one glide meets the next
         rows = self.values[index] * (1 - ease) + self.values[after] * ease
         column = [rows[:, i : i + 1] for i in range(_FIXED)]
-        return Offsets(*column, bends=rows[:, _FIXED : _FIXED + self.bends], colour=rows[:, _FIXED + self.bends :])
+        return dg.Offsets(*column, bends=rows[:, _FIXED : _FIXED + self.bends], colour=rows[:, _FIXED + self.bends :])
 
 
-def vector(voice: Voice) -> np.ndarray:
+def vary(
+    rng: np.random.Generator,
+    samples: np.ndarray,
+    rate: int,
+    found: dg.Profile | None,
+    targets: dg.Targets | None = None,
+    mode: str = "across",
+    spacing: float = 1.5,
+    pauses: bool = False,
+    share: float = 1.0,
+) -> dg.Voice:
+    """A voice drawn as `dg.draw` does, which then changes along the file: anchors every `spacing` seconds (or
+    across pauses, at most that often), each a whole new draw (`mode` "across"), the file's voice moved further
+    from the speaker's own ("away", by up to `share` of AWAY), or either way from the file's voice ("around",
+    as far)."""
+    voice = dg.draw(rng, found, targets)
+    duration = samples.shape[1] / rate if samples.ndim == 2 else 0.0
+    times = at_pauses(samples, rate, spacing) if pauses else steady(rng, duration, spacing)
+    own, bends = vector(voice), len(voice.bends)
+    if mode == "across":
+        path = across(lambda: vector(dg.draw(rng, found, targets)), own, times, bends)
+    else:
+        path = away(rng, own, times, bends, share, around=mode == "around")
+    return replace(voice, course=path.at)
+
+
+def vector(voice: dg.Voice) -> np.ndarray:
     """A voice's varied parameters as one row (see the layout above); a voice without a source has a neutral one."""
     source = voice.source
     fixed = [
