@@ -230,13 +230,12 @@ METHODS: dict[str, Method] = {
     "codebook-frames": lambda x, rate, rng: cb.disguise(x, rate, rng, cb.Mapping(tilt=cb.TILT, per_frame=True)),
     "codebook-notilt": lambda x, rate, rng: cb.disguise(x, rate, rng),
     # A pseudo-speaker that changes along the file (tools/candidates/wander.py, docs/voices.md): the shipped draw, then
-    # anchors every 1.5 s (or 3 s), or across pauses (at most every 1.5 s), each a whole new draw (-across) or
+    # anchors every 1.5 s, or across pauses (at most every 1.5 s), each a whole new draw (-across) or
     # the file's voice moved further from the speaker's own (-away), eased from one to the next.
     "vary-across": _varying("across"),
     "vary-away": _varying("away"),
     "vary-across-pause": _varying("across", pauses=True),
     "vary-away-pause": _varying("away", pauses=True),
-    "vary-across-3s": _varying("across", spacing=3.0),
     # controls: the file's voice moved steadily as far as vary-away's anchors on average; narrower variants
     "away-steady": _further(1.0),
     "vary-away-half": _varying("away", share=0.5),
