@@ -43,11 +43,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parents[1] / "tools"))  # tools/candidates: measured, not shipped
 import voice_metrics as vm
 from candidates import codebook as cb
+from candidates import structure as st
 from candidates import wander
 
 from unseen.audio import disguise as dg
 from unseen.audio import excitation as ex
 from unseen.audio import speaker
+from unseen.audio.stft import stft, window_length
 
 VOICES = Path(__file__).resolve().parents[2] / "shared" / "data" / "voices"
 Method = Callable[[np.ndarray, int, np.random.Generator], np.ndarray]
@@ -157,6 +159,72 @@ def _sourced(
     return run
 
 
+Reshape = Callable[[np.random.Generator], st.Structure]
+
+
+def _reshaped(draw: Reshape) -> Method:
+    """The shipped disguise with the warped envelope's structure changed (tools/candidates/structure.py) by a draw."""
+
+    def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
+        voice = dg.draw(rng, dg.profile(x, rate))
+        return dg.transform(x, rate, replace(voice, reshape=st.reshaper(draw(rng))))
+
+    return run
+
+
+def _alone(draw: Reshape) -> Method:
+    """Diagnostic: the original (its own source, no warp) with only the envelope's structure changed."""
+    return lambda x, rate, rng: dg.transform(x, rate, dg.Voice(reshape=st.reshaper(draw(rng))))
+
+
+def _band(split: tuple[float, float] = (2500.0, 3500.0), terms: int = 2, frames: int = 1, **more) -> Method:
+    """Above a split drawn per file, the envelope smoothed to `terms` terms in log-frequency (2: level and tilt)."""
+    return _reshaped(lambda rng: st.Structure(split_hz=float(rng.uniform(*split)), terms=terms, frames=frames, **more))
+
+
+def _bw(low: float = 0.6, high: float = 1.4, bands: int = 1, **more) -> Method:
+    """The formants' contrast around the envelope's local mean drawn per file (per band, `bands` > 1)."""
+    return _reshaped(lambda rng: st.Structure(contrast=tuple(float(g) for g in rng.uniform(low, high, bands)), **more))
+
+
+def _own_formants(x: np.ndarray, rate: int) -> tuple[float, ...] | None:
+    """The median F1-F3 of the channels' mix over its voiced, loud frames (the disguise's own envelope and track)."""
+    size = window_length(rate, 0.05)
+    magnitude = np.abs(stft(x.mean(axis=0), size))
+    _, strength = dg._track(magnitude, rate, size)
+    energy = np.sum(magnitude.astype(np.float64) ** 2, axis=1)
+    voiced = (strength > dg._VOICED_STRENGTH) & (energy > dg._PROFILE_LOUD * np.percentile(energy, 95))
+    return st.mean_formants(dg._log_envelope(magnitude, rate)[voiced], np.fft.rfftfreq(size, 1 / rate))
+
+
+# The dev speakers' (the bench's last 24) median F1-F3 by _own_formants: 5th-95th percentiles (docs/voices.md).
+FORMANT_TARGETS_HZ = ((375.0, 680.0), (1230.0, 1830.0), (2380.0, 2880.0))
+
+
+def _formant_target(split: bool = False) -> Method:
+    """The shipped draw with its monotone warp (McAdams, scale, bends) replaced by a piecewise warp taking the
+    file's median F1-F3 to targets drawn log-uniformly in FORMANT_TARGETS_HZ (ordered, 300 Hz apart);
+    `split`: band-line's smoothing above 2.5-3.5 kHz too."""
+
+    def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
+        voice = dg.draw(rng, dg.profile(x, rate))
+        targets = [float(np.exp(rng.uniform(*np.log(span)))) for span in FORMANT_TARGETS_HZ]
+        for index in range(1, len(targets)):
+            targets[index] = max(targets[index], targets[index - 1] + 300.0)
+        own = _own_formants(x, rate)
+        reshape = st.reshaper(
+            st.Structure(
+                anchors=tuple(zip(own, targets, strict=True)) if own else (),
+                split_hz=float(rng.uniform(2500.0, 3500.0)) if split else 0.0,
+            )
+        )
+        if own is None:  # no formants found: the shipped warp stays
+            return dg.transform(x, rate, replace(voice, reshape=reshape))
+        return dg.transform(x, rate, replace(voice, alpha=1.0, formant=1.0, bends=(), reshape=reshape))
+
+    return run
+
+
 def _varying(mode: str, spacing: float = 1.5, pauses: bool = False, share: float = 1.0) -> Method:
     """The shipped draw with a voice that changes along the file (tools/candidates/wander.py)."""
 
@@ -229,6 +297,29 @@ METHODS: dict[str, Method] = {
     "codebook": lambda x, rate, rng: cb.disguise(x, rate, rng, cb.Mapping(tilt=cb.TILT)),
     "codebook-frames": lambda x, rate, rng: cb.disguise(x, rate, rng, cb.Mapping(tilt=cb.TILT, per_frame=True)),
     "codebook-notilt": lambda x, rate, rng: cb.disguise(x, rate, rng),
+    # vband (tools/candidates/structure.py, docs/voices.md): what the monotone warp keeps of the envelope taken out.
+    # band-*: above a split drawn per file the envelope smoothed (line: level and tilt; 4: four Legendre terms in
+    # log-frequency; -time: the fit averaged over 5 frames; -low: split 2-2.5 kHz).
+    "band-line": _band(),
+    "band-4": _band(terms=4),
+    "band-line-time": _band(frames=5),
+    "band-low": _band(split=(2000.0, 2500.0)),
+    "band-lower": _band(split=(1500.0, 2000.0)),
+    # bw-*: the envelope's deviations from its 1-kHz local mean scaled by a gain drawn per file in 0.6-1.4
+    # (-bands: three gains, at 100 Hz, 900 Hz and 8 kHz, interpolated in log-frequency; -wide: 0.4-1.6).
+    "bw": _bw(),
+    "bw-bands": _bw(bands=3),
+    "bw-wide": _bw(0.4, 1.6),
+    # diagnostics: the original with nothing but band-line's or bw's change (how much the verifiers read there)
+    "band-alone": _alone(lambda rng: st.Structure(split_hz=float(rng.uniform(2500.0, 3500.0)))),
+    "bw-alone": _alone(lambda rng: st.Structure(contrast=(float(rng.choice((0.6, 1.4))),))),
+    # the formant target: the median F1-F3 taken to drawn targets by a piecewise warp (-band: with band-line)
+    "formant-target": _formant_target(),
+    "formant-target-band": _formant_target(split=True),
+    # both: band smoothing above 2.5-3.5 kHz and a contrast in 0.6-1.4 below it.
+    "band-bw": _reshaped(
+        lambda rng: st.Structure(split_hz=float(rng.uniform(2500.0, 3500.0)), contrast=(float(rng.uniform(0.6, 1.4)),))
+    ),
     # A pseudo-speaker that changes along the file (tools/candidates/wander.py, docs/voices.md): the shipped draw, then
     # anchors every 1.5 s, or across pauses (at most every 1.5 s), each a whole new draw (-across) or
     # the file's voice moved further from the speaker's own (-away), eased from one to the next.

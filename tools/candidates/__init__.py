@@ -2,7 +2,8 @@
 why): YuNet, the 1 MB RetinaFace family, Ultra-Light. tools/calibrate_fusion.py and tools/box_convention.py run
 them as extra passes (`family` picks the class by the model file's name); their model files are not in the
 package, so a maintainer puts them in src/unseen/models/ to measure them. Also the voice disguise towards an
-average voice (codebook.py, measured by bench/voice.py's `codebook*` methods), with its model file beside it.
+average voice (codebook.py, measured by bench/voice.py's `codebook*` methods), with its model file beside it,
+and the envelope-structure changes (structure.py: the `band-*`, `bw-*` and `formant-target*` methods).
 Run from tools/ (on sys.path when a tool there is run), with unseen installed or src/ on the path."""
 
 from __future__ import annotations

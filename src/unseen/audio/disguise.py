@@ -112,7 +112,12 @@ class Voice:
     centre_f0: float = 0.0  # the file's median F0 (Hz), which flattening pulls towards
     evening: tuple[float, ...] = ()  # log gains on _PROFILE_FREQS evening the file's long-term balance
     source: excitation.Source | None = None  # a synthetic excitation instead of the moved fine structure
-    course: Course | None = None  # times (s) → how far the voice lies from the values above there (Offsets)
+    # A change of the warped log envelope (frames × bins, the bins' Hz): the seam the bench's candidates use
+    # (tools/candidates/structure.py); nothing in unseen sets it.
+    reshape: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    # times (s) → how far the voice lies from the values above there (Offsets): the seam of
+    # tools/candidates/wander.py (a voice that changes along the file); nothing in unseen sets it.
+    course: Course | None = None
 
 
 def draw(rng: np.random.Generator, found: Profile | None = None, targets: Targets | None = None) -> Voice:
@@ -450,6 +455,8 @@ def _block(
         pitch = pitch * _flattening(magnitude, rate, size, voice)
     source_env = _envelope_source(freqs, rate, alpha, bends, formant)
     target_env = _interp_rows(log_envelope, source_env * size / rate)
+    if voice.reshape is not None:
+        target_env = voice.reshape(target_env, freqs)
     if colour.size:
         target_env = target_env + _colour(freqs, colour)
     if voice.evening:
