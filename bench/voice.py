@@ -44,6 +44,7 @@ sys.path.insert(1, str(Path(__file__).resolve().parents[1] / "tools"))  # tools/
 import voice_metrics as vm
 from candidates import codebook as cb
 from candidates import structure as st
+from candidates import wander
 
 from unseen.audio import disguise as dg
 from unseen.audio import excitation as ex
@@ -236,6 +237,30 @@ def _formant_target(split: bool = False) -> Method:
     return run
 
 
+def _varying(mode: str, spacing: float = 1.5, pauses: bool = False, share: float = 1.0) -> Method:
+    """The shipped draw with a voice that changes along the file (tools/candidates/wander.py)."""
+
+    def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
+        found = dg.profile(x, rate)
+        voice = wander.vary(rng, x, rate, found, mode=mode, spacing=spacing, pauses=pauses, share=share)
+        return dg.transform(x, rate, voice)
+
+    return run
+
+
+def _further(share: float) -> Method:
+    """The control of `vary-away`: the shipped draw moved, for the whole file, by the mean of vary-away's
+    anchors with widths `share` (half of wander.furthest's offsets times `share`): as far on average, steady."""
+
+    def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
+        voice = dg.draw(rng, dg.profile(x, rate))
+        bends = len(voice.bends)
+        offsets = 0.5 * share * wander.furthest(wander.vector(voice), bends)
+        return dg.transform(x, rate, replace(voice, course=wander.Path(np.zeros(1), offsets[None], bends).at))
+
+    return run
+
+
 _SHIPPED = {
     "pitch": dg.PITCH_SEMITONES,
     "alpha": dg.MCADAMS_ALPHA,
@@ -306,6 +331,24 @@ METHODS: dict[str, Method] = {
     # both: band smoothing above 2.5-3.5 kHz and a contrast in 0.6-1.4 below it.
     "band-bw": _reshaped(
         lambda rng: st.Structure(split_hz=float(rng.uniform(2500.0, 3500.0)), contrast=(float(rng.uniform(0.6, 1.4)),))
+    ),
+    # A pseudo-speaker that changes along the file (tools/candidates/wander.py, docs/voices.md): the shipped draw, then
+    # anchors every 1.5 s, or across pauses (at most every 1.5 s), each a whole new draw (-across) or
+    # the file's voice moved further from the speaker's own (-away), eased from one to the next.
+    "vary-across": _varying("across"),
+    "vary-away": _varying("away"),
+    "vary-across-pause": _varying("across", pauses=True),
+    "vary-away-pause": _varying("away", pauses=True),
+    # controls: the file's voice moved steadily as far as vary-away's anchors on average; narrower variants
+    "away-steady": _further(1.0),
+    "vary-away-half": _varying("away", share=0.5),
+    "away-half-steady": _further(0.5),
+    # variation centred on the file's voice (no shift on average): ±half and ±all of wander.AWAY
+    "vary-around": _varying("around", share=0.5),
+    "vary-around-wide": _varying("around"),
+    # the other end: the shipped draw without its slow drifts of pitch (±1.5 st) and formants (±0.05)
+    "vary-none": lambda x, rate, rng: dg.transform(
+        x, rate, replace(dg.draw(rng, dg.profile(x, rate)), wobble=0.0, drift=0.0)
     ),
     # Farthest of K (unseen.audio.select, docs/voices.md): K voices drawn, an excerpt of the utterance disguised
     # with each, the one whose output the speaker model (GE2E, the neural verifier's own) finds least like the

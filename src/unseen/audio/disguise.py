@@ -115,6 +115,9 @@ class Voice:
     # A change of the warped log envelope (frames × bins, the bins' Hz): the seam the bench's candidates use
     # (tools/candidates/structure.py); nothing in unseen sets it.
     reshape: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    # times (s) → how far the voice lies from the values above there (Offsets): the seam of
+    # tools/candidates/wander.py (a voice that changes along the file); nothing in unseen sets it.
+    course: Course | None = None
 
 
 def draw(rng: np.random.Generator, found: Profile | None = None, targets: Targets | None = None) -> Voice:
@@ -141,6 +144,24 @@ def draw(rng: np.random.Generator, found: Profile | None = None, targets: Target
 def _sourced_draw(rng: np.random.Generator, voice: Voice, targets: Targets) -> Voice:
     """`voice` with a synthetic excitation drawn, where `targets` asks for one."""
     return replace(voice, source=excitation.draw(rng)) if targets.source else voice
+
+
+@dataclass(frozen=True)
+class Offsets:
+    """Per frame, how far a voice that changes along the file lies from its `Voice`'s values (each array
+    frames × 1, or frames × bends / bands). Measured, not shipped: tools/candidates/wander.py draws them."""
+
+    pitch: np.ndarray  # log ratio
+    formant: np.ndarray  # log scale
+    alpha: np.ndarray  # added to α
+    tilt: np.ndarray  # dB/octave added to the source's tilt
+    breath: np.ndarray  # added to the source's breathiness
+    range: np.ndarray  # added to the source's intonation range
+    bends: np.ndarray  # frames × bends, log, added to the bends
+    colour: np.ndarray  # frames × bands, dB, added to the equaliser
+
+
+Course = Callable[[np.ndarray], Offsets]
 
 
 @dataclass(frozen=True)
@@ -191,7 +212,7 @@ def _solve_formant(found: Profile, voice: Voice, target: float) -> float:
 
 def _warped(found: Profile, voice: Voice) -> np.ndarray:
     """The file's mean log envelope (on _PROFILE_FREQS) as `voice` warps it (its global scale, no drift)."""
-    source = _envelope_source(_PROFILE_FREQS, 48000, voice, np.array([[voice.formant]]))[0]
+    source = _envelope_source(_PROFILE_FREQS, 48000, voice.alpha, voice.bends, np.array([[voice.formant]]))[0]
     return np.interp(np.log(np.maximum(source, 1.0)), np.log(_PROFILE_FREQS), found.envelope)
 
 
@@ -421,20 +442,28 @@ def _block(
     freqs = np.fft.rfftfreq(size, 1 / rate)
 
     hop = size // OVERLAP
-    pitch, formant = _courses(voice, (offset - size) / hop + np.arange(len(spectra)), rate / hop)
+    frames = (offset - size) / hop + np.arange(len(spectra))
+    pitch, formant = _courses(voice, frames, rate / hop)
+    alpha: float | np.ndarray = voice.alpha
+    bends, colour = np.array(voice.bends), np.array(voice.colour)
+    moves = voice.course(frames * hop / rate) if voice.course is not None else None
+    if moves is not None:  # a voice that changes along the file (measured, not shipped: docs/voices.md)
+        pitch, formant = pitch * np.exp(moves.pitch), formant * np.exp(moves.formant)
+        alpha = np.clip(voice.alpha + moves.alpha, 0.5, 1.5)
+        bends, colour = bends[None, :] + moves.bends, colour[None, :] + moves.colour
     if voice.flatten > 0 and voice.centre_f0 > 0:
         pitch = pitch * _flattening(magnitude, rate, size, voice)
-    source_env = _envelope_source(freqs, rate, voice, formant)
+    source_env = _envelope_source(freqs, rate, alpha, bends, formant)
     target_env = _interp_rows(log_envelope, source_env * size / rate)
     if voice.reshape is not None:
         target_env = voice.reshape(target_env, freqs)
-    if voice.colour:
-        target_env = target_env + _colour(freqs, voice.colour)[None, :]
+    if colour.size:
+        target_env = target_env + _colour(freqs, colour)
     if voice.evening:
         fade = _fade(freqs, _WARP_FULL_HZ, _WARP_NONE_HZ)
         target_env = target_env + (fade * np.interp(freqs, _PROFILE_FREQS, np.array(voice.evening)))[None, :]
     if voice.source is not None:  # a synthetic excitation instead of the speaker's own (excitation.py)
-        return _sourced(signal, magnitude, target_env, pitch, voice, rate, offset, anchor)
+        return _sourced(signal, magnitude, target_env, pitch, voice, rate, offset, anchor, moves)
     fine = magnitude / np.exp(log_envelope)
     source_fine = _fine_source(freqs, pitch)
     target_fine = _interp_rows(fine, source_fine * size / rate)
@@ -469,6 +498,7 @@ def _sourced(
     rate: int,
     offset: int,
     anchor: tuple[int, np.ndarray] | None,
+    moves: Offsets | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """`_block` with a synthetic excitation (excitation.py, following the block's own pitch track) under the
     target envelope, each frame at its input energy; the output and its phases, as `_block`."""
@@ -478,8 +508,9 @@ def _sourced(
     power = magnitude.astype(np.float32) ** 2
     energy = np.sum(power, axis=1, keepdims=True)
     loud = energy[:, 0] > _PROFILE_LOUD * np.percentile(energy, 95) if len(energy) else energy[:, 0] > 0
+    changes = None if moves is None else excitation.Changes(moves.range[:, 0], moves.tilt[:, 0], moves.breath[:, 0])
     excited = excitation.spectra(
-        f0, strength, loud, pitch[:, 0], voice.centre_f0, voice.source, rate, size, len(signal), offset
+        f0, strength, loud, pitch[:, 0], voice.centre_f0, voice.source, rate, size, len(signal), offset, changes
     )
     result = excited * np.exp(target_env.astype(np.float32))
     after = np.sum(result.real**2 + result.imag**2, axis=1, keepdims=True)
@@ -529,25 +560,30 @@ def _courses(voice: Voice, frames: np.ndarray, frame_rate: float) -> tuple[np.nd
     return pitch, formant
 
 
-def _envelope_source(freqs: np.ndarray, rate: int, voice: Voice, formant: np.ndarray) -> np.ndarray:
-    """For each frame and output frequency, the input frequency whose envelope it takes (Hz)."""
+def _envelope_source(
+    freqs: np.ndarray, rate: int, alpha: float | np.ndarray, bends: tuple[float, ...] | np.ndarray, formant: np.ndarray
+) -> np.ndarray:
+    """For each frame and output frequency, the input frequency whose envelope it takes (Hz). `alpha` is one
+    value or one per frame (frames × 1), `bends` one row or one per frame, `formant` one per frame."""
     f = np.maximum(freqs, 1.0)
     # McAdams: the forward warp φ' = φ^α on φ = π f / 8 kHz; its inverse gives the source.
     reference = 8000.0 / np.pi
-    log_ratio = (1 / voice.alpha - 1) * np.log(f / reference)
-    log_ratio = log_ratio[None, :] - np.log(formant)
+    log_ratio = (1 / np.atleast_2d(alpha) - 1) * np.log(f / reference)[None, :] - np.log(formant)
     u = np.clip(np.log(f / 100.0) / np.log(80.0), 0.0, 1.0)
-    for k, size in enumerate(voice.bends, start=1):
-        log_ratio -= size * np.sin(np.pi * k * u)  # zero at both ends of the band: the warp stays anchored
+    rows = np.atleast_2d(np.asarray(bends, dtype=np.float64))
+    for k in range(1, rows.shape[1] + 1):
+        log_ratio = log_ratio - rows[:, k - 1 : k] * np.sin(np.pi * k * u)  # zero at both ends: anchored
     source = f * np.exp(_fade(f, _WARP_FULL_HZ, _WARP_NONE_HZ) * log_ratio)
     return np.clip(source, 0.0, rate / 2)
 
 
-def _colour(freqs: np.ndarray, amplitudes: tuple[float, ...]) -> np.ndarray:
-    """A smooth log-gain curve over log-frequency (100 Hz..8 kHz), from amplitudes in dB."""
+def _colour(freqs: np.ndarray, amplitudes: tuple[float, ...] | np.ndarray) -> np.ndarray:
+    """A smooth log-gain curve over log-frequency (100 Hz..8 kHz), from amplitudes in dB: one row of amplitudes
+    gives one curve (1 × bins), one row per frame a curve per frame."""
     u = np.clip(np.log(np.maximum(freqs, 1.0) / 100.0) / np.log(80.0), 0.0, 1.0)
-    gain_db = sum(a * np.sin(np.pi * k * u) for k, a in enumerate(amplitudes, start=1))
-    return np.asarray(gain_db) * np.log(10) / 20
+    rows = np.atleast_2d(np.asarray(amplitudes, dtype=np.float64))
+    sines = np.sin(np.pi * np.arange(1, rows.shape[1] + 1)[:, None] * u[None, :])
+    return rows @ sines * np.log(10) / 20
 
 
 def _fine_source(freqs: np.ndarray, pitch: np.ndarray) -> np.ndarray:

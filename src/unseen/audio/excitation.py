@@ -51,6 +51,16 @@ class Source:
     seed: int = 0  # the seed of the noise and the jitter
 
 
+@dataclass(frozen=True)
+class Changes:
+    """Per frame, what is added to a source's range, tilt and breathiness (a voice that changes along the file:
+    tools/candidates/wander.py, not shipped); the sums are kept within sensible limits."""
+
+    range: np.ndarray
+    tilt: np.ndarray
+    breath: np.ndarray
+
+
 def draw(rng: np.random.Generator) -> Source:
     """A random source from the ranges above."""
     return Source(
@@ -64,10 +74,17 @@ def draw(rng: np.random.Generator) -> Source:
     )
 
 
-def contour(f0: np.ndarray, voicing: np.ndarray, pitch: np.ndarray, centre: float, source: Source) -> np.ndarray:
+def contour(
+    f0: np.ndarray,
+    voicing: np.ndarray,
+    pitch: np.ndarray,
+    centre: float,
+    source: Source,
+    scale: np.ndarray | None = None,
+) -> np.ndarray:
     """The new F0 (Hz) per frame: the input's voiced F0 (median-filtered: octave errors and micro-prosody gone),
-    its log deviation from `centre` scaled by `source.range`, times the pitch ratio `pitch` (which takes the
-    centre to the file's target); unvoiced frames take their voiced neighbours' values."""
+    its log deviation from `centre` scaled by `source.range` (or per frame by `scale`), times the pitch ratio
+    `pitch` (which takes the centre to the file's target); unvoiced frames take their voiced neighbours' values."""
     voiced = voicing > 0
     if not voiced.any():
         return np.clip(np.full(len(f0), (centre or 120.0)) * pitch, *_F0_LIMITS_HZ)
@@ -80,7 +97,7 @@ def contour(f0: np.ndarray, voicing: np.ndarray, pitch: np.ndarray, centre: floa
         filled[1:-1] = np.mean(sliding_window_view(filled, 3), axis=1)
     middle = np.log(centre) if centre > 0 else float(np.median(log_f0[voiced]))
     deviation = np.clip(filled - middle, -np.log(2), np.log(2))
-    return np.clip(np.exp(middle + source.range * deviation) * pitch, *_F0_LIMITS_HZ)
+    return np.clip(np.exp(middle + (source.range if scale is None else scale) * deviation) * pitch, *_F0_LIMITS_HZ)
 
 
 def voicing(strength: np.ndarray, loud: np.ndarray) -> np.ndarray:
@@ -128,12 +145,20 @@ def spectra(
     size: int,
     length: int,
     offset: int = 0,
+    changes: Changes | None = None,
 ) -> np.ndarray:
     """The excitation's short-time spectra (frames × bins, as `stft(signal, size)` of a signal of `length`), each
     frame of unit mean power: `f0`, `strength` (the input's pitch track), `loud` (frames worth voicing) and
-    `pitch` (the ratio per frame that takes the file's median F0 `centre` to its target) per frame."""
+    `pitch` (the ratio per frame that takes the file's median F0 `centre` to its target) per frame; `changes`
+    moves the source's range, tilt and breathiness per frame."""
     v = voicing(strength, loud)
-    new_f0 = contour(f0, v, pitch, centre, source)
+    frames = np.ones(len(f0))
+    scale, tilt, breath = source.range * frames, source.tilt * frames, source.breath * frames
+    if changes is not None:
+        scale = np.maximum(scale + changes.range, 0.0)
+        tilt = tilt + changes.tilt
+        breath = np.clip(breath + changes.breath, 0.0, 0.9)
+    new_f0 = contour(f0, v, pitch, centre, source, scale)
     train = stft(pulses(new_f0, rate, size, length, source, offset), size)
     freqs = np.fft.rfftfreq(size, 1 / rate)
     # An all-pass of linear group delay: the pulses' harmonics no longer all peak at once (a pulse train's crest
@@ -146,10 +171,13 @@ def spectra(
     noise.imag = rng.standard_normal(train.shape, np.float32)
     noise *= np.float32(np.sqrt(0.5))
     top = np.clip((freqs - source.voiced_hz) / (0.3 * source.voiced_hz), 0.0, 1.0)
-    share = (v[:, None] * (1 - source.breath) * (0.5 + 0.5 * np.cos(np.pi * top))[None, :]).astype(np.float32)
+    share = (v[:, None] * (1 - breath[:, None]) * (0.5 + 0.5 * np.cos(np.pi * top))[None, :]).astype(np.float32)
     excitation = np.sqrt(share) * train + np.sqrt(1 - share) * noise
     octaves = np.log2(np.maximum(freqs, _TILT_HZ) / _TILT_HZ)
-    excitation *= (10 ** (source.tilt * octaves / 20)).astype(np.float32)[None, :]
+    if changes is None:  # one tilt for every frame: one row of gains
+        excitation *= (10 ** (source.tilt * octaves / 20)).astype(np.float32)[None, :]
+    else:
+        excitation *= (10 ** (tilt[:, None] * octaves[None, :] / 20)).astype(np.float32)
     return excitation * (1 / np.sqrt(_power(excitation) + 1e-20)).astype(np.float32)
 
 
