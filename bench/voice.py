@@ -357,6 +357,7 @@ METHODS: dict[str, Method] = {
     "select-4": _selected(4),
     "select-8": _selected(8),
     "select-4-3s": _selected(4, 3.0),
+    "select-4-5s": _selected(4, 5.0),
 }
 
 
