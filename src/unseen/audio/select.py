@@ -10,8 +10,10 @@ is stored, and another run draws other candidates. Measured in docs/voices.md ("
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -48,7 +50,10 @@ def excerpt(mono: np.ndarray, speech: Sequence[Span], seconds: float = EXCERPT_S
 def scores(part: np.ndarray, voices: Sequence[dg.Voice]) -> list[float]:
     """How much each voice's disguise of `part` (mono, RATE) still sounds like it: the speaker model's cosine."""
     own = speaker.embed(part, RATE)
-    return [speaker.similarity(own, speaker.embed(dg.transform(part[None], RATE, v)[0], RATE)) for v in voices]
+    # The candidates' disguises are independent and numpy's FFTs release the GIL: one thread per core.
+    with ThreadPoolExecutor(max_workers=max(1, min(len(voices), os.cpu_count() or 1))) as pool:
+        heard = list(pool.map(lambda voice: dg.transform(part[None], RATE, voice)[0], voices))
+    return [speaker.similarity(own, speaker.embed(h, RATE)) for h in heard]
 
 
 def farthest(part: np.ndarray, voices: Sequence[dg.Voice]) -> dg.Voice:
