@@ -42,6 +42,17 @@ def test_the_draw_kept_is_the_least_similar_of_the_candidates(speech: np.ndarray
     assert kept == pytest.approx(min(scored), abs=1e-5)
 
 
+def test_embeddings_in_one_batch_are_each_ones_own(speech: np.ndarray) -> None:
+    """The choice embeds its five excerpts in one call of the model: each must be what `embed` gives alone,
+    whatever the recordings' lengths (their partials are split back by count)."""
+    parts = [speech, speech[: 2 * select.RATE], speech[::-1].copy(), speech[select.RATE :]]
+    batch = speaker.embed_many(parts, select.RATE)
+    assert len(batch) == len(parts)
+    for part, batched in zip(parts, batch, strict=True):
+        np.testing.assert_allclose(batched, speaker.embed(part, select.RATE), atol=1e-5)
+    assert speaker.similarity(*speaker.embed_many(parts[:2], select.RATE)) < 1.0  # not one mean for all
+
+
 def test_two_runs_differ_and_keep_shape_dtype_and_length(speech: np.ndarray) -> None:
     stereo = np.stack([speech, 0.5 * speech])
     first = select.disguise(stereo, select.RATE, speech, [(0.0, 4.0)])

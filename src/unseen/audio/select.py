@@ -49,11 +49,11 @@ def excerpt(mono: np.ndarray, speech: Sequence[Span], seconds: float = EXCERPT_S
 
 def scores(part: np.ndarray, voices: Sequence[dg.Voice]) -> list[float]:
     """How much each voice's disguise of `part` (mono, RATE) still sounds like it: the speaker model's cosine."""
-    own = speaker.embed(part, RATE)
     # The candidates' disguises are independent and numpy's FFTs release the GIL: one thread per core.
     with ThreadPoolExecutor(max_workers=max(1, min(len(voices), os.cpu_count() or 1))) as pool:
         heard = list(pool.map(lambda voice: dg.transform(part[None], RATE, voice)[0], voices))
-    return [speaker.similarity(own, speaker.embed(h, RATE)) for h in heard]
+    own, *others = speaker.embed_many([part, *heard], RATE)  # one batch: the model's calls were half the choice
+    return [speaker.similarity(own, other) for other in others]
 
 
 def farthest(part: np.ndarray, voices: Sequence[dg.Voice]) -> dg.Voice:
