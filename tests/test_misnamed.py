@@ -66,5 +66,6 @@ def test_a_files_first_bytes_name_the_photo_or_video_it_holds(tmp_path: Path) ->
     sound = b"\x00\x00\x00\x20ftypM4A \x00\x00\x00\x00"  # an M4A holds sound alone: no video
     assert sniff.video(sound) is None and sniff.photo(sound) is None
     (tmp_path / "notes.jpg").write_text("not a photo\n")
-    assert sniff.misnamed(tmp_path / "notes.jpg", "photo") is None
-    assert sniff.misnamed(tmp_path / "missing.mp4", "video") is None  # unreadable: the failure's own line says why
+    assert sniff.misnamed(sniff.head(tmp_path / "notes.jpg"), "photo") is None
+    # unreadable: no bytes, nothing named (the failure's own line says why)
+    assert sniff.misnamed(sniff.head(tmp_path / "missing.mp4"), "video") is None

@@ -207,13 +207,14 @@ def _pixel_count(pixels: int) -> str:
 
 
 def _unidentified(path: Path) -> str:
-    found = sniff.photo(sniff.head(path))
+    start = sniff.head(path)  # read once: what it is, or what it is instead
+    found = sniff.photo(start)
     if found is not None and found.name == "AVIF" and not heif.AVIF_READ:
         return "an AVIF file, which this installation's Pillow cannot read (built without libavif)"
     if found is not None:  # a file that begins as a photo does but cannot be opened is broken, not of another kind
         name = "WebP" if found.name == "WEBP" else found.name
         return f"corrupt or truncated image (a{'n' if name == 'AVIF' else ''} {name} file that cannot be opened)"
-    misnamed = sniff.misnamed(path, "photo")
+    misnamed = sniff.misnamed(start, "photo")
     if misnamed is not None:
         return misnamed
     return "not an image in a format unseen reads (JPEG, PNG, WebP, TIFF, HEIC/HEIF, AVIF, BMP, GIF)"

@@ -26,11 +26,11 @@ _QUICKTIME_FIRST = (b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot")
 _SOUND_BRANDS = (b"M4A ", b"M4B ", b"M4P ")
 
 
-def head(path: Path) -> bytes:
-    """The file's first HEAD bytes (none where it cannot be read: the failure's own line says why)."""
+def head(path: Path, size: int = HEAD) -> bytes:
+    """The file's first `size` bytes (none where it cannot be read: the failure's own line says why)."""
     try:
         with path.open("rb") as stream:
-            return stream.read(HEAD)
+            return stream.read(size)
     except OSError:
         return b""
 
@@ -59,9 +59,9 @@ def video(head: bytes) -> formats.VideoFormat | None:
     return formats.video(name)
 
 
-def misnamed(path: Path, named_as: str) -> str | None:
-    """Why a file named as a "photo" or a "video" (`named_as`) could not be read, where it holds the other."""
-    start = head(path)
+def misnamed(start: bytes, named_as: str) -> str | None:
+    """Why a file named as a "photo" or a "video" (`named_as`) and beginning with `start` (its `head`) could not
+    be read, where it holds the other."""
     found = video(start) if named_as == "photo" else photo(start)
     if found is None:
         return None

@@ -432,14 +432,10 @@ _PLAYLISTS = (b"ffconcat", b"#EXTM3U", b"<?xml", b"<MPD")
 
 
 def _unreadable(path: Path, error: BaseException) -> str:
-    try:
-        with path.open("rb") as stream:
-            head = stream.read(64).lstrip()
-    except OSError:
-        head = b""
-    if head.startswith(_PLAYLISTS):
+    start = sniff.head(path, 64)  # read once: a playlist, or a photo named as a video
+    if start.lstrip().startswith(_PLAYLISTS):
         return "a playlist or list of other files, not a video: refused (unseen opens no file it was not given)"
-    misnamed = sniff.misnamed(path, "video")
+    misnamed = sniff.misnamed(start, "video")
     if misnamed is not None:
         return misnamed
     return f"not a video unseen can read ({first_line(error, own_words=True)})"
