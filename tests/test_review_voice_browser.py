@@ -95,6 +95,9 @@ def test_speech_is_shown_a_span_is_silenced_and_the_voices_disguised(browser: ob
         tab.saved()
         assert tab.regions_file(regions)["silence"] == [[2.0, 3.0]]
         assert tab.page.locator("#sound .bar.silence").count() == 1
+        # The list's refresh that follows a save (the row's sound changed) keeps what the page says of the save.
+        tab.page.wait_for_timeout(1500)
+        assert tab.page.text_content("#filestate") == "Saved"
         tab.shot("span-silenced")
 
         # A second span dragged along the "silenced" lane, then removed with its ✕.

@@ -663,9 +663,10 @@ function save(extra = {}) {
   $("filestate").textContent = "Saving…"; // until the server has it (the regions file is written)
   if (isVideo()) {
     drawTimeline();
+    page.unsaved += 1; // a refresh meanwhile must not put the server's older copy over this change
     page.saving = page.saving.then(async () => {
       const revision = page.revisions.get(index) ?? f.revision;
-      await saveVideo({ revision, ...extra }, index);
+      await saveVideo({ revision, ...extra }, index).finally(() => { page.unsaved -= 1; });
       updateButtons();
       refreshState();
     });

@@ -38,11 +38,15 @@ export function videoRowChanged(row, previous) {
 }
 
 export async function refreshVideo() {
+  // While a change is on its way the page's copy is the newest, and the save's answer brings the server's.
+  if (page.unsaved > 0) return;
   const index = page.current;
   const data = await getJSON(`/api/files/${index}`);
-  if (page.current !== index || !isVideo() || data.revision < page.file.revision) return;
+  if (page.current !== index || !isVideo() || page.unsaved > 0 || data.revision < page.file.revision) return;
+  const saved = data.revision === page.file.revision && $("filestate").textContent === "Saved";
   page.tracks = data.tracks.map(copyTrack);
   setFile(data);
+  if (saved) $("filestate").textContent = "Saved"; // setFile clears it; nothing since the last save changed that
   takeSound(data);
   $("scrub").max = String(data.frames - 1);
   drawTimeline();
