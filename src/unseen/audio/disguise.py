@@ -634,7 +634,7 @@ def _interp_rows(rows: np.ndarray, positions: np.ndarray) -> np.ndarray:
     many positions per row as given, float32 when `rows` is). Flat indices into the rows: numpy's
     take_along_axis cost twice as much."""
     count, bins = rows.shape
-    at = np.clip(np.broadcast_to(positions, (count, positions.shape[-1])), 0, bins - 1).astype(np.float32)
+    at = np.clip(np.broadcast_to(positions, (count, positions.shape[-1])), 0, bins - 1).astype(np.float32, copy=False)
     low = at.astype(np.int32)  # at >= 0, so truncation floors
     np.minimum(low, bins - 2, out=low)  # the last bin: weight 1 on it
     weight = at - low

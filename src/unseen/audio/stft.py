@@ -39,7 +39,8 @@ def istft(spectra: np.ndarray, size: int, length: int) -> np.ndarray:
     frames = scipy.fft.irfft(spectra, n=size, axis=1)
     frames *= _window(size)
     count = frames.shape[0]
-    out = np.zeros((count + OVERLAP - 1) * hop, np.float32)
-    for part in range(OVERLAP):  # overlap-add as OVERLAP shifted, non-overlapping tilings
-        out[part * hop : part * hop + count * hop] += frames[:, part * hop : (part + 1) * hop].reshape(-1)
-    return out[size : size + length] / _WINDOW_POWER_SUM
+    out = np.zeros((count + OVERLAP - 1, hop), np.float32)  # hop by hop
+    quarters = frames.reshape(count, OVERLAP, hop)
+    for part in range(OVERLAP):  # overlap-add as OVERLAP shifted, non-overlapping tilings (views: no copies)
+        out[part : part + count] += quarters[:, part]
+    return out.reshape(-1)[size : size + length] / _WINDOW_POWER_SUM
