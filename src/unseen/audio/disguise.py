@@ -529,13 +529,11 @@ def _sourced(
     energy = np.einsum("ij,ij->i", magnitude, magnitude)[:, None]  # one pass, no squared copy
     loud = energy[:, 0] > _PROFILE_LOUD * np.percentile(energy, 95) if len(energy) else energy[:, 0] > 0
     changes = None if moves is None else excitation.Changes(moves.range[:, 0], moves.tilt[:, 0], moves.breath[:, 0])
+    levels = excitation.levels(energy, rate / (size // OVERLAP), voice.source)
     result = excitation.spectra(
         f0, strength, loud, pitch[:, 0], voice.centre_f0, voice.source, rate, size, len(signal), offset, changes,
-        envelope=target_env.astype(np.float32, copy=False),
-    )  # fmt: skip
-    # each frame of the enveloped excitation has unit mean power: it is brought to the input frame's energy
-    levels = excitation.levels(energy, rate / (size // OVERLAP), voice.source)
-    result *= np.sqrt(levels / result.shape[1]).astype(np.float32)
+        envelope=target_env.astype(np.float32, copy=False), power=levels / magnitude.shape[1],
+    )  # fmt: skip  # each frame at the input frame's energy
     if anchor is not None:
         turn = anchor[1] - np.angle(result[anchor[0]])
         result *= np.exp(1j * turn).astype(np.complex64)

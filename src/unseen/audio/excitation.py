@@ -145,12 +145,14 @@ def spectra(
     offset: int = 0,
     changes: Changes | None = None,
     envelope: np.ndarray | None = None,
+    power: np.ndarray | None = None,
 ) -> np.ndarray:
     """The excitation's short-time spectra (frames × bins, as `stft(signal, size)` of a signal of `length`), each
     frame of unit mean power: `f0`, `strength` (the input's pitch track), `loud` (frames worth voicing) and
     `pitch` (the ratio per frame that takes the file's median F0 `centre` to its target) per frame; `changes`
     moves the source's range, tilt and breathiness per frame. With `envelope` (log gains, frames × bins), the
-    excitation times that envelope is what each frame's unit power is measured on."""
+    excitation times that envelope is what each frame's power is measured on; with `power` (frames × 1), each
+    frame's mean power is that instead of 1."""
     v = voicing(strength, loud)
     frames = np.ones(len(f0))
     scale, tilt, breath = source.range * frames, source.tilt * frames, source.breath * frames
@@ -180,9 +182,13 @@ def spectra(
     gains = tilt[:, None] * octaves[None, :] if changes is not None else (source.tilt * octaves)[None, :]
     log_gain = (gains * (np.log(10) / 20)).astype(np.float32)  # the source's tilt
     if envelope is not None:
-        log_gain = log_gain + envelope
-    excitation.view(np.float32).reshape(*excitation.shape, 2)[...] *= np.exp(log_gain)[..., None]  # no complex copy
-    excitation *= (1 / np.sqrt(_power(excitation) + 1e-20)).astype(np.float32)
+        log_gain = np.exp(np.add(log_gain, envelope, dtype=np.float32), dtype=np.float32)
+    else:
+        log_gain = np.exp(log_gain)
+    parts = excitation.view(np.float32).reshape(*excitation.shape, 2)  # real multiplications, no complex copy
+    parts *= log_gain[..., None]
+    wanted = 1.0 if power is None else power
+    parts *= np.sqrt(wanted / (_power(excitation) + 1e-20)).astype(np.float32)[..., None]
     return excitation
 
 
