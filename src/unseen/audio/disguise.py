@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
-import scipy.fft
+import scipy.fft  # type: ignore[import-untyped]  # scipy ships no type information
 from numpy.lib.stride_tricks import sliding_window_view
 
 from . import excitation

@@ -8,7 +8,7 @@ is padded by a whole window on each side, so its first and last samples are cove
 from __future__ import annotations
 
 import numpy as np
-import scipy.fft
+import scipy.fft  # type: ignore[import-untyped]  # scipy ships no type information
 from numpy.lib.stride_tricks import sliding_window_view
 
 OVERLAP = 4  # frames per window length: the hop is a quarter window
