@@ -196,9 +196,10 @@ def _noise(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
     """Complex white noise, each real and imaginary part independent, of mean 0 and variance 1 (uniform).
 
     Uniform, not Gaussian: numpy's Gaussian draws were a fifth of the disguise's time once the rest was made
-    faster (47 ms of a 15-s block at 48 kHz), uniform ones cost under a third of that (14 ms). Every part is independent with the same variance as before, so the noise's spectrum and
-    level after synthesis are the same in expectation; each output sample sums thousands of these parts, so it
-    is Gaussian all the same (tests/test_voice_speed.py measures both)."""
+    faster (47 ms of a 15-s block at 48 kHz), uniform ones cost under a third of that (14 ms). Every part is
+    independent with the same variance as before, so the noise's spectrum and level after synthesis are the
+    same in expectation; each output sample sums hundreds of these parts, so it is Gaussian all the same
+    (tests/test_voice_speed.py measures both)."""
     noise = np.empty(shape, np.complex64)
     parts = noise.view(np.float32)  # real and imaginary parts side by side
     rng.random(dtype=np.float32, out=parts)
