@@ -31,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
+import scipy.fft  # type: ignore[import-untyped]  # scipy ships no type information
 from numpy.lib.stride_tricks import sliding_window_view
 
 from . import excitation
@@ -268,12 +269,9 @@ def profile(samples: np.ndarray, rate: int) -> Profile | None:
     count = samples.shape[1] // size
     if count < _PROFILE_MIN_VOICED:
         return None
-    starts = np.linspace(0, (count - 1) * size, min(count, _PROFILE_FRAMES)).astype(int)
-    # the channels' mix of the chosen frames only: an hour of stereo is never copied whole
-    frames = samples[:, starts[:, None] + np.arange(size)].mean(axis=0, dtype=np.float64)
     window = np.hanning(size)
-    spectra = np.abs(np.fft.rfft(frames * window, 2 * size, axis=1)) ** 2
-    energy = spectra.sum(axis=1)
+    spectra = np.abs(scipy.fft.rfft(_profile_frames(samples, count, size) * window.astype(np.float32), 2 * size)) ** 2
+    energy = spectra.sum(axis=1, dtype=np.float64)
     loud = energy > _PROFILE_LOUD * np.percentile(energy, 95)
     f0, strength = _frame_pitch(spectra, rate, size, window)
     voiced = loud & (strength > _VOICED_STRENGTH)
@@ -287,11 +285,21 @@ def profile(samples: np.ndarray, rate: int) -> Profile | None:
     return Profile(float(np.median(f0[voiced])), _centroid(envelope), envelope)
 
 
+def _profile_frames(samples: np.ndarray, count: int, size: int) -> np.ndarray:
+    """The channels' mix of at most _PROFILE_FRAMES of the `count` whole frames of `size` samples, spread over
+    the file (frames × size); the chosen frames only are mixed: an hour of stereo is never copied whole."""
+    if count <= _PROFILE_FRAMES:  # every frame: a view of the samples, no index array
+        frames = samples[:, : count * size].reshape(len(samples), count, size)
+    else:
+        starts = np.linspace(0, (count - 1) * size, _PROFILE_FRAMES).astype(int)
+        frames = samples[:, starts[:, None] + np.arange(size)]
+    return np.add.reduce(frames, axis=0, dtype=np.float32) / np.float32(len(samples))
+
+
 def _frame_pitch(spectra: np.ndarray, rate: int, size: int, window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per frame (power spectra of Hann-windowed frames padded to 2·size): F0 and its voicing strength."""
-    freqs = np.fft.rfftfreq(2 * size, 1 / rate)
-    band = np.where(freqs < _PITCH_BAND_HZ, spectra, 0.0)
-    corr = np.fft.irfft(band, axis=1)[:, :size]
+    band = int(np.ceil(_PITCH_BAND_HZ * 2 * size / rate))  # the bins below _PITCH_BAND_HZ; the rest taken as 0
+    corr = scipy.fft.irfft(spectra[:, :band], 2 * size, axis=1)[:, :size]
     window_corr = np.fft.irfft(np.abs(np.fft.rfft(window, 2 * size)) ** 2)[:size]
     return _periods(corr, window_corr, rate, size)
 
@@ -310,10 +318,11 @@ def _periods(corr: np.ndarray, window_corr: np.ndarray, lag_rate: float, valid: 
     """F0 and normalised autocorrelation per row of autocorrelations (lags at `lag_rate`, the first `valid`
     unaliased). The first peak within _OCTAVE_SHARE of the highest is taken, which avoids picking a period's
     multiple (an octave too low); values are capped at 1, where the window's correction lifts long lags' noise."""
-    corr = corr / np.maximum(corr[:, :1], _FLOOR) / (window_corr / window_corr[0])  # unbiased, 1 at lag 0
-    corr = np.minimum(corr, 1.0)
     low = int(lag_rate / _F0_RANGE_HZ[1])
     high = min(valid, int(lag_rate / _F0_RANGE_HZ[0])) - 2
+    corr, window_corr = corr[:, : high + 1], window_corr[: high + 1]  # the lags looked at, no more
+    corr = corr / np.maximum(corr[:, :1], _FLOOR) / (window_corr / window_corr[0])  # unbiased, 1 at lag 0
+    corr = np.minimum(corr, 1.0)
     lags = corr[:, low : high + 1]
     peaks = (lags[:, 1:-1] > lags[:, :-2]) & (lags[:, 1:-1] >= lags[:, 2:])
     values = np.where(peaks, lags[:, 1:-1], -np.inf)
@@ -461,12 +470,15 @@ def _block(
         bends, colour = bends[None, :] + moves.bends, colour[None, :] + moves.colour
     if voice.flatten > 0 and voice.centre_f0 > 0:
         pitch = pitch * _flattening(magnitude, rate, size, voice)
-    source_env = _envelope_source(freqs, rate, alpha, bends, formant)
-    target_env = _interp_rows(log_envelope, source_env * size / rate)
+    # Above _WARP_NONE_HZ (half the bins at 48 kHz) the warp has faded to none: the envelope stays as it is.
+    warped = int(np.count_nonzero(freqs < _WARP_NONE_HZ))
+    target_env = log_envelope.copy()
+    source_env = _envelope_source(freqs[:warped], rate, alpha, bends, formant)
+    target_env[:, :warped] = _interp_rows(log_envelope, source_env * (size / rate))
     if voice.reshape is not None:
         target_env = voice.reshape(target_env, freqs)
     if colour.size:
-        target_env = target_env + _colour(freqs, colour)
+        target_env = target_env + _colour(freqs, colour).astype(np.float32)
     if voice.evening:
         fade = _fade(freqs, _WARP_FULL_HZ, _WARP_NONE_HZ)
         target_env = target_env + (fade * np.interp(freqs, _PROFILE_FREQS, np.array(voice.evening)))[None, :]
@@ -514,17 +526,14 @@ def _sourced(
     assert voice.source is not None
     size = 2 * (magnitude.shape[1] - 1)
     f0, strength = _track(magnitude, rate, size)
-    power = magnitude.astype(np.float32) ** 2
-    energy = np.sum(power, axis=1, keepdims=True)
+    energy = np.einsum("ij,ij->i", magnitude, magnitude)[:, None]  # one pass, no squared copy
     loud = energy[:, 0] > _PROFILE_LOUD * np.percentile(energy, 95) if len(energy) else energy[:, 0] > 0
     changes = None if moves is None else excitation.Changes(moves.range[:, 0], moves.tilt[:, 0], moves.breath[:, 0])
-    excited = excitation.spectra(
-        f0, strength, loud, pitch[:, 0], voice.centre_f0, voice.source, rate, size, len(signal), offset, changes
-    )
-    result = excited * np.exp(target_env.astype(np.float32))
-    after = np.sum(result.real**2 + result.imag**2, axis=1, keepdims=True)
     levels = excitation.levels(energy, rate / (size // OVERLAP), voice.source)
-    result *= np.sqrt(levels / np.maximum(after, _FLOOR * _FLOOR))
+    result = excitation.spectra(
+        f0, strength, loud, pitch[:, 0], voice.centre_f0, voice.source, rate, size, len(signal), offset, changes,
+        envelope=target_env.astype(np.float32, copy=False), power=levels / magnitude.shape[1],
+    )  # fmt: skip  # each frame at the input frame's energy
     if anchor is not None:
         turn = anchor[1] - np.angle(result[anchor[0]])
         result *= np.exp(1j * turn).astype(np.complex64)
@@ -539,12 +548,17 @@ def _at_input_level(signal: np.ndarray, out: np.ndarray) -> np.ndarray:
 
 
 def _log_envelope(magnitude: np.ndarray, rate: int) -> np.ndarray:
-    """Cepstrally smoothed log magnitude: the envelope through the harmonics, per frame."""
+    """Cepstrally smoothed log magnitude: the envelope through the harmonics, per frame.
+
+    A log spectrum is real and even, so its cepstrum (the inverse real FFT) is its DCT-I divided by the FFT's
+    size, and the envelope of the first quefrencies is their DCT-I: the same values as the inverse and forward
+    real FFTs to float32 rounding at two-thirds of their cost (scipy's FFTs keep single precision)."""
     size = 2 * (magnitude.shape[1] - 1)
-    cepstrum = np.fft.irfft(np.log(magnitude + _FLOOR), n=size, axis=1)
     keep = max(2, int(rate * _LIFTER_SECONDS))
-    cepstrum[:, keep : size - keep + 1] = 0.0
-    return np.fft.rfft(cepstrum, axis=1).real
+    cepstrum = scipy.fft.dct(np.log(magnitude + np.asarray(_FLOOR, magnitude.dtype)), 1, axis=1, overwrite_x=True)
+    cepstrum[:, keep:] = 0.0
+    cepstrum[:, :keep] /= size
+    return scipy.fft.dct(cepstrum, 1, axis=1, overwrite_x=True)
 
 
 def _fade(freqs: np.ndarray, full: float, none: float) -> np.ndarray:
@@ -571,18 +585,31 @@ def _courses(voice: Voice, frames: np.ndarray, frame_rate: float) -> tuple[np.nd
 def _envelope_source(
     freqs: np.ndarray, rate: int, alpha: float | np.ndarray, bends: tuple[float, ...] | np.ndarray, formant: np.ndarray
 ) -> np.ndarray:
-    """For each frame and output frequency, the input frequency whose envelope it takes (Hz). `alpha` is one
-    value or one per frame (frames × 1), `bends` one row or one per frame, `formant` one per frame."""
+    """For each frame and output frequency, the input frequency whose envelope it takes (Hz, float32). `alpha`
+    is one value or one per frame (frames × 1), `bends` one row or one per frame, `formant` one per frame."""
     f = np.maximum(freqs, 1.0)
     # McAdams: the forward warp φ' = φ^α on φ = π f / 8 kHz; its inverse gives the source.
     reference = 8000.0 / np.pi
-    log_ratio = (1 / np.atleast_2d(alpha) - 1) * np.log(f / reference)[None, :] - np.log(formant)
+    log_ratio = (1 / np.atleast_2d(alpha) - 1) * np.log(f / reference)[None, :]
     u = np.clip(np.log(f / 100.0) / np.log(80.0), 0.0, 1.0)
     rows = np.atleast_2d(np.asarray(bends, dtype=np.float64))
     for k in range(1, rows.shape[1] + 1):
         log_ratio = log_ratio - rows[:, k - 1 : k] * np.sin(np.pi * k * u)  # zero at both ends: anchored
-    source = f * np.exp(_fade(f, _WARP_FULL_HZ, _WARP_NONE_HZ) * log_ratio)
-    return np.clip(source, 0.0, rate / 2)
+    fade = _fade(f, _WARP_FULL_HZ, _WARP_NONE_HZ)
+    # f·exp(fade·(log_ratio − log formant)) as (f·exp(fade·log_ratio)) · formant^−fade: with one α and one row of
+    # bends (the product) the first is one row, and the second needs a power only where the warp fades out
+    source = (f * np.exp(fade * log_ratio)).astype(np.float32) * _powers(np.asarray(formant, np.float32), -fade)
+    return np.clip(source, 0.0, rate / 2, out=source)
+
+
+def _powers(base: np.ndarray, exponents: np.ndarray) -> np.ndarray:
+    """base (frames × 1) ** exponents (bins): frames × bins, float32, a power taken only where the exponent is
+    neither 0 nor -1."""
+    out = np.ones((len(base), len(exponents)), np.float32)
+    whole, between = exponents == -1, (exponents != -1) & (exponents != 0)
+    out[:, whole] = 1 / base
+    out[:, between] = base ** exponents[between].astype(np.float32)
+    return out
 
 
 def _colour(freqs: np.ndarray, amplitudes: tuple[float, ...] | np.ndarray) -> np.ndarray:
@@ -601,12 +628,22 @@ def _fine_source(freqs: np.ndarray, pitch: np.ndarray) -> np.ndarray:
 
 
 def _interp_rows(rows: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """Each row sampled at its row of fractional bin positions (linear interpolation, clamped at the ends)."""
-    positions = np.broadcast_to(positions, rows.shape)
-    low = np.clip(np.floor(positions).astype(int), 0, rows.shape[1] - 1)
-    high = np.minimum(low + 1, rows.shape[1] - 1)
-    weight = np.clip(positions - low, 0.0, 1.0)
-    return np.take_along_axis(rows, low, 1) * (1 - weight) + np.take_along_axis(rows, high, 1) * weight
+    """Each row sampled at its row of fractional bin positions (linear interpolation, clamped at the ends; as
+    many positions per row as given, float32 when `rows` is). Flat indices into the rows: numpy's
+    take_along_axis cost twice as much."""
+    count, bins = rows.shape
+    at = np.clip(np.broadcast_to(positions, (count, positions.shape[-1])), 0, bins - 1).astype(np.float32, copy=False)
+    low = at.astype(np.int32)  # at >= 0, so truncation floors
+    np.minimum(low, bins - 2, out=low)  # the last bin: weight 1 on it
+    weight = at - low
+    low += (np.arange(count, dtype=np.int32) * bins)[:, None]
+    flat = np.ravel(rows)
+    below = np.take(flat, low)
+    above = np.take(flat, low + 1)
+    above -= below
+    above *= weight
+    above += below
+    return above
 
 
 def _shifted_phase(phase: np.ndarray, freqs: np.ndarray, source: np.ndarray, size: int) -> np.ndarray:

@@ -8,6 +8,7 @@ is padded by a whole window on each side, so its first and last samples are cove
 from __future__ import annotations
 
 import numpy as np
+import scipy.fft  # type: ignore[import-untyped]  # scipy ships no type information
 from numpy.lib.stride_tricks import sliding_window_view
 
 OVERLAP = 4  # frames per window length: the hop is a quarter window
@@ -24,19 +25,22 @@ def _window(size: int) -> np.ndarray:
 
 
 def stft(signal: np.ndarray, size: int) -> np.ndarray:
-    """Frames × (size // 2 + 1) complex64 spectra of a 1-d signal (single precision: twice as fast, ample here)."""
+    """Frames × (size // 2 + 1) complex64 spectra of a 1-d signal (single precision: twice as fast, ample here).
+    scipy's FFT, not numpy's: on float32 frames it measured three times faster (numpy 2.4, scipy 1.17)."""
     hop = size // OVERLAP
     padded = np.pad(signal.astype(np.float32), (size, size + (-len(signal)) % hop))
     frames = sliding_window_view(padded, size)[::hop] * _window(size)
-    return np.fft.rfft(frames, axis=1)
+    return scipy.fft.rfft(frames, axis=1)
 
 
 def istft(spectra: np.ndarray, size: int, length: int) -> np.ndarray:
     """The signal of `length` samples whose stft() is (closest to) `spectra`."""
     hop = size // OVERLAP
-    frames = np.fft.irfft(spectra, n=size, axis=1) * _window(size)
+    frames = scipy.fft.irfft(spectra, n=size, axis=1)
+    frames *= _window(size)
     count = frames.shape[0]
-    out = np.zeros((count + OVERLAP - 1) * hop, np.float32)
-    for part in range(OVERLAP):  # overlap-add as OVERLAP shifted, non-overlapping tilings
-        out[part * hop : part * hop + count * hop] += frames[:, part * hop : (part + 1) * hop].reshape(-1)
-    return out[size : size + length] / _WINDOW_POWER_SUM
+    out = np.zeros((count + OVERLAP - 1, hop), np.float32)  # hop by hop
+    quarters = frames.reshape(count, OVERLAP, hop)
+    for part in range(OVERLAP):  # overlap-add as OVERLAP shifted, non-overlapping tilings (views: no copies)
+        out[part : part + count] += quarters[:, part]
+    return out.reshape(-1)[size : size + length] / _WINDOW_POWER_SUM
