@@ -394,9 +394,7 @@ METHODS: dict[str, Method] = {
     # wide-*: candidates drawn from wider ranges, those under an intelligibility proxy's floor dropped.
     "mix-4": _chosen(ch.Weights(ge2e=1.0, f0=0.5, envelope=0.5)),
     "free-4": _chosen(ch.Weights(ge2e=0.0, f0=1.0, envelope=1.0)),
-    "wide-4": _chosen(ch.Weights(), draw=_wide_draw),
     "wide-4-clear": _chosen(ch.Weights(clearest=3), draw=_wide_draw),  # the least clear of the four dropped
-    "select-4-clear": _chosen(ch.Weights(clearest=3)),
 }
 
 
