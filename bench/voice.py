@@ -45,6 +45,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parents[1] / "tools"))  # tools/candidates: measured, not shipped
 import voice_metrics as vm
+from candidates import choice as ch
 from candidates import codebook as cb
 from candidates import structure as st
 from candidates import wander
@@ -171,6 +172,29 @@ def _selected(candidates: int, seconds: float = sel.EXCERPT_SECONDS) -> Method:
 
     def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
         return sel.disguise(x, rate, mono16k(x, rate), [(0.0, seconds)], candidates, rng, seconds)
+
+    return run
+
+
+def _wide_draw(rng: np.random.Generator, found: dg.Profile | None) -> dg.Voice:
+    """The shipped draw with `source-wide`'s envelope ranges (formants ±0.2-0.3, α 0.75-1.25, bends 0.07, ±8 dB)
+    and the pitch target drawn in 90-260 Hz (`source-f0-wide`'s) instead of 110-220."""
+    voice = dg.draw(rng, found, dg.Targets(f0_hz=(90.0, 260.0)))
+    return replace(
+        voice,
+        alpha=float(rng.uniform(0.75, 1.25)),
+        formant=float(np.exp(_signed(rng, 0.2, 0.3))),
+        bends=tuple(float(b) for b in rng.uniform(-0.07, 0.07, dg.WARP_BENDS)),
+        colour=tuple(float(c) for c in rng.uniform(-8, 8, dg.COLOUR_BANDS)),
+    )
+
+
+def _chosen(weights: ch.Weights, candidates: int = 4, draw: ch.Draw = dg.draw) -> Method:
+    """As _selected, the choice by tools/candidates/choice.py's criteria, the candidates from `draw`."""
+
+    def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
+        seconds = sel.EXCERPT_SECONDS
+        return ch.disguise(x, rate, mono16k(x, rate), [(0.0, seconds)], weights, candidates, rng, seconds, draw)
 
     return run
 
@@ -364,6 +388,13 @@ METHODS: dict[str, Method] = {
     "select-8": _selected(8, 10.0),
     "select-4-3s": _selected(4, 3.0),
     "select-4-5s": _selected(4, 5.0),
+    # Choosing by more than GE2E (tools/candidates/choice.py, docs/voices.md "Choosing by more than the speaker
+    # model"): the farthest of four by ranks of GE2E and model-free distances measured on the same 3-s excerpt
+    # (the median F0's move in semitones, the mean voiced envelope's in dB); free-4 without GE2E at all;
+    # wide-*: candidates drawn from wider ranges, those under an intelligibility proxy's floor dropped.
+    "mix-4": _chosen(ch.Weights(ge2e=1.0, f0=0.5, envelope=0.5)),
+    "free-4": _chosen(ch.Weights(ge2e=0.0, f0=1.0, envelope=1.0)),
+    "wide-4-clear": _chosen(ch.Weights(clearest=3), draw=_wide_draw),  # the least clear of the four dropped
 }
 
 
