@@ -448,10 +448,11 @@ class Transcriber:
         return hyp.hypstr if hyp else ""
 
 
-def wer_picks(count: int, total: int) -> list[int]:
+def wer_picks(count: int, total: int, shift: int = 0) -> list[int]:
     """`count` of the `total` test utterances (two halves per speaker, in speaker order) spread evenly over them:
-    as many speakers as possible, the first half of each while there are more speakers than picks."""
-    return sorted({int(i) for i in np.linspace(0, total, min(count, total), endpoint=False)})
+    as many speakers as possible, the first half of each while there are more speakers than picks; `shift`
+    moves every pick on by as many utterances (2: the next speaker's), so that two runs can cover others."""
+    return sorted({(int(i) + shift) % total for i in np.linspace(0, total, min(count, total), endpoint=False)})
 
 
 def _transcribed(args: argparse.Namespace, outputs: list[np.ndarray]) -> np.ndarray:
@@ -580,7 +581,7 @@ def stoi_only(test: list[np.ndarray], rate: int, args: argparse.Namespace) -> No
 def _transcripts(test: list[np.ndarray], rate: int, args: argparse.Namespace) -> np.ndarray:
     """The picked originals' transcripts into args.cache (the references); returns the counts of the same
     originals re-encoded once more through AAC (the floor every method's WER stands on)."""
-    args.cache["picks"] = wer_picks(args.wer, len(test))
+    args.cache["picks"] = wer_picks(args.wer, len(test), args.wer_shift)
     args.cache["transcribe"] = Transcriber()
     originals = [test[i] for i in args.cache["picks"]]
     args.cache["transcripts"] = [args.cache["transcribe"](x) for x in originals]
@@ -648,6 +649,9 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="write the rows here too")
     parser.add_argument("--speed", action="store_true", help="only the speed at 48 kHz stereo, against AAC")
     parser.add_argument("--stoi-only", action="store_true", help="only STOI (and speed) per method: a quick pass")
+    parser.add_argument(
+        "--wer-shift", type=int, default=0, help="the WER's utterances moved on by this many (2: the next speakers')"
+    )
     parser.add_argument(
         "--wer-only", action="store_true", help="only pocketsphinx's WER (on --wer utterances) per method, with spread"
     )

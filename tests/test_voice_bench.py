@@ -63,3 +63,12 @@ def test_pooled_word_error_rate_and_its_bootstrap_interval() -> None:
     rng = np.random.default_rng(1)  # more utterances alike: a narrower interval
     many = vm.pooled_interval(np.tile(edits, 25), np.tile(words, 25), rng)
     assert many[1] - many[0] < high - low
+
+
+def test_wer_utterances_are_spread_over_the_speakers_and_a_shift_takes_the_others() -> None:
+    import voice  # the bench itself (its imports: unseen and tools/candidates)
+
+    first = voice.wer_picks(24, 96)  # 48 speakers, two halves each: the first half of every other speaker
+    assert first == list(range(0, 96, 4))
+    assert sorted(first + voice.wer_picks(24, 96, shift=2)) == list(range(0, 96, 2))  # every speaker's first half
+    assert voice.wer_picks(48, 48) == list(range(48))  # as many as there are: all of them
