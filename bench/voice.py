@@ -381,7 +381,6 @@ METHODS: dict[str, Method] = {
     # The farthest of four chosen on excerpts spread over the speech (tools/candidates/spread.py, docs/voices.md:
     # "Two speakers in one file"): N excerpts of S s, each candidate scored by its worst (most alike) excerpt.
     "spread-3x3": _spread(3, 3.0),
-    "spread-3x1": _spread(3, 1.0),
 }
 
 

@@ -53,7 +53,6 @@ METHODS: dict[str, Method] = {
     "disguise": lambda x, rng: dg.disguise(x[None], RATE, rng)[0],
     "select-4": lambda x, rng: sel.disguise(x[None], RATE, x, _heard(x), sel.CANDIDATES, rng)[0],
     "spread-3x3": lambda x, rng: spread.disguise(x[None], RATE, x, _heard(x), 3, 3.0, rng=rng)[0],
-    "spread-3x1": lambda x, rng: spread.disguise(x[None], RATE, x, _heard(x), 3, 1.0, rng=rng)[0],
 }
 
 
