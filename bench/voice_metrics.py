@@ -143,3 +143,20 @@ def word_error_rate(reference: str, hypothesis: str) -> tuple[int, int]:
         for j, other in enumerate(hyp, start=1):
             previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (word != other))
     return row[-1], len(ref)
+
+
+def pooled_rate(edits: np.ndarray, words: np.ndarray) -> float:
+    """Word error rate in % over utterances pooled: all edits over all reference words (as NIST scores it)."""
+    return 100.0 * float(np.sum(edits)) / max(1, int(np.sum(words)))
+
+
+def pooled_interval(
+    edits: np.ndarray, words: np.ndarray, rng: np.random.Generator, draws: int = 2000, level: float = 0.95
+) -> tuple[float, float]:
+    """A percentile bootstrap interval of pooled_rate, utterances resampled with replacement. `edits` may be a
+    difference of two methods' edits on the same utterances: the interval is then the paired difference's."""
+    edits, words = np.asarray(edits, np.float64), np.asarray(words, np.float64)
+    picks = rng.integers(0, len(edits), (draws, len(edits)))
+    rates = 100.0 * edits[picks].sum(axis=1) / np.maximum(1.0, words[picks].sum(axis=1))
+    low, high = np.percentile(rates, [50 * (1 - level), 50 * (1 + level)])
+    return float(low), float(high)

@@ -51,3 +51,24 @@ def test_second_verifiers_front_end_follows_speechbrains_mfcc() -> None:
     assert np.argmax(mel[50]) == np.argmin(np.abs(centres - 1000))  # a 1-kHz tone lands in the 1-kHz band
     assert mel.max() - mel.min() <= second.TOP_DB + 1e-9
     assert second.mfcc(tone).shape == (101, second.MFCCS)
+
+
+def test_pooled_word_error_rate_and_its_bootstrap_interval() -> None:
+    edits, words = np.array([1, 3, 0, 4]), np.array([10, 10, 5, 5])
+    assert vm.pooled_rate(edits, words) == 100 * 8 / 30
+    low, high = vm.pooled_interval(edits, words, np.random.default_rng(0))
+    assert low < vm.pooled_rate(edits, words) < high
+    assert vm.pooled_interval(edits, words, np.random.default_rng(0)) == (low, high)  # seeded: reproducible
+    assert vm.pooled_interval(2 * words, words, np.random.default_rng(0)) == (200.0, 200.0)  # one rate everywhere
+    rng = np.random.default_rng(1)  # more utterances alike: a narrower interval
+    many = vm.pooled_interval(np.tile(edits, 25), np.tile(words, 25), rng)
+    assert many[1] - many[0] < high - low
+
+
+def test_wer_utterances_are_spread_over_the_speakers_and_a_shift_takes_the_others() -> None:
+    import voice  # the bench itself (its imports: unseen and tools/candidates)
+
+    first = voice.wer_picks(24, 96)  # 48 speakers, two halves each: the first half of every other speaker
+    assert first == list(range(0, 96, 4))
+    assert sorted(first + voice.wer_picks(24, 96, shift=2)) == list(range(0, 96, 2))  # every speaker's first half
+    assert voice.wer_picks(48, 48) == list(range(48))  # as many as there are: all of them
