@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from conftest import REPO
-from test_voice_disguise import VOICES, load, vowel
+from test_voice_disguise import first_voice, vowel
 
 from unseen.audio import disguise as dg
 from unseen.audio import select
@@ -20,12 +20,7 @@ from candidates import choice
 @pytest.fixture(scope="module")
 def speech() -> np.ndarray:
     """Three seconds of a development voice, mono at 16 kHz."""
-    recordings = sorted(VOICES.glob("*.flac"))
-    if not recordings:
-        pytest.skip(f"no development voices in {VOICES}")
-    samples, rate = load(recordings[0])
-    assert rate == select.RATE
-    return samples[: 3 * rate]
+    return first_voice(3.0)
 
 
 def test_the_proxy_is_one_for_the_same_sound_and_lower_for_noise() -> None:

@@ -154,6 +154,13 @@ def recordings(count: int) -> list[Path]:
     return files
 
 
+def first_voice(seconds: float) -> np.ndarray:
+    """The first `seconds` of the first development voice, mono at 16 kHz (the dev voices' own rate)."""
+    samples, rate = load(recordings(1)[0])
+    assert rate == speaker.RATE
+    return samples[: round(seconds * rate)]
+
+
 @pytest.mark.slow
 def test_originals_halves_match_and_disguised_speech_does_not() -> None:
     """Each recording's two halves (different words) as a verifier's trial: original against original, and

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_voice_disguise import VOICES, load, vowel
+from test_voice_disguise import first_voice, vowel
 
 from unseen.audio import disguise as dg
 from unseen.audio import select, speaker
@@ -13,12 +13,7 @@ from unseen.audio import select, speaker
 @pytest.fixture(scope="module")
 def speech() -> np.ndarray:
     """Four seconds of a development voice, mono at 16 kHz (the dev voices' own rate)."""
-    recordings = sorted(VOICES.glob("*.flac"))
-    if not recordings:
-        pytest.skip(f"no development voices in {VOICES}")
-    samples, rate = load(recordings[0])
-    assert rate == select.RATE
-    return samples[: 4 * rate]
+    return first_voice(4.0)
 
 
 def test_excerpt_joins_spans_in_order_up_to_its_length() -> None:
