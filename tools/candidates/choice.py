@@ -18,10 +18,7 @@ Nothing here is stored; the draws come from the caller's generator (the bench) o
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -97,8 +94,7 @@ def choose(part: np.ndarray, voices: Sequence[dg.Voice], weights: Weights) -> dg
     """The voice whose disguise of `part` is farthest by the weighted ranks, among those intelligible enough."""
     if len(voices) == 1:
         return voices[0]
-    with ThreadPoolExecutor(max_workers=max(1, min(len(voices), os.cpu_count() or 1))) as pool:
-        heard = list(pool.map(lambda voice: dg.transform(part[None], RATE, voice)[0], voices))
+    heard = sel.disguised(part, voices)
     keep = np.arange(len(voices))
     if weights.floor or weights.clearest:
         clear = np.array([intelligibility(part, h) for h in heard])
@@ -138,5 +134,4 @@ def disguise(
     found = dg.profile(samples, rate)
     part = sel.excerpt(mono, speech, seconds)
     count = candidates if part.size >= sel.MIN_SECONDS * RATE else 1
-    draws = [rng or np.random.default_rng(secrets.randbits(128)) for _ in range(count)]
-    return dg.transform(samples, rate, choose(part, [draw(r, found) for r in draws], weights))
+    return dg.transform(samples, rate, choose(part, [draw(r, found) for r in sel.generators(count, rng)], weights))

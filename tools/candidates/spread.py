@@ -10,10 +10,7 @@ output is most like): the voice kept is the one whose worst excerpt is farthest.
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -51,13 +48,11 @@ def excerpts(mono: np.ndarray, speech: Sequence[Span], count: int, seconds: floa
 def worst(parts: Sequence[np.ndarray], voices: Sequence[dg.Voice]) -> list[float]:
     """Per voice, the highest speaker-model cosine between an excerpt and its disguise (how like the speech it
     stays where it stays most like it)."""
-    jobs = [(voice, part) for voice in voices for part in parts]
-    with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), os.cpu_count() or 1))) as pool:
-        heard = list(pool.map(lambda job: dg.transform(job[1][None], RATE, job[0])[0], jobs))
-    embedded = speaker.embed_many([*parts, *heard], RATE)
+    heard = [sel.disguised(part, voices) for part in parts]  # per excerpt, every voice
+    embedded = speaker.embed_many([*parts, *(h for row in heard for h in row)], RATE)
     own, others = embedded[: len(parts)], embedded[len(parts) :]
     return [
-        max(speaker.similarity(own[p], others[v * len(parts) + p]) for p in range(len(parts)))
+        max(speaker.similarity(own[p], others[p * len(voices) + v]) for p in range(len(parts)))
         for v in range(len(voices))
     ]
 
@@ -75,7 +70,6 @@ def disguise(
     """As select.disguise, the candidates tried on `count` excerpts spread over the speech (`rng`: the bench)."""
     found = dg.profile(samples, rate)
     parts = [p for p in excerpts(mono, speech, count, seconds) if p.size >= sel.MIN_SECONDS * RATE]
-    draws = [rng or np.random.default_rng(secrets.randbits(128)) for _ in range(candidates if parts else 1)]
-    voices = [dg.draw(r, found) for r in draws]
+    voices = [dg.draw(r, found) for r in sel.generators(candidates if parts else 1, rng)]
     chosen = voices[int(np.argmin(worst(parts, voices)))] if len(voices) > 1 else voices[0]
     return dg.transform(samples, rate, chosen)

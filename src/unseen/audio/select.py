@@ -47,11 +47,21 @@ def excerpt(mono: np.ndarray, speech: Sequence[Span], seconds: float = EXCERPT_S
     return np.concatenate(parts) if parts else mono[:0]
 
 
+def generators(count: int, rng: np.random.Generator | None = None) -> list[np.random.Generator]:
+    """One generator per candidate, each from its own cryptographic seed (`rng`: the bench's, shared)."""
+    return [rng or np.random.default_rng(secrets.randbits(128)) for _ in range(count)]
+
+
+def disguised(part: np.ndarray, voices: Sequence[dg.Voice]) -> list[np.ndarray]:
+    """`part` (mono, RATE) disguised by each voice."""
+    # The candidates' disguises are independent and the FFTs release the GIL: one thread per core.
+    with ThreadPoolExecutor(max_workers=max(1, min(len(voices), os.cpu_count() or 1))) as pool:
+        return list(pool.map(lambda voice: dg.transform(part[None], RATE, voice)[0], voices))
+
+
 def scores(part: np.ndarray, voices: Sequence[dg.Voice]) -> list[float]:
     """How much each voice's disguise of `part` (mono, RATE) still sounds like it: the speaker model's cosine."""
-    # The candidates' disguises are independent and numpy's FFTs release the GIL: one thread per core.
-    with ThreadPoolExecutor(max_workers=max(1, min(len(voices), os.cpu_count() or 1))) as pool:
-        heard = list(pool.map(lambda voice: dg.transform(part[None], RATE, voice)[0], voices))
+    heard = disguised(part, voices)
     own, *others = speaker.embed_many([part, *heard], RATE)  # one batch: the model's calls were half the choice
     return [speaker.similarity(own, other) for other in others]
 
@@ -77,5 +87,4 @@ def disguise(
     found = dg.profile(samples, rate)
     part = excerpt(mono, speech, seconds)
     count = candidates if part.size >= MIN_SECONDS * RATE else 1
-    draws = [rng or np.random.default_rng(secrets.randbits(128)) for _ in range(count)]
-    return dg.transform(samples, rate, farthest(part, [dg.draw(r, found) for r in draws]))
+    return dg.transform(samples, rate, farthest(part, [dg.draw(r, found) for r in generators(count, rng)]))
