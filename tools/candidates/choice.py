@@ -8,6 +8,12 @@ fits the model that makes it. Here the choice can also weigh model-free distance
 envelope (dB, level removed), both from `disguise.profile`; the criteria are combined by rank (weight-free across
 units: the candidate farthest by a criterion gets K-1 points, the nearest 0), the GE2E rank breaking ties.
 
+A second speaker model of another kind can weigh in too (`res2net`: 1 - cosine of an embedding function the
+caller passes, e.g. the bench's SE-Res2Net-50, so that this module never imports torch). With two models the
+criteria can also be combined by z-scores (`combine="zscore"`: each distance standardised over the K candidates,
+the weighted mean taken): with two criteria over four candidates, rank sums tie often (ranks 3+0 = 2+1) and then
+GE2E decides alone, and ranks drop the margin by which a candidate is farther.
+
 `intelligibility` is a cheap STOI-like proxy on the excerpt (the correlation of the input's and the output's
 band envelopes over 384-ms segments, on the speaker model's 40 mel bands): `choose` drops the candidates under
 a floor, or all but the clearest few, before ranking (the widest draws can cost intelligibility), keeping the
@@ -20,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -42,6 +49,16 @@ class Weights:
     envelope: float = 0.0  # RMS dB between their mean voiced envelopes (each with its mean level removed)
     floor: float = 0.0  # candidates whose intelligibility proxy falls under this are dropped (0: none)
     clearest: int = 0  # only this many candidates, the highest by the proxy, are ranked (0: all)
+    res2net: float = 0.0  # 1 - cosine of a second speaker model's embeddings (the `embed` passed to `choose`)
+    combine: Literal["rank", "zscore"] = "rank"  # how the criteria's distances are put on one scale
+
+
+Embed = Callable[[np.ndarray, int], np.ndarray]  # (mono samples, rate) -> a speaker embedding
+
+
+def _cosine_distances(embed: Embed, part: np.ndarray, heard: Sequence[np.ndarray]) -> np.ndarray:
+    own, *others = (np.asarray(embed(x, RATE), dtype=np.float64) for x in (part, *heard))
+    return np.array([1.0 - own @ e / (np.linalg.norm(own) * np.linalg.norm(e) + 1e-12) for e in others])
 
 
 def _envelope_db(found: dg.Profile) -> np.ndarray:
@@ -49,12 +66,18 @@ def _envelope_db(found: dg.Profile) -> np.ndarray:
     return db - db.mean()
 
 
-def distances(part: np.ndarray, heard: Sequence[np.ndarray], weights: Weights) -> dict[str, np.ndarray]:
+def distances(
+    part: np.ndarray, heard: Sequence[np.ndarray], weights: Weights, embed: Embed | None = None
+) -> dict[str, np.ndarray]:
     """Each criterion's distance of every disguised excerpt in `heard` from `part` (larger: farther)."""
     out: dict[str, np.ndarray] = {}
     if weights.ge2e:
         own, *others = speaker.embed_many([part, *heard], RATE)
         out["ge2e"] = np.array([1.0 - speaker.similarity(own, other) for other in others])
+    if weights.res2net:
+        if embed is None:
+            raise ValueError("the res2net criterion needs an embed function")
+        out["res2net"] = _cosine_distances(embed, part, heard)
     if weights.f0 or weights.envelope:
         found = dg.profile(part[None], RATE)
         profiles = [dg.profile(h[None], RATE) for h in heard]
@@ -90,7 +113,25 @@ def _ranks(values: np.ndarray) -> np.ndarray:
     return np.argsort(np.argsort(values)).astype(float)  # 0 for the nearest, K-1 for the farthest
 
 
-def choose(part: np.ndarray, voices: Sequence[dg.Voice], weights: Weights) -> dg.Voice:
+def _zscores(values: np.ndarray) -> np.ndarray:
+    spread = values.std()
+    return (values - values.mean()) / spread if spread > 0 else np.zeros_like(values)
+
+
+def combined(found: dict[str, np.ndarray], weights: Weights) -> int:
+    """The index of the farthest candidate by the weighted ranks (or z-scores) of the criteria in `found`."""
+    score = _ranks if weights.combine == "rank" else _zscores
+    size = len(next(iter(found.values())))
+    total = np.zeros(size)
+    for name, values in found.items():
+        total += getattr(weights, name) * score(values)
+    # ties: the GE2E distance (or the first criterion measured) decides, a fraction of a rank
+    tie = found.get("ge2e", next(iter(found.values())))
+    total += 1e-3 * _ranks(tie)
+    return int(np.argmax(total))
+
+
+def choose(part: np.ndarray, voices: Sequence[dg.Voice], weights: Weights, embed: Embed | None = None) -> dg.Voice:
     """The voice whose disguise of `part` is farthest by the weighted ranks, among those intelligible enough."""
     if len(voices) == 1:
         return voices[0]
@@ -106,14 +147,8 @@ def choose(part: np.ndarray, voices: Sequence[dg.Voice], weights: Weights) -> dg
         if keep.size == 1:
             return voices[int(keep[0])]
     heard = [heard[i] for i in keep]
-    found = distances(part, heard, weights)
-    total = np.zeros(len(heard))
-    for name, values in found.items():
-        total += getattr(weights, name) * _ranks(values)
-    # ties: the GE2E distance (or the first criterion measured) decides, a fraction of a rank
-    tie = found.get("ge2e", next(iter(found.values()), np.zeros(len(heard))))
-    total += 1e-3 * _ranks(tie)
-    return voices[int(keep[int(np.argmax(total))])]
+    found = distances(part, heard, weights, embed)
+    return voices[int(keep[combined(found, weights)])] if found else voices[int(keep[0])]
 
 
 Draw = Callable[[np.random.Generator, dg.Profile | None], dg.Voice]
@@ -129,9 +164,12 @@ def disguise(
     rng: np.random.Generator | None = None,
     seconds: float = sel.EXCERPT_SECONDS,
     draw: Draw = dg.draw,
+    embed: Embed | None = None,
 ) -> np.ndarray:
-    """As select.disguise, the choice made by `choose` with `weights`, the candidates drawn by `draw`."""
+    """As select.disguise, the choice made by `choose` with `weights` (and `embed`, for the second speaker
+    model), the candidates drawn by `draw`."""
     found = dg.profile(samples, rate)
     part = sel.excerpt(mono, speech, seconds)
     count = candidates if part.size >= sel.MIN_SECONDS * RATE else 1
-    return dg.transform(samples, rate, choose(part, [draw(r, found) for r in sel.generators(count, rng)], weights))
+    voices = [draw(r, found) for r in sel.generators(count, rng)]
+    return dg.transform(samples, rate, choose(part, voices, weights, embed))
