@@ -32,6 +32,7 @@ import numpy as np
 from unseen.audio import res2net
 from unseen.audio.res2net import RATE, mfcc
 
+
 def _dropblock_stand_in() -> None:
     """The wheel's network imports timm's DropBlock2d, a training-time regulariser that returns its input
     unchanged in eval mode; without timm installed (it would bring torchvision and huggingface_hub), an
