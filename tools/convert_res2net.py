@@ -33,6 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 
 import voice_metrics as vm  # noqa: E402  (the bench's EER)
+from speaker_models import choice_excerpts  # noqa: E402  (a 3-s excerpt and its four disguises, as the choice)
 from voice import load  # noqa: E402  (the bench's reader: mono float32 and its rate)
 from voice_second_verifier import torch_model  # noqa: E402
 
@@ -146,7 +147,7 @@ def variants(model: object, fp32: Path, folder: Path) -> None:
         x, _ = load(file)
         halves += [x[: len(x) // 2], x[len(x) // 2 :]]
         speakers += [file.name.split("-")[0]] * 2
-        choices.append(choice_features(x, rng))
+        choices.append(np.stack([mfcc(h) for h in choice_excerpts(file, rng)])[:, None])  # 5 × 1 × frames × 24
     features = [mfcc(h) for h in halves]
     reference = torch_embeddings(model, features)
     reference_scores = np.array([scores(torch_embeddings(model, list(c[:, 0]))) for c in choices])
@@ -171,18 +172,6 @@ def variants(model: object, fp32: Path, folder: Path) -> None:
         )
     gaps = np.diff(np.sort(reference_scores, axis=1)[:, :2], axis=1)
     print(f"the choice's two lowest scores (torch) differ by {gaps.min():.4f} at least, {np.median(gaps):.4f} median")
-
-
-def choice_features(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """What the farthest-of-four choice would embed for this recording: its first 3 s and four disguises of them,
-    as one batch of MFCCs (5 × 1 × frames × 24)."""
-    from unseen.audio import disguise as dg
-    from unseen.audio import select as sel
-
-    part = x[: round(sel.EXCERPT_SECONDS * sel.RATE)].astype(np.float64)
-    found = dg.profile(x[None], sel.RATE)
-    heard = sel.disguised(part, [dg.draw(r, found) for r in sel.generators(sel.CANDIDATES, rng)])
-    return np.stack([mfcc(h) for h in [part, *heard]])[:, None]
 
 
 def scores(embeddings: np.ndarray) -> np.ndarray:
