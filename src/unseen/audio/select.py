@@ -2,10 +2,13 @@
 
 The VoicePrivacy Challenge's own baseline chooses its pseudo-speaker this way (the candidate x-vector farthest
 from the source's). Here each candidate is a full draw of the disguise's parameters (disguise.draw, every one
-from its own cryptographic seed); an excerpt of the file's speech is disguised with each, the speaker model
-(speaker.py, the voice check's) embeds every result, and the draw whose output is least similar to the
-excerpt's own embedding disguises the file. The candidates and the choice live only inside the call: nothing
-is stored, and another run draws other candidates. Measured in docs/voices.md ("Farthest of K").
+from its own cryptographic seed); an excerpt of the file's speech is disguised with each, and two speaker models
+of different kinds embed every result: the voice check's GE2E LSTM (speaker.py) and an SE-Res2Net-50 CNN
+(res2net.py). Each model's cosine distances from the excerpt are standardised over the candidates and added; the
+draw farthest by the sum disguises the file. One model alone chooses draws that fool it more than they fool a
+network of another kind (docs/voices.md, "Choosing with two speaker models"): two models of different kinds
+must agree, so what is chosen is less one model's blind spot. The candidates and the choice live only inside
+the call: nothing is stored, and another run draws other candidates.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from unseen.audio import disguise as dg
-from unseen.audio import speaker
+from unseen.audio import res2net, speaker
 from unseen.audio.vad import Span
 
 RATE = speaker.RATE  # the excerpt is heard, disguised and embedded as mono at 16 kHz: all the model hears
@@ -30,8 +33,9 @@ EXCERPT_SECONDS = 3.0
 MIN_SECONDS = 1.0  # less speech heard than this: embeddings are unreliable, the first draw is used as it is
 
 DESCRIPTION = (
-    f"{dg.DESCRIPTION}; {CANDIDATES} such draws per file, the one kept whose output the speaker model finds least "
-    f"like the input on up to {EXCERPT_SECONDS:g} s of its speech (the farthest of {CANDIDATES}; none stored)"
+    f"{dg.DESCRIPTION}; {CANDIDATES} such draws per file, the one kept whose output two speaker models of "
+    "different kinds (a GE2E LSTM and an SE-Res2Net-50) together find least like the input on up to "
+    f"{EXCERPT_SECONDS:g} s of its speech (the farthest of {CANDIDATES}; none stored)"
 )
 
 
@@ -59,16 +63,34 @@ def disguised(part: np.ndarray, voices: Sequence[dg.Voice]) -> list[np.ndarray]:
         return list(pool.map(lambda voice: dg.transform(part[None], RATE, voice)[0], voices))
 
 
-def scores(part: np.ndarray, voices: Sequence[dg.Voice]) -> list[float]:
-    """How much each voice's disguise of `part` (mono, RATE) still sounds like it: the speaker model's cosine."""
-    heard = disguised(part, voices)
-    own, *others = speaker.embed_many([part, *heard], RATE)  # one batch: the model's calls were half the choice
-    return [speaker.similarity(own, other) for other in others]
+def distances(part: np.ndarray, voices: Sequence[dg.Voice]) -> np.ndarray:
+    """How far each voice's disguise of `part` (mono, RATE) is from it, by each speaker model: 1 - cosine,
+    one row per model (GE2E, SE-Res2Net-50), one column per voice."""
+    recordings = [part, *disguised(part, voices)]
+    # Each model embeds the excerpt and its disguises in one batch; the two models run side by side (ONNX
+    # Runtime releases the GIL), so the second costs little wall time on two cores.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        embedded = list(pool.map(lambda embed: embed(recordings, RATE), (speaker.embed_many, res2net.embed_many)))
+    return np.array([[1.0 - speaker.similarity(own, other) for other in others] for own, *others in embedded])
+
+
+def _standardised(rows: np.ndarray) -> np.ndarray:
+    """Each row's values as z-scores over the candidates (a row that does not vary: zeros). The two models'
+    cosines have different scales; z-scores weigh them equally and, unlike ranks, keep by how much a candidate
+    is farther (with four candidates and two models, rank sums tie often)."""
+    spread = rows.std(axis=1, keepdims=True)
+    centred = rows - rows.mean(axis=1, keepdims=True)
+    return np.divide(centred, spread, out=np.zeros_like(centred), where=spread > 0)
 
 
 def farthest(part: np.ndarray, voices: Sequence[dg.Voice]) -> dg.Voice:
-    """The voice whose disguise of `part` scores least like it."""
-    return voices[int(np.argmin(scores(part, voices)))] if len(voices) > 1 else voices[0]
+    """The voice whose disguise of `part` both speaker models together find farthest from it (a tie, as with
+    two candidates on which the models disagree: the GE2E model's farther one)."""
+    if len(voices) == 1:
+        return voices[0]
+    far = distances(part, voices)
+    total = _standardised(far).sum(axis=0) + 1e-3 * np.argsort(np.argsort(far[0]))
+    return voices[int(np.argmax(total))]
 
 
 def disguise(
