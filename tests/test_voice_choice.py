@@ -104,10 +104,10 @@ def test_the_choice_keeps_the_second_model_s_farthest(speech: np.ndarray) -> Non
 
 
 def test_both_models_by_z_scores_keep_what_the_shipped_choice_keeps(speech: np.ndarray) -> None:
-    """select-4-both of the bench (measured in docs/voices.md) is what select.farthest ships."""
+    """select-6-both-g15 of the bench (measured in docs/voices.md) is what select.farthest ships."""
     found = dg.profile(speech[None], select.RATE)
-    voices = [dg.draw(np.random.default_rng(seed), found) for seed in range(4)]
-    both = choice.Weights(ge2e=1.0, res2net=1.0, combine="zscore")
+    voices = [dg.draw(np.random.default_rng(seed), found) for seed in range(select.CANDIDATES)]
+    both = choice.Weights(ge2e=select.GE2E_WEIGHT, res2net=1.0, combine="zscore")
     assert choice.choose(speech, voices, both, res2net.embed) is select.farthest(speech, voices)
 
 

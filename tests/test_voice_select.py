@@ -29,31 +29,38 @@ def test_the_draw_kept_is_the_farthest_by_both_models_together(speech: np.ndarra
     found = dg.profile(x, select.RATE)
     again = np.random.default_rng(3)  # the same draws as the call below makes from its generator
     voices = [dg.draw(again, found) for _ in range(4)]
-    far = select.distances(speech, voices)
+    part = speech[: round(select.EXCERPT_SECONDS * select.RATE)]  # what the choice hears of the 4 s of speech
+    assert np.array_equal(select.excerpt(speech, [(0.0, 4.0)]), part)
+    far = select.distances(part, voices)
     assert far.shape == (2, 4)
     assert np.ptp(far, axis=1).min() > 0.005  # both models see the candidates differ, so the choice matters
     z = (far - far.mean(axis=1, keepdims=True)) / far.std(axis=1, keepdims=True)
-    kept = int(np.argmax(z.sum(axis=0)))
+    kept = int(np.argmax(select.GE2E_WEIGHT * z[0] + z[1]))
     out = select.disguise(x, select.RATE, speech, [(0.0, 4.0)], 4, np.random.default_rng(3))
     np.testing.assert_array_equal(out, dg.transform(x, select.RATE, voices[kept]))
-    # each row is what that model says of the output kept, measured on its own
+    # each row is what that model says of the excerpt's disguise by the voice kept, measured on its own
+    heard_part = dg.transform(part[None], select.RATE, voices[kept])[0]
     for row, model in enumerate((speaker, res2net)):
-        own, heard = model.embed(speech, select.RATE), model.embed(out[0], select.RATE)
+        own, heard = model.embed(part, select.RATE), model.embed(heard_part, select.RATE)
         assert 1.0 - speaker.similarity(own, heard) == pytest.approx(far[row, kept], abs=1e-4)
 
 
-def test_the_models_weigh_alike_and_a_tie_goes_to_ge2e(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Standardised, a model with ten times the other's spread counts no more; two candidates the models
-    disagree on tie, and the GE2E model's farther one is kept."""
+def test_each_model_counts_by_its_weight_not_its_scale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Standardised, a model's distances count by the model's weight whatever their spread: GE2E's scaled by
+    ten keeps the same choice; where GE2E barely prefers one draw and the Res2Net strongly another, the Res2Net's
+    is kept; two draws the models disagree on go to GE2E's farther (its weight is the larger)."""
+    assert select.GE2E_WEIGHT > 1.0
     voices = [dg.draw(np.random.default_rng(i)) for i in range(4)]
-    table = {
-        "wide": np.array([[0.0, 1.0, 0.4, 0.2], [0.02, 0.0, 0.01, 0.03]]),  # GE2E says 1, Res2Net 3
-        "tie": np.array([[0.1, 0.3], [0.3, 0.1]]),
-    }
-    for name, chosen in (("wide", 3), ("tie", 1)):
-        monkeypatch.setattr(select, "distances", lambda _part, _voices, rows=table[name]: rows)
-        pool = voices[: table[name].shape[1]]
-        assert select.farthest(np.zeros(select.RATE, np.float32), pool) is pool[chosen], name
+    ge2e, res = np.array([0.30, 0.31, 0.29, 0.30]), np.array([0.02, 0.0, 0.01, 0.30])
+    cases = [
+        (np.stack([ge2e, res]), 3),  # GE2E's 1 against the Res2Net's 3, which stands far out
+        (np.stack([10 * ge2e, res]), 3),  # the same at ten times GE2E's scale
+        (np.array([[0.1, 0.3], [0.3, 0.1]]), 1),  # a disagreement between two: GE2E's
+    ]
+    for rows, chosen in cases:
+        monkeypatch.setattr(select, "distances", lambda _part, _voices, rows=rows: rows)
+        pool = voices[: rows.shape[1]]
+        assert select.farthest(np.zeros(select.RATE, np.float32), pool) is pool[chosen], rows
 
 
 def test_embeddings_in_one_batch_are_each_ones_own(speech: np.ndarray) -> None:
