@@ -1,13 +1,13 @@
 """Farthest of K: several random voices drawn for a file, the one that sounds least like the speaker kept.
 
-The VoicePrivacy Challenge's own baseline chooses its pseudo-speaker this way (the candidate x-vector farthest
-from the source's). Here each candidate is a full draw of the disguise's parameters (disguise.draw, every one
-from its own cryptographic seed); an excerpt of the file's speech is disguised with each, and two speaker models
-of different kinds embed every result: the voice check's GE2E LSTM (speaker.py) and an SE-Res2Net-50 CNN
-(res2net.py). Each model's cosine distances from the excerpt are standardised over the candidates and added; the
-draw farthest by the sum disguises the file. One model alone chooses draws that fool it more than they fool a
-network of another kind (docs/voices.md, "Choosing with two speaker models"): two models of different kinds
-must agree, so what is chosen is less one model's blind spot. The candidates and the choice live only inside
+The VoicePrivacy Challenge's own baseline chooses its pseudo-speaker this way (the candidate x-vector farthest from
+the source's). Here each candidate is a full draw of the disguise's parameters (disguise.draw, every one from its
+own cryptographic seed); an excerpt of the file's speech is disguised with each, and two speaker models of
+different kinds embed every result: the voice check's GE2E LSTM (speaker.py) and an SE-Res2Net-50 CNN (res2net.py).
+Each model's cosine distances from the excerpt are standardised over the candidates and added, GE2E's weighed
+GE2E_WEIGHT; the draw farthest by the sum disguises the file. One model alone chooses draws that fool it more than
+they fool a network of another kind (docs/voices.md, "Choosing with two speaker models"): two models of different
+kinds must agree, so what is chosen is less one model's blind spot. The candidates and the choice live only inside
 the call: nothing is stored, and another run draws other candidates.
 """
 
@@ -79,16 +79,16 @@ def distances(part: np.ndarray, voices: Sequence[dg.Voice]) -> np.ndarray:
 
 def _standardised(rows: np.ndarray) -> np.ndarray:
     """Each row's values as z-scores over the candidates (a row that does not vary: zeros). The two models'
-    cosines have different scales; z-scores weigh them equally and, unlike ranks, keep by how much a candidate
-    is farther (with four candidates and two models, rank sums tie often)."""
+    cosines have different scales; z-scores put them on one, so that each counts by its weight alone, and, unlike
+    ranks, keep by how much a candidate is farther (with few candidates and two models, rank sums tie often)."""
     spread = rows.std(axis=1, keepdims=True)
     centred = rows - rows.mean(axis=1, keepdims=True)
     return np.divide(centred, spread, out=np.zeros_like(centred), where=spread > 0)
 
 
 def farthest(part: np.ndarray, voices: Sequence[dg.Voice]) -> dg.Voice:
-    """The voice whose disguise of `part` both speaker models together find farthest from it (a tie, as with
-    two candidates on which the models disagree: the GE2E model's farther one)."""
+    """The voice whose disguise of `part` both speaker models together find farthest from it, by their
+    weighted z-scores (an exact tie, which only a model that finds every candidate alike leaves: GE2E's farther)."""
     if len(voices) == 1:
         return voices[0]
     far = distances(part, voices)
