@@ -34,7 +34,8 @@ import types
 import numpy as np
 
 from unseen.audio import res2net
-from unseen.audio.res2net import RATE, mfcc
+from unseen.audio.res2net import mfcc
+from unseen.audio.speaker import to_16k
 
 
 def _dropblock_stand_in() -> None:
@@ -95,11 +96,7 @@ class Res2NetVerifier:
             self.torch, self.model = torch, torch_model()
 
     def embed(self, x: np.ndarray, rate: int) -> np.ndarray:
-        if rate != RATE:
-            from scipy.signal import resample_poly
-
-            x = resample_poly(x, RATE, rate)
-        features = mfcc(x)
+        features = mfcc(to_16k(x, rate))
         if self.normalise:
             features = features - features.mean(axis=0)
         if self.backend == "onnx":

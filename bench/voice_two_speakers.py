@@ -7,7 +7,8 @@ The first `--speakers` recordings of ../shared/data/voices (sorted, as bench/voi
 two halves. File i is speaker i's first half followed by speaker i+1's (the last followed by the first), the
 whole through an MP4 with AAC audio, as a video's sound: every speaker speaks first in one file and second in
 another. Each method disguises the whole file (one draw of the bench's generator per file; `select-4` is the
-product's path: its speech heard by unseen's detector, audio/vad.py, the choice made on the first 3 s of it),
+product's path with four draws, as measured: its speech heard by unseen's detector, audio/vad.py, the choice
+made on the first 3 s of it),
 the result goes through AAC again and is cut back at the join into the first speaker's part and the second's.
 GE2E ignorant EER (enrol: each speaker's own second half, through AAC once; test: the disguised parts), over all
 enrolment × part pairs, separately for the parts spoken first and those spoken second; beside it the mean cosine
@@ -51,7 +52,7 @@ def _heard(x: np.ndarray) -> list[vad.Span]:
 METHODS: dict[str, Method] = {
     "none": lambda x, rng: x,
     "disguise": lambda x, rng: dg.disguise(x[None], RATE, rng)[0],
-    "select-4": lambda x, rng: sel.disguise(x[None], RATE, x, _heard(x), sel.CANDIDATES, rng)[0],
+    "select-4": lambda x, rng: sel.disguise(x[None], RATE, x, _heard(x), 4, rng)[0],
     "spread-3x3": lambda x, rng: spread.disguise(x[None], RATE, x, _heard(x), 3, 3.0, rng=rng)[0],
 }
 

@@ -57,8 +57,8 @@ Embed = Callable[[np.ndarray, int], np.ndarray]  # (mono samples, rate) -> a spe
 
 
 def _cosine_distances(embed: Embed, part: np.ndarray, heard: Sequence[np.ndarray]) -> np.ndarray:
-    own, *others = (np.asarray(embed(x, RATE), dtype=np.float64) for x in (part, *heard))
-    return np.array([1.0 - own @ e / (np.linalg.norm(own) * np.linalg.norm(e) + 1e-12) for e in others])
+    own, *others = (embed(x, RATE) for x in (part, *heard))
+    return np.array([1.0 - speaker.similarity(own, other) for other in others])
 
 
 def _envelope_db(found: dg.Profile) -> np.ndarray:
@@ -114,8 +114,7 @@ def _ranks(values: np.ndarray) -> np.ndarray:
 
 
 def _zscores(values: np.ndarray) -> np.ndarray:
-    spread = values.std()
-    return (values - values.mean()) / spread if spread > 0 else np.zeros_like(values)
+    return sel.standardised(values[None])[0]  # the shipped choice's standardisation, one criterion
 
 
 def combined(found: dict[str, np.ndarray], weights: Weights) -> int:

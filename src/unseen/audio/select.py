@@ -77,7 +77,7 @@ def distances(part: np.ndarray, voices: Sequence[dg.Voice]) -> np.ndarray:
     return np.array([[1.0 - speaker.similarity(own, other) for other in others] for own, *others in embedded])
 
 
-def _standardised(rows: np.ndarray) -> np.ndarray:
+def standardised(rows: np.ndarray) -> np.ndarray:
     """Each row's values as z-scores over the candidates (a row that does not vary: zeros). The two models'
     cosines have different scales; z-scores put them on one, so that each counts by its weight alone, and, unlike
     ranks, keep by how much a candidate is farther (with few candidates and two models, rank sums tie often)."""
@@ -92,7 +92,7 @@ def farthest(part: np.ndarray, voices: Sequence[dg.Voice]) -> dg.Voice:
     if len(voices) == 1:
         return voices[0]
     far = distances(part, voices)
-    total = np.array([GE2E_WEIGHT, 1.0]) @ _standardised(far) + 1e-3 * np.argsort(np.argsort(far[0]))
+    total = np.array([GE2E_WEIGHT, 1.0]) @ standardised(far) + 1e-3 * np.argsort(np.argsort(far[0]))
     return voices[int(np.argmax(total))]
 
 
