@@ -57,7 +57,7 @@ from candidates import structure as st
 
 from unseen.audio import disguise as dg
 from unseen.audio import excitation as ex
-from unseen.audio import res2net, speaker
+from unseen.audio import res2net, speaker, vad
 from unseen.audio import select as sel
 from unseen.audio.stft import stft, window_length
 from unseen.audio.streams import mono16k
@@ -172,11 +172,24 @@ def _sourced(
 
 
 def _selected(candidates: int, seconds: float = sel.EXCERPT_SECONDS) -> Method:
-    """The farthest of `candidates` draws, chosen on the utterance's first `seconds` (all of it speech; with
-    --speed, the first `seconds` of the 48 kHz stereo track, as unseen tries them on the first heard)."""
+    """The farthest of `candidates` draws, chosen on the utterance's first `seconds` (taken as all of it speech;
+    with --speed, the first `seconds` of the 48 kHz stereo track), voiced wherever the pitch track finds a period:
+    the bench's select-K as measured until 2026-12-06 06:00 UTC."""
 
     def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
-        return sel.disguise(x, rate, mono16k(x, rate), [(0.0, seconds)], candidates, rng, seconds)
+        return sel.disguise(x, rate, mono16k(x, rate), [(0.0, seconds)], candidates, rng, seconds, gated=False)
+
+    return run
+
+
+def _heard(candidates: int, gated: bool = True) -> Method:
+    """The farthest of `candidates` draws as unseen makes it (voice.py): the speech heard by its detector
+    (audio/vad.py, run here and timed with --speed; unseen runs it anyway), the choice on its first 3 s, the
+    synthetic source voiced only within it (`gated` False: wherever the pitch track finds a period, as before)."""
+
+    def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
+        mono = mono16k(x, rate)
+        return sel.disguise(x, rate, mono, vad.hear(mono).spans, candidates, rng, gated=gated)
 
     return run
 
@@ -397,8 +410,13 @@ METHODS: dict[str, Method] = {
     # Farthest of K (unseen.audio.select, docs/voices.md): K voices drawn, an excerpt of the utterance disguised
     # with each, the one whose output the speaker model (GE2E, the neural verifier's own) finds least like the
     # input kept. The utterances (1-9 s) are shorter than select.EXCERPT_SECONDS: -3s tries the first 3 s only.
-    # what unseen ships since 2026-12-06 04:30 UTC: six draws, both speaker models (select.CANDIDATES, GE2E_WEIGHT)
-    "select-6": _selected(6),
+    # what unseen ships since 2026-12-06 04:30 UTC: six draws, both speaker models (select.CANDIDATES, GE2E_WEIGHT),
+    # since 06:00 as unseen makes it: on the speech its detector hears, the source voiced only there (docs/voices.md,
+    # "Voiced only where speech is heard"); -ungated: the same choice voiced anywhere (unseen until then);
+    # -first3s: the choice on the utterance's first 3 s, voiced anywhere (the bench's select-6 until then)
+    "select-6": _heard(6),
+    "select-6-ungated": _heard(6, gated=False),
+    "select-6-first3s": _selected(6),
     "select-4": _selected(4),  # four draws by the shipped criterion (until 03:40 UTC GE2E alone: now select-4-ge2e)
     # As first measured, choosing on 10 s (all of a dev utterance), and on parts of it.
     "select-2": _selected(2, 10.0),
@@ -607,6 +625,10 @@ def speed(files: list[Path], names: list[str], seconds: float = 30.0) -> None:
             f"wall, {cpu:.2f} s CPU); load {os.getloadavg()[0]:.1f}",
             flush=True,
         )
+    started, cpu = time.perf_counter(), time.process_time()
+    vad.hear(mono16k(stereo, 48000))
+    heard, cpu = time.perf_counter() - started, time.process_time() - cpu
+    print(f"of which the detector (select-6 and -ungated run it): {heard:.2f} s wall, {cpu:.2f} s CPU", flush=True)
     started, cpu = time.perf_counter(), time.process_time()
     for channel in stereo:
         aac_round_trip(channel, 48000)

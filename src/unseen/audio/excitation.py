@@ -9,8 +9,10 @@ a random jitter of its own), mixed per frame and band with noise by the input's 
 breathiness, tilted by a random slope. `spectra` returns that excitation as short-time spectra whose every
 frame has unit mean power, so any envelope (the warped one here, a codebook's elsewhere) multiplies it.
 
-Unvoiced frames (fricatives, pauses) are shaped noise; silence stays silent, since each frame's energy is
-set by the caller. The parameters (`Source`) are drawn per file with the rest of the disguise and forgotten.
+Unvoiced frames (fricatives, pauses) are shaped noise, and so is every frame outside the speech the voice-
+activity detector heard where the caller gives it (a pause's room noise or hum is not rebuilt as a buzz); silence
+stays silent, since each frame's energy is set by the caller. The parameters (`Source`) are drawn per file with
+the rest of the disguise and forgotten.
 """
 
 from __future__ import annotations
@@ -100,12 +102,15 @@ def contour(
     return np.clip(np.exp(middle + (source.range if scale is None else scale) * deviation) * pitch, *_F0_LIMITS_HZ)
 
 
-def voicing(strength: np.ndarray, loud: np.ndarray) -> np.ndarray:
-    """Per frame, 0 (noise) to 1 (voiced) from the pitch track's normalised autocorrelation, loud frames only."""
+def voicing(strength: np.ndarray, loud: np.ndarray, speech: np.ndarray | None = None) -> np.ndarray:
+    """Per frame, 0 (noise) to 1 (voiced) from the pitch track's normalised autocorrelation, loud frames only;
+    with `speech` (per frame, True where the voice-activity detector hears speech), frames outside it are noise:
+    room noise or a hum in a pause that the pitch track finds periodic is not rebuilt as a buzz. None: every loud
+    frame may be voiced (the bench's anchors, and an excerpt that is speech only)."""
     v = np.clip((strength - _VOICING[0]) / (_VOICING[1] - _VOICING[0]), 0.0, 1.0) * loud
     if len(v) >= 3:  # a frame between two voiced ones is not a gap of noise
         v[1:-1] = np.maximum(v[1:-1], np.minimum(v[:-2], v[2:]))
-    return v
+    return v if speech is None else v * speech  # after the gap filling: no frame outside speech is voiced
 
 
 def pulses(f0: np.ndarray, rate: int, size: int, length: int, source: Source, offset: int) -> np.ndarray:
@@ -146,14 +151,16 @@ def spectra(
     changes: Changes | None = None,
     envelope: np.ndarray | None = None,
     power: np.ndarray | None = None,
+    speech: np.ndarray | None = None,
 ) -> np.ndarray:
     """The excitation's short-time spectra (frames × bins, as `stft(signal, size)` of a signal of `length`), each
     frame of unit mean power: `f0`, `strength` (the input's pitch track), `loud` (frames worth voicing) and
     `pitch` (the ratio per frame that takes the file's median F0 `centre` to its target) per frame; `changes`
     moves the source's range, tilt and breathiness per frame. With `envelope` (log gains, frames × bins), the
     excitation times that envelope is what each frame's power is measured on; with `power` (frames × 1), each
-    frame's mean power is that instead of 1."""
-    v = voicing(strength, loud)
+    frame's mean power is that instead of 1. With `speech` (per frame, True inside speech heard), only those
+    frames may be voiced (`voicing`)."""
+    v = voicing(strength, loud, speech)
     frames = np.ones(len(f0))
     scale, tilt, breath = source.range * frames, source.tilt * frames, source.breath * frames
     if changes is not None:
