@@ -13,7 +13,8 @@ farthest of six) twice from the same generator: the source voiced wherever the p
 Printed: per voice and pooled, the share of pause frames the excitation voiced before (the buzz; now 0 by
 construction), the harmonicity of the pauses (the median over 50-ms frames of the normalised autocorrelation's
 peak at a period of 60-400 Hz: about 0.2 for noise, 0.9 for the hum itself) in the input and in both outputs, and
-the same in the speech heard; with `--png`, a spectrogram of the first voice (input, before, now) as PNG.
+the same in the speech heard; with `--png`, spectrograms (input, before, now; 0-2 kHz) of 6 s around the longest
+pause of the voice whose pauses came out with the most buzz before (seconds × harmonicity), as a PNG.
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ def voiced_share(x: np.ndarray, rate: int, quiet: Sequence[Span]) -> float:
     return float(np.mean(v[inside] > 0)) if inside.any() else float("nan")
 
 
-def spectrogram_png(path: Path, rows: Sequence[np.ndarray], rate: int, top_hz: float = 4000.0) -> None:
+def spectrogram_png(path: Path, rows: Sequence[np.ndarray], rate: int, top_hz: float = 2000.0) -> None:
     """The spectrograms of `rows` (same length) stacked, 0-`top_hz`, dB over 70 dB, as a greyscale PNG."""
     from PIL import Image
 
@@ -128,6 +129,7 @@ def main() -> int:
     print("|---|---|---|---|---|---|")
     pooled: dict[str, list[np.ndarray]] = {"input": [], "before": [], "now": [], "sb": [], "sn": []}
     shares, seconds = [], []
+    worst: tuple[float, str, list[np.ndarray]] = (0.0, "", [])
     for number, path in enumerate(files):
         clean, rate = load(path)
         x = clean + hum(clean.size, rate, loudness(clean, rate) * 10 ** (-args.below / 20), number)
@@ -152,9 +154,15 @@ def main() -> int:
             + f" | {level:+.1f} dB |",
             flush=True,
         )
-        if number == 0 and args.png:
-            args.png.mkdir(parents=True, exist_ok=True)
-            spectrogram_png(args.png / "pauses-before-now.png", [x, *outs], rate)
+        buzz = seconds[-1] * harmonicity(parts[1], rate) if parts[0].size else 0.0
+        if args.png and buzz > worst[0]:
+            longest = max(quiet, key=lambda span: span[1] - span[0])
+            start = max(0, int((longest[0] + longest[1] - 6.0) / 2 * rate))
+            worst = (buzz, path.name, [y[start : start + 6 * rate] for y in (x, *outs)])
+    if worst[2]:
+        args.png.mkdir(parents=True, exist_ok=True)
+        spectrogram_png(args.png / "pauses-input-before-now.png", worst[2], rate)
+        print(f"spectrograms of {worst[1]} (input, before, now): {args.png / 'pauses-input-before-now.png'}")
     weights = np.array(seconds) / max(sum(seconds), 1e-9)
     merged = {key: harmonicity(np.concatenate(parts), rate) for key, parts in pooled.items()}
     print(
