@@ -81,21 +81,25 @@ def test_without_spans_or_with_speech_everywhere_the_output_is_as_before(vowel_t
     assert not np.array_equal(dg.disguise(x, RATE, np.random.default_rng(9), [(0.0, 1.5)]), before)
 
 
-def test_spans_are_read_on_the_file_s_clock_across_blocks() -> None:
+@pytest.mark.parametrize(("rate", "channels"), [(RATE, 1), (48000, 2)])
+def test_spans_are_read_on_the_file_s_clock_across_blocks(rate: int, channels: int) -> None:
     """32 s (three 15-s blocks) of hum with vowels at 3-5 s and 20-22 s, spans only there: every pause, in
-    every block, is noise, and both vowels are voiced (a block reading the spans on its own clock would
-    voice the second block's hum at 5-7 s and not its vowel)."""
-    n = 32 * RATE
-    vowels = np.zeros(n, np.float32)
+    every block and across their joins, is noise where it was buzz, and both vowels are voiced (a block reading
+    the spans on its own clock would voice the second block's hum at 5-7 s and not its vowel)."""
+    n, voiced = 32 * rate, vowel(2.0, rate, channels=1)[0]
+    x = hum(n, rate, float(np.sqrt(np.mean(voiced**2))) * 10 ** (-17 / 20))
     for start in (3, 20):
-        vowels[start * RATE : (start + 2) * RATE] = vowel(2.0, RATE, channels=1)[0]
-    x = (vowels + hum(n, RATE, 0.5 * np.sqrt(np.mean(vowel(2.0, RATE, channels=1) ** 2)) * 10 ** (-17 / 20)))[None]
-    out = dg.disguise(x.astype(np.float32), RATE, np.random.default_rng(2), [(3.0, 5.0), (20.0, 22.0)])[0]
-    assert out.shape == (n,) and np.isfinite(out).all()
+        x[start * rate : (start + 2) * rate] += voiced
+    x = np.tile(x, (channels, 1))
+    before = dg.disguise(x, rate, np.random.default_rng(2))[0]
+    out = dg.disguise(x, rate, np.random.default_rng(2), [(3.0, 5.0), (20.0, 22.0)])
+    assert out.shape == x.shape and np.isfinite(out).all()
     for start, end in ((3.2, 4.8), (20.2, 21.8)):
-        assert harmonicity(out[int(start * RATE) : int(end * RATE)], RATE) > 0.55
-    for start, end in ((6.0, 14.5), (15.5, 19.5), (22.5, 31.5)):
-        assert harmonicity(out[int(start * RATE) : int(end * RATE)], RATE) < 0.3
+        assert harmonicity(out[-1, int(start * rate) : int(end * rate)], rate) > 0.55
+    for start, end in ((6.0, 19.5), (22.5, 31.5)):
+        pause = slice(int(start * rate), int(end * rate))
+        assert harmonicity(before[pause], rate) > 0.5
+        assert harmonicity(out[-1, pause], rate) < 0.3
 
 
 def test_a_dev_voice_with_a_hum_is_disguised_on_the_spans_heard() -> None:
