@@ -196,6 +196,20 @@ def _heard(candidates: int, gated: bool = True) -> Method:
     return run
 
 
+def _frame_noise(method: Method) -> Method:
+    """`method` with the synthetic source's noise drawn frame by frame, as before 2026-12-06: it came out 6 dB
+    under the power its frames were given (excitation.CONSISTENT_NOISE, the module's switch, set for the call)."""
+
+    def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
+        ex.CONSISTENT_NOISE = False
+        try:
+            return method(x, rate, rng)
+        finally:
+            ex.CONSISTENT_NOISE = True
+
+    return run
+
+
 def _wide_draw(rng: np.random.Generator, found: dg.Profile | None) -> dg.Voice:
     """The shipped draw with `source-wide`'s envelope ranges (formants ±0.2-0.3, α 0.75-1.25, bends 0.07, ±8 dB)
     and the pitch target drawn in 90-260 Hz (`source-f0-wide`'s) instead of 110-220."""
@@ -418,6 +432,8 @@ METHODS: dict[str, Method] = {
     # -first3s: the choice on the utterance's first 3 s, voiced anywhere (the bench's select-6 until then)
     "select-6": _heard(6),
     "select-6-ungated": _heard(6, gated=False),
+    "select-6-framenoise": _frame_noise(_heard(6)),  # the noise drawn frame by frame: 6 dB low (before 2026-12-06)
+    "disguise-framenoise": _frame_noise(_shipped),
     "select-6-first3s": _selected(6),
     "select-4": _selected(4),  # four draws by the shipped criterion (until 03:40 UTC GE2E alone: now select-4-ge2e)
     # As first measured, choosing on 10 s (all of a dev utterance), and on parts of it.

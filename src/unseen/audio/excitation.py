@@ -175,7 +175,7 @@ def spectra(
     band = 0.5 + 0.5 * np.cos(np.pi * np.clip((freqs - source.voiced_hz) / (0.3 * source.voiced_hz), 0.0, 1.0))
     full, top = int(np.count_nonzero(band >= 1.0)), int(np.count_nonzero(band > 0.0))  # band never rises again
     voiced = (v * (1 - breath)).astype(np.float32)[:, None]
-    excitation = _noise(train.shape, np.random.default_rng([source.seed, 4, offset]))  # E|noise|² = 2 per bin
+    excitation = _noise(train.shape, np.random.default_rng([source.seed, 4, offset]), size, length)  # E|.|² = 2
     # An all-pass of linear group delay: the pulses' harmonics no longer all peak at once (a pulse train's crest
     # factor would force the file's level down), and the phase structure is the file's draw, not the speaker's.
     pulsed = train[:, :top] * np.exp(1j * np.pi * source.spread * freqs[:top] ** 2 / _SPREAD_HZ).astype(np.complex64)
@@ -197,7 +197,33 @@ def spectra(
     return excitation
 
 
-def _noise(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+# False: each frame's noise drawn apart (before 2026-12-06), which overlap-add brings out 6 dB under the power its
+# frames were given. Only for the bench (`bench/voice.py`'s `*-framenoise` methods) to measure against.
+CONSISTENT_NOISE = True
+
+
+def _noise(shape: tuple[int, ...], rng: np.random.Generator, size: int = 0, length: int = 0) -> np.ndarray:
+    """White noise's short-time spectra (`shape`: frames × bins of `stft(signal of length, size)`), of mean power 2
+    per bin: the spectra of one white signal, so that overlap-add gives back the power each frame is given.
+
+    Spectra drawn frame by frame, independently (as before 2026-12-06, and without `size`), are no signal's:
+    each frame's inverse is a whole window of noise, the frames' overlapping windows add incoherently, and the
+    output holds a quarter of the power (-6 dB; the hop is a quarter window, squared Hann windows sum to 1.5 and
+    hold 3/8 of the window's length): fricatives, breath and pauses came out 5.5-6 dB under their input.
+    """
+    if size and CONSISTENT_NOISE:
+        # E|X|² per bin = variance × Σ w² = variance × 3 size / 8: a variance of 16 / (3 size) gives 2.
+        signal = rng.random(length, dtype=np.float32)
+        signal -= np.float32(0.5)
+        signal *= np.float32(np.sqrt(12.0 * 16.0 / (3.0 * size)))  # uniform: variance 1/12 before this
+        spectra = stft(signal, size)
+        if spectra.shape != shape:
+            raise ValueError(f"noise spectra {spectra.shape}, excitation {shape}")
+        return spectra
+    return _frame_noise(shape, rng)
+
+
+def _frame_noise(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
     """Complex white noise, each real and imaginary part independent, of mean 0 and variance 1 (uniform).
 
     Uniform, not Gaussian: numpy's Gaussian draws were a fifth of the disguise's time once the rest was made
