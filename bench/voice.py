@@ -200,16 +200,17 @@ def _heard(candidates: int, gated: bool = True) -> Method:
     return run
 
 
-def _frame_noise(method: Method) -> Method:
-    """`method` with the synthetic source's noise drawn frame by frame, as before 2026-12-06: it came out 6 dB
-    under the power its frames were given (excitation.CONSISTENT_NOISE, the module's switch, set for the call)."""
+def _level_noise(method: Method) -> Method:
+    """`method` with the synthetic source's noise one white signal's spectra, at the power its frames are given
+    (the shipped noise, drawn frame by frame, comes out 6 dB under it; excitation.CONSISTENT_NOISE, the module's
+    switch, set for the call)."""
 
     def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
-        ex.CONSISTENT_NOISE = False
+        ex.CONSISTENT_NOISE = True
         try:
             return method(x, rate, rng)
         finally:
-            ex.CONSISTENT_NOISE = True
+            ex.CONSISTENT_NOISE = False
 
     return run
 
@@ -436,8 +437,8 @@ METHODS: dict[str, Method] = {
     # -first3s: the choice on the utterance's first 3 s, voiced anywhere (the bench's select-6 until then)
     "select-6": _heard(6),
     "select-6-ungated": _heard(6, gated=False),
-    "select-6-framenoise": _frame_noise(_heard(6)),  # the noise drawn frame by frame: 6 dB low (before 2026-12-06)
-    "disguise-framenoise": _frame_noise(_shipped),
+    "select-6-levelnoise": _level_noise(_heard(6)),  # the noise at the level its frames are given (not shipped)
+    "disguise-levelnoise": _level_noise(_shipped),
     "select-6-first3s": _selected(6),
     "select-4": _selected(4),  # four draws by the shipped criterion (until 03:40 UTC GE2E alone: now select-4-ge2e)
     # As first measured, choosing on 10 s (all of a dev utterance), and on parts of it.

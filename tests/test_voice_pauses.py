@@ -47,19 +47,18 @@ def test_a_hum_in_a_pause_comes_out_as_noise_not_buzz(vowel_then_hum: np.ndarray
     before = dg.disguise(x, RATE, np.random.default_rng(4))[0]  # voiced wherever the pitch track finds a period
     after = dg.disguise(x, RATE, np.random.default_rng(4), [(0.0, 1.5)])[0]
     assert harmonicity(x[0, pause], RATE) > 0.85  # the hum is periodic
-    # and was rebuilt as a buzz (the known limit; 0.5-0.7 while the noise came out 6 dB low, test_voice_noise.py)
-    assert harmonicity(before[pause], RATE) > 0.38
-    assert harmonicity(after[speech], RATE) > 0.5  # the vowel is still voiced
-    assert harmonicity(after[pause], RATE) < 0.25  # the pause is noise
-    assert harmonicity(after[pause], RATE) < harmonicity(before[pause], RATE) - 0.15
+    assert harmonicity(before[pause], RATE) > 0.5  # and was rebuilt as a buzz (the known limit)
+    assert harmonicity(after[speech], RATE) > 0.55  # the vowel is still voiced
+    assert harmonicity(after[pause], RATE) < 0.3  # the pause is noise
+    assert harmonicity(after[pause], RATE) < harmonicity(before[pause], RATE) - 0.25
     # far from the pause the same output, but for the block's level (each block is brought to its input's energy)
     assert np.corrcoef(after[: RATE // 2], before[: RATE // 2])[0, 1] > 0.9999
 
 
 def test_the_pause_keeps_the_level_noise_gets(vowel_then_hum: np.ndarray) -> None:
     """The pause's frames are excited by noise at their own energy, as any unvoiced frame is: its level is the
-    level the method gives a pause of noise alone, the input's (until 2026-12-06 about 5.5 dB under it: the
-    overlap-add of independent noise frames, test_voice_noise.py), and the vowel's is unchanged."""
+    level the method gives a pause of noise alone (about 5.5 dB under the input's, a loss older than this: the
+    overlap-add of independent noise frames, docs/voices.md), and the vowel's is unchanged."""
     x = vowel_then_hum
     noise_only = x.copy()
     rng = np.random.default_rng(1)
@@ -70,7 +69,7 @@ def test_the_pause_keeps_the_level_noise_gets(vowel_then_hum: np.ndarray) -> Non
     before = dg.disguise(x, RATE, np.random.default_rng(4))[0]
     noise = dg.disguise(noise_only, RATE, np.random.default_rng(4), [(0.0, 1.5)])[0]
     assert level_db(after[pause]) == pytest.approx(level_db(noise[pause]), abs=1.0)
-    assert level_db(after[pause]) == pytest.approx(level_db(x[0, pause]), abs=1.0)
+    assert level_db(after[pause]) == pytest.approx(level_db(x[0, pause]) - 5.5, abs=1.5)
     assert level_db(after[speech]) == pytest.approx(level_db(before[speech]), abs=0.5)
 
 
@@ -99,8 +98,8 @@ def test_spans_are_read_on_the_file_s_clock_across_blocks(rate: int, channels: i
         assert harmonicity(out[-1, int(start * rate) : int(end * rate)], rate) > 0.55
     for start, end in ((6.0, 19.5), (22.5, 31.5)):
         pause = slice(int(start * rate), int(end * rate))
-        assert harmonicity(before[pause], rate) > 0.38  # 0.5 and more while the noise came out 6 dB low
-        assert harmonicity(out[-1, pause], rate) < min(0.3, harmonicity(before[pause], rate) - 0.15)
+        assert harmonicity(before[pause], rate) > 0.5
+        assert harmonicity(out[-1, pause], rate) < 0.3
 
 
 def test_a_dev_voice_with_a_hum_is_disguised_on_the_spans_heard() -> None:

@@ -197,9 +197,12 @@ def spectra(
     return excitation
 
 
-# False: each frame's noise drawn apart (before 2026-12-06), which overlap-add brings out 6 dB under the power its
-# frames were given. Only for the bench (`bench/voice.py`'s `*-framenoise` methods) to measure against.
-CONSISTENT_NOISE = True
+# True: the noise is one white signal's spectra, and overlap-add gives back the power each frame is given. False
+# (shipped): each frame's noise drawn apart, which overlap-add brings out 6 dB under it (fricatives, breath, the
+# noise above the voiced band, pauses). Measured 2026-12-06 (docs/voices.md, "Noise at its own level"): the right
+# level cost the independent verifier (CAM++) 3 points of ignorant EER on 48 speakers and gave no STOI, so the
+# quieter noise stays; the bench's `*-levelnoise` methods set this to True.
+CONSISTENT_NOISE = False
 
 
 def _noise(shape: tuple[int, ...], rng: np.random.Generator, size: int = 0, length: int = 0) -> np.ndarray:
