@@ -471,6 +471,9 @@ METHODS: dict[str, Method] = {
     "select-8-both": _chosen(ch.Weights(ge2e=1.0, res2net=1.0, combine="zscore"), candidates=8),
     # GE2E weighed 1.5 against the Res2Net's 1 over six draws: measured here first, then shipped (select-6)
     "select-6-both-g15": _chosen(ch.Weights(ge2e=1.5, res2net=1.0, combine="zscore"), candidates=6),
+    # the draw both networks find far (the larger of the two z-scores' minimum): does a consensus transfer better
+    # to a network in no choice (--third) than the weighted sum?
+    "select-6-both-minz": _chosen(ch.Weights(ge2e=1.0, res2net=1.0, combine="minz"), candidates=6),
 }
 
 
