@@ -70,15 +70,6 @@ def write(path: Path, samples: np.ndarray, rate: int, fps: int = 2, size: tuple[
         out.mux(audio.encode(None))
 
 
-def sound(path: Path) -> tuple[np.ndarray, int]:
-    """The first audio stream of a video, mono float32, as the decoder gives it (priming and all)."""
-    with av.open(str(path)) as container:
-        stream = container.streams.audio[0]
-        resampler = av.AudioResampler(format="fltp", layout="mono")
-        parts = [f.to_ndarray() for frame in container.decode(stream) for f in resampler.resample(frame)]
-        return np.concatenate(parts, axis=1)[0].astype(np.float32), stream.rate
-
-
 def videos(files: list[Path], folder: Path) -> np.ndarray:
     """Each recording's two halves as videos in `folder` (names keep their order); their speakers."""
     folder.mkdir(parents=True)
@@ -103,7 +94,7 @@ def disguised(folder: Path, out: Path) -> float:
 
 
 def sounds(folder: Path) -> tuple[list[np.ndarray], int]:
-    decoded = [sound(path) for path in sorted(folder.glob("*.mp4"))]
+    decoded = [load(path) for path in sorted(folder.glob("*.mp4"))]  # the first audio stream, mono, priming and all
     return [x for x, _ in decoded], decoded[0][1]
 
 
