@@ -228,13 +228,31 @@ def _wide_draw(rng: np.random.Generator, found: dg.Profile | None) -> dg.Voice:
     )
 
 
-def _chosen(weights: ch.Weights, candidates: int = 4, draw: ch.Draw = dg.draw) -> Method:
+def _chosen(weights: ch.Weights, candidates: int = 4, draw: ch.Draw = dg.draw, campp: bool = False) -> Method:
     """As _selected, the choice by tools/candidates/choice.py's criteria, the candidates from `draw`; a `res2net`
-    weight embeds with unseen's SE-Res2Net-50 too (unseen.audio.res2net, ONNX)."""
+    weight embeds with unseen's SE-Res2Net-50 too (unseen.audio.res2net, ONNX), or with `campp` with the third
+    verifier's CAM++ instead (bench only: then the Res2Net is the network in no choice, --second)."""
+    models: dict[str, Any] = {}
 
     def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
-        seconds, embed = sel.EXCERPT_SECONDS, (res2net.embed if weights.res2net else None)
-        return ch.disguise(x, rate, mono16k(x, rate), [(0.0, seconds)], weights, candidates, rng, seconds, draw, embed)
+        if campp and "campp" not in models:
+            from voice_third_verifier import CamPlusVerifier
+
+            models["campp"] = CamPlusVerifier()
+        embed = models["campp"].embed if campp else res2net.embed
+        seconds = sel.EXCERPT_SECONDS
+        return ch.disguise(
+            x,
+            rate,
+            mono16k(x, rate),
+            [(0.0, seconds)],
+            weights,
+            candidates,
+            rng,
+            seconds,
+            draw,
+            embed if weights.res2net else None,
+        )
 
     return run
 
@@ -474,6 +492,9 @@ METHODS: dict[str, Method] = {
     # the draw both networks find far (the larger of the two z-scores' minimum): does a consensus transfer better
     # to a network in no choice (--third) than the weighted sum?
     "select-6-both-minz": _chosen(ch.Weights(ge2e=1.0, res2net=1.0, combine="minz"), candidates=6),
+    # GE2E and CAM++ choose (CAM++ in the Res2Net's place): the Res2Net (--second) is then the network in no
+    # choice. With select-6-both-g15 beside it: does a choice by two networks transfer to the third either way?
+    "select-6-ge2e-campp": _chosen(ch.Weights(ge2e=1.5, res2net=1.0, combine="zscore"), candidates=6, campp=True),
 }
 
 
