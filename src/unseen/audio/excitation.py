@@ -207,12 +207,11 @@ CONSISTENT_NOISE = False
 
 def _noise(shape: tuple[int, ...], rng: np.random.Generator, size: int = 0, length: int = 0) -> np.ndarray:
     """White noise's short-time spectra (`shape`: frames × bins of `stft(signal of length, size)`), of mean power 2
-    per bin: the spectra of one white signal, so that overlap-add gives back the power each frame is given.
-
-    Spectra drawn frame by frame, independently (as before 2026-12-06, and without `size`), are no signal's:
-    each frame's inverse is a whole window of noise, the frames' overlapping windows add incoherently, and the
-    output holds a quarter of the power (-6 dB; the hop is a quarter window, squared Hann windows sum to 1.5 and
-    hold 3/8 of the window's length): fricatives, breath and pauses came out 5.5-6 dB under their input.
+    per bin. Shipped: drawn frame by frame, independently (`_frame_noise`). Such spectra are no signal's: each
+    frame's inverse is a whole window of noise, the frames' overlapping windows add incoherently, and the output
+    holds a quarter of the power (-6 dB; the hop is a quarter window, squared Hann windows sum to 1.5 and hold 3/8
+    of the window's length): fricatives, breath and pauses come out 5.5-6 dB under their input. With `size` and
+    CONSISTENT_NOISE: the spectra of one white signal, which overlap-add gives back at the power each frame is given.
     """
     if size and CONSISTENT_NOISE:
         # E|X|² per bin = variance × Σ w² = variance × 3 size / 8: a variance of 16 / (3 size) gives 2.
