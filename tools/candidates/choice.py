@@ -50,7 +50,9 @@ class Weights:
     floor: float = 0.0  # candidates whose intelligibility proxy falls under this are dropped (0: none)
     clearest: int = 0  # only this many candidates, the highest by the proxy, are ranked (0: all)
     res2net: float = 0.0  # 1 - cosine of a second speaker model's embeddings (the `embed` passed to `choose`)
-    combine: Literal["rank", "zscore"] = "rank"  # how the criteria's distances are put on one scale
+    # how the criteria's distances are put on one scale; "minz": the candidate whose *smallest* z-score over the
+    # criteria (weights > 0, unweighted) is largest, the draw every model finds far, not one that one model loves
+    combine: Literal["rank", "zscore", "minz"] = "rank"
 
 
 Embed = Callable[[np.ndarray, int], np.ndarray]  # (mono samples, rate) -> a speaker embedding
@@ -121,9 +123,12 @@ def combined(found: dict[str, np.ndarray], weights: Weights) -> int:
     """The index of the farthest candidate by the weighted ranks (or z-scores) of the criteria in `found`."""
     score = _ranks if weights.combine == "rank" else _zscores
     size = len(next(iter(found.values())))
-    total = np.zeros(size)
-    for name, values in found.items():
-        total += getattr(weights, name) * score(values)
+    if weights.combine == "minz":
+        total = np.min([_zscores(v) for name, v in found.items() if getattr(weights, name) > 0], axis=0)
+    else:
+        total = np.zeros(size)
+        for name, values in found.items():
+            total += getattr(weights, name) * score(values)
     # ties: the GE2E distance (or the first criterion measured) decides, a fraction of a rank
     tie = found.get("ge2e", next(iter(found.values())))
     total += 1e-3 * _ranks(tie)

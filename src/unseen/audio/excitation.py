@@ -9,8 +9,10 @@ a random jitter of its own), mixed per frame and band with noise by the input's 
 breathiness, tilted by a random slope. `spectra` returns that excitation as short-time spectra whose every
 frame has unit mean power, so any envelope (the warped one here, a codebook's elsewhere) multiplies it.
 
-Unvoiced frames (fricatives, pauses) are shaped noise; silence stays silent, since each frame's energy is
-set by the caller. The parameters (`Source`) are drawn per file with the rest of the disguise and forgotten.
+Unvoiced frames (fricatives, pauses) are shaped noise, and so is every frame outside the speech the voice-
+activity detector heard where the caller gives it (a pause's room noise or hum is not rebuilt as a buzz); silence
+stays silent, since each frame's energy is set by the caller. The parameters (`Source`) are drawn per file with
+the rest of the disguise and forgotten.
 """
 
 from __future__ import annotations
@@ -100,12 +102,15 @@ def contour(
     return np.clip(np.exp(middle + (source.range if scale is None else scale) * deviation) * pitch, *_F0_LIMITS_HZ)
 
 
-def voicing(strength: np.ndarray, loud: np.ndarray) -> np.ndarray:
-    """Per frame, 0 (noise) to 1 (voiced) from the pitch track's normalised autocorrelation, loud frames only."""
+def voicing(strength: np.ndarray, loud: np.ndarray, speech: np.ndarray | None = None) -> np.ndarray:
+    """Per frame, 0 (noise) to 1 (voiced) from the pitch track's normalised autocorrelation, loud frames only;
+    with `speech` (per frame, True where the voice-activity detector hears speech), frames outside it are noise:
+    room noise or a hum in a pause that the pitch track finds periodic is not rebuilt as a buzz. None: every loud
+    frame may be voiced (the bench's anchors, and an excerpt that is speech only)."""
     v = np.clip((strength - _VOICING[0]) / (_VOICING[1] - _VOICING[0]), 0.0, 1.0) * loud
     if len(v) >= 3:  # a frame between two voiced ones is not a gap of noise
         v[1:-1] = np.maximum(v[1:-1], np.minimum(v[:-2], v[2:]))
-    return v
+    return v if speech is None else v * speech  # after the gap filling: no frame outside speech is voiced
 
 
 def pulses(f0: np.ndarray, rate: int, size: int, length: int, source: Source, offset: int) -> np.ndarray:
@@ -146,14 +151,16 @@ def spectra(
     changes: Changes | None = None,
     envelope: np.ndarray | None = None,
     power: np.ndarray | None = None,
+    speech: np.ndarray | None = None,
 ) -> np.ndarray:
     """The excitation's short-time spectra (frames × bins, as `stft(signal, size)` of a signal of `length`), each
     frame of unit mean power: `f0`, `strength` (the input's pitch track), `loud` (frames worth voicing) and
     `pitch` (the ratio per frame that takes the file's median F0 `centre` to its target) per frame; `changes`
     moves the source's range, tilt and breathiness per frame. With `envelope` (log gains, frames × bins), the
     excitation times that envelope is what each frame's power is measured on; with `power` (frames × 1), each
-    frame's mean power is that instead of 1."""
-    v = voicing(strength, loud)
+    frame's mean power is that instead of 1. With `speech` (per frame, True inside speech heard), only those
+    frames may be voiced (`voicing`)."""
+    v = voicing(strength, loud, speech)
     frames = np.ones(len(f0))
     scale, tilt, breath = source.range * frames, source.tilt * frames, source.breath * frames
     if changes is not None:
@@ -168,7 +175,7 @@ def spectra(
     band = 0.5 + 0.5 * np.cos(np.pi * np.clip((freqs - source.voiced_hz) / (0.3 * source.voiced_hz), 0.0, 1.0))
     full, top = int(np.count_nonzero(band >= 1.0)), int(np.count_nonzero(band > 0.0))  # band never rises again
     voiced = (v * (1 - breath)).astype(np.float32)[:, None]
-    excitation = _noise(train.shape, np.random.default_rng([source.seed, 4, offset]))  # E|noise|² = 2 per bin
+    excitation = _noise(train.shape, np.random.default_rng([source.seed, 4, offset]), size, length)  # E|.|² = 2
     # An all-pass of linear group delay: the pulses' harmonics no longer all peak at once (a pulse train's crest
     # factor would force the file's level down), and the phase structure is the file's draw, not the speaker's.
     pulsed = train[:, :top] * np.exp(1j * np.pi * source.spread * freqs[:top] ** 2 / _SPREAD_HZ).astype(np.complex64)
@@ -190,7 +197,36 @@ def spectra(
     return excitation
 
 
-def _noise(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+# True: the noise is one white signal's spectra, and overlap-add gives back the power each frame is given. False
+# (shipped): each frame's noise drawn apart, which overlap-add brings out 6 dB under it (fricatives, breath, the
+# noise above the voiced band, pauses). Measured 2026-12-06 (docs/voices.md, "Noise at its own level"): the right
+# level cost the independent verifier (CAM++) 3 points of ignorant EER on 48 speakers and gave no STOI, so the
+# quieter noise stays; the bench's `*-levelnoise` methods set this to True.
+CONSISTENT_NOISE = False
+
+
+def _noise(shape: tuple[int, ...], rng: np.random.Generator, size: int = 0, length: int = 0) -> np.ndarray:
+    """White noise's short-time spectra (`shape`: frames × bins of `stft(signal of length, size)`), of mean power 2
+    per bin: the spectra of one white signal, so that overlap-add gives back the power each frame is given.
+
+    Spectra drawn frame by frame, independently (as before 2026-12-06, and without `size`), are no signal's:
+    each frame's inverse is a whole window of noise, the frames' overlapping windows add incoherently, and the
+    output holds a quarter of the power (-6 dB; the hop is a quarter window, squared Hann windows sum to 1.5 and
+    hold 3/8 of the window's length): fricatives, breath and pauses came out 5.5-6 dB under their input.
+    """
+    if size and CONSISTENT_NOISE:
+        # E|X|² per bin = variance × Σ w² = variance × 3 size / 8: a variance of 16 / (3 size) gives 2.
+        signal = rng.random(length, dtype=np.float32)
+        signal -= np.float32(0.5)
+        signal *= np.float32(np.sqrt(12.0 * 16.0 / (3.0 * size)))  # uniform: variance 1/12 before this
+        spectra = stft(signal, size)
+        if spectra.shape != shape:
+            raise ValueError(f"noise spectra {spectra.shape}, excitation {shape}")
+        return spectra
+    return _frame_noise(shape, rng)
+
+
+def _frame_noise(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
     """Complex white noise, each real and imaginary part independent, of mean 0 and variance 1 (uniform).
 
     Uniform, not Gaussian: numpy's Gaussian draws were a fifth of the disguise's time once the rest was made

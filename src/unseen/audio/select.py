@@ -60,7 +60,7 @@ def generators(count: int, rng: np.random.Generator | None = None) -> list[np.ra
 
 
 def disguised(part: np.ndarray, voices: Sequence[dg.Voice]) -> list[np.ndarray]:
-    """`part` (mono, RATE) disguised by each voice."""
+    """`part` (mono, RATE) disguised by each voice (`part` is speech heard only: no spans to voice within)."""
     # The candidates' disguises are independent and the FFTs release the GIL: one thread per core.
     with ThreadPoolExecutor(max_workers=max(1, min(len(voices), os.cpu_count() or 1))) as pool:
         return list(pool.map(lambda voice: dg.transform(part[None], RATE, voice)[0], voices))
@@ -104,12 +104,15 @@ def disguise(
     candidates: int = CANDIDATES,
     rng: np.random.Generator | None = None,
     seconds: float = EXCERPT_SECONDS,
+    gated: bool = True,
 ) -> np.ndarray:
     """`samples` (channels × n) disguised by the farthest of `candidates` voices drawn for it; `mono` is the
-    file as the speaker model hears it (mono, RATE) and `speech` where a voice was heard in it (seconds). Too
-    little speech heard: one voice is drawn, as disguise.disguise does. `rng` and `seconds` (of speech to
-    choose on) only for tests and the bench."""
+    file as the speaker model hears it (mono, RATE) and `speech` where a voice was heard in it (seconds): the
+    excerpt is taken from it, and the synthetic source is voiced only there (dg.transform). Too little speech
+    heard: one voice is drawn, as disguise.disguise does. `rng`, `seconds` (of speech to choose on) and `gated`
+    (False: voiced wherever the pitch track finds a period, as before 2026-12-06) only for tests and the bench."""
     found = dg.profile(samples, rate)
     part = excerpt(mono, speech, seconds)
     count = candidates if part.size >= MIN_SECONDS * RATE else 1
-    return dg.transform(samples, rate, farthest(part, [dg.draw(r, found) for r in generators(count, rng)]))
+    voice = farthest(part, [dg.draw(r, found) for r in generators(count, rng)])
+    return dg.transform(samples, rate, voice, speech if gated else None)
