@@ -609,11 +609,7 @@ def measure(
     e1 = np.array([speaker.embed(x, rate) for x in run1])
     e2 = np.array([speaker.embed(x, rate) for x in run2])
     eo = args.cache["neural"]
-    row["neural"] = {
-        "originals": vm.trial_eer(eo @ eo.T, speakers),
-        "ignorant": vm.trial_eer(eo @ e1.T, speakers),
-        "lazy": vm.trial_eer(e2 @ e1.T, speakers),
-    }
+    row["neural"] = neural_eers(eo, e1, e2, speakers)
     # What the voice check would call a residual: a disguised utterance still matching its own original.
     row["residual"] = float(np.mean(np.sum(eo * e1, axis=1) > speaker.MATCH_THRESHOLD))
     for key in EXTRA_VERIFIERS:
@@ -623,12 +619,7 @@ def measure(
     ubm = args.cache["ubm"]
     dev_disguised = [vm.mfcc(method(x[None], rate, rng)[0]) for x in dev]
     semi_ubm = vm.fit_ubm(_pool(dev_disguised, rng), np.random.default_rng(args.seed))
-    row["classical"] = {
-        "originals": vm.trial_eer(vm.linear_scores(ubm, fo, fo), speakers),
-        "ignorant": vm.trial_eer(vm.linear_scores(ubm, fo, f1), speakers),
-        "lazy": vm.trial_eer(vm.linear_scores(ubm, f2, f1), speakers),
-        "semi": vm.trial_eer(vm.linear_scores(semi_ubm, f2, f1), speakers),
-    }
+    row["classical"] = classical_eers(ubm, semi_ubm, fo, f1, f2, speakers)
     from pystoi import stoi
 
     row["stoi"] = float(np.mean([stoi(o, d, rate) for o, d in zip(test, run1, strict=True)]))
@@ -638,15 +629,32 @@ def measure(
     return row
 
 
-def _other(verifier: Verifier, eo: np.ndarray, run1: list, run2: list, speakers: np.ndarray, rate: int) -> dict:
-    """Another verifier's EERs: originals, ignorant (enrol original, test run 1), lazy (run 2, run 1)."""
-    e1 = np.array([verifier.embed(x, rate) for x in run1])
-    e2 = np.array([verifier.embed(x, rate) for x in run2])
+def neural_eers(eo: np.ndarray, e1: np.ndarray, e2: np.ndarray, speakers: np.ndarray) -> dict:
+    """A neural verifier's EERs from its embeddings (rows, unit norm) of the originals and of two disguised runs:
+    originals, ignorant (enrol original, test run 1), lazy (enrol run 2, test run 1)."""
     return {
         "originals": vm.trial_eer(eo @ eo.T, speakers),
         "ignorant": vm.trial_eer(eo @ e1.T, speakers),
         "lazy": vm.trial_eer(e2 @ e1.T, speakers),
     }
+
+
+def classical_eers(ubm: vm.Ubm, semi: vm.Ubm, fo: list, f1: list, f2: list, speakers: np.ndarray) -> dict:
+    """The GMM-UBM's EERs from the MFCCs of the originals and of two disguised runs, as neural_eers's, and
+    semi-informed (lazy, scored with `semi`, the background fitted on disguised development speech)."""
+    return {
+        "originals": vm.trial_eer(vm.linear_scores(ubm, fo, fo), speakers),
+        "ignorant": vm.trial_eer(vm.linear_scores(ubm, fo, f1), speakers),
+        "lazy": vm.trial_eer(vm.linear_scores(ubm, f2, f1), speakers),
+        "semi": vm.trial_eer(vm.linear_scores(semi, f2, f1), speakers),
+    }
+
+
+def _other(verifier: Verifier, eo: np.ndarray, run1: list, run2: list, speakers: np.ndarray, rate: int) -> dict:
+    """Another verifier's EERs, as neural_eers's."""
+    e1 = np.array([verifier.embed(x, rate) for x in run1])
+    e2 = np.array([verifier.embed(x, rate) for x in run2])
+    return neural_eers(eo, e1, e2, speakers)
 
 
 def _second_verifier(kind: str) -> Verifier:

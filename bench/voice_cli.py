@@ -37,7 +37,7 @@ from pathlib import Path
 import av
 import numpy as np
 import voice_metrics as vm
-from voice import _pool, load
+from voice import _pool, classical_eers, load, neural_eers
 
 from unseen.audio import res2net, speaker
 
@@ -111,11 +111,7 @@ def aligned(original: np.ndarray, output: np.ndarray, most: int = 4096) -> np.nd
 
 def neural(embed, originals: list, run1: list, run2: list, speakers: np.ndarray, rate: int) -> dict:
     eo, e1, e2 = (np.array([embed(x, rate) for x in r]) for r in (originals, run1, run2))
-    return {
-        "originals": vm.trial_eer(eo @ eo.T, speakers),
-        "ignorant": vm.trial_eer(eo @ e1.T, speakers),
-        "lazy": vm.trial_eer(e2 @ e1.T, speakers),
-    }
+    return neural_eers(eo, e1, e2, speakers)
 
 
 def classical(originals, run1, run2, dev, dev_disguised, speakers, seed: int) -> dict:
@@ -123,12 +119,7 @@ def classical(originals, run1, run2, dev, dev_disguised, speakers, seed: int) ->
     ubm = vm.fit_ubm(_pool([vm.mfcc(x) for x in dev], rng), np.random.default_rng(seed))
     semi = vm.fit_ubm(_pool([vm.mfcc(x) for x in dev_disguised], rng), np.random.default_rng(seed))
     fo, f1, f2 = ([vm.mfcc(x) for x in r] for r in (originals, run1, run2))
-    return {
-        "originals": vm.trial_eer(vm.linear_scores(ubm, fo, fo), speakers),
-        "ignorant": vm.trial_eer(vm.linear_scores(ubm, fo, f1), speakers),
-        "lazy": vm.trial_eer(vm.linear_scores(ubm, f2, f1), speakers),
-        "semi": vm.trial_eer(vm.linear_scores(semi, f2, f1), speakers),
-    }
+    return classical_eers(ubm, semi, fo, f1, f2, speakers)
 
 
 def main() -> int:

@@ -95,9 +95,7 @@ def voiced_share(x: np.ndarray, rate: int, quiet: Sequence[Span]) -> float:
     energy = np.einsum("ij,ij->i", magnitude, magnitude)
     v = ex.voicing(strength, energy > dg._PROFILE_LOUD * np.percentile(energy, 95))
     centres = (np.arange(len(v)) * (size // OVERLAP) - size / 2) / rate
-    inside = np.zeros(len(v), bool)
-    for a, b in quiet:
-        inside |= (centres >= a) & (centres < b)
+    inside = dg._inside(quiet, centres)  # the frames the disguise would count inside these spans (sorted, apart)
     return float(np.mean(v[inside] > 0)) if inside.any() else float("nan")
 
 

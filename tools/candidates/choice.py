@@ -121,12 +121,11 @@ def _zscores(values: np.ndarray) -> np.ndarray:
 
 def combined(found: dict[str, np.ndarray], weights: Weights) -> int:
     """The index of the farthest candidate by the weighted ranks (or z-scores) of the criteria in `found`."""
-    score = _ranks if weights.combine == "rank" else _zscores
-    size = len(next(iter(found.values())))
     if weights.combine == "minz":
         total = np.min([_zscores(v) for name, v in found.items() if getattr(weights, name) > 0], axis=0)
     else:
-        total = np.zeros(size)
+        score = _ranks if weights.combine == "rank" else _zscores
+        total = np.zeros(len(next(iter(found.values()))))
         for name, values in found.items():
             total += getattr(weights, name) * score(values)
     # ties: the GE2E distance (or the first criterion measured) decides, a fraction of a rank
