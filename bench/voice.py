@@ -396,6 +396,10 @@ METHODS: dict[str, Method] = {
     "source-smooth": _sourced(lifter=0.001),
     "source-f0-wide": _sourced(f0_hz=(90.0, 260.0)),
     "source-f0-narrow": _sourced(f0_hz=(130.0, 180.0)),
+    # whispered: the synthetic source all noise (breath 1: no pulses anywhere), or mostly noise (0.5-0.8)
+    "source-whisper": _sourced(lambda rng, s: replace(s, breath=1.0)),
+    "source-half-whisper": _sourced(lambda rng, s: replace(s, breath=float(rng.uniform(0.5, 0.8)))),
+    "source-monotone": _sourced(lambda rng, s: replace(s, range=0.0)),
     "source-flat-breathy": _sourced(
         lambda rng, s: replace(s, range=float(rng.uniform(0.1, 0.4)), breath=float(rng.uniform(0.3, 0.6)))
     ),
