@@ -290,6 +290,20 @@ def _band(split: tuple[float, float] = (2500.0, 3500.0), terms: int = 2, frames:
     return _reshaped(lambda rng: st.Structure(split_hz=float(rng.uniform(*split)), terms=terms, frames=frames, **more))
 
 
+def _heard_reshaped(candidates: int, draw: Reshape) -> Method:
+    """`_heard` (the shipped choice as unseen makes it) with every candidate's envelope structure changed by a draw."""
+
+    def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
+        mono = mono16k(x, rate)
+        spans = vad.hear(mono).spans
+        found, part = dg.profile(x, rate), sel.excerpt(mono, spans)
+        count = candidates if part.size >= sel.MIN_SECONDS * sel.RATE else 1
+        voices = [replace(dg.draw(r, found), reshape=st.reshaper(draw(r))) for r in sel.generators(count, rng)]
+        return dg.transform(x, rate, sel.farthest(part, voices), spans)
+
+    return run
+
+
 def _bw(low: float = 0.6, high: float = 1.4, bands: int = 1, **more) -> Method:
     """The formants' contrast around the envelope's local mean drawn per file (per band, `bands` > 1)."""
     return _reshaped(lambda rng: st.Structure(contrast=tuple(float(g) for g in rng.uniform(low, high, bands)), **more))
@@ -462,6 +476,9 @@ METHODS: dict[str, Method] = {
     "select-6-levelnoise": _level_noise(_heard(6)),  # the noise at the level its frames are given (not shipped)
     "disguise-levelnoise": _level_noise(_shipped),
     "select-6-first3s": _selected(6),
+    # the shipped choice among band-line draws (split 2.5-3.5 kHz; -low: 2-2.5 kHz)
+    "select-6-band": _heard_reshaped(6, lambda rng: st.Structure(split_hz=float(rng.uniform(2500.0, 3500.0)))),
+    "select-6-band-low": _heard_reshaped(6, lambda rng: st.Structure(split_hz=float(rng.uniform(2000.0, 2500.0)))),
     "select-4": _selected(4),  # four draws by the shipped criterion (until 03:40 UTC GE2E alone: now select-4-ge2e)
     # As first measured, choosing on 10 s (all of a dev utterance), and on parts of it.
     "select-2": _selected(2, 10.0),
