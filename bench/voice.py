@@ -479,6 +479,15 @@ METHODS: dict[str, Method] = {
     "disguise-levelnoise": _level_noise(_shipped),
     "select-6-first3s": _selected(6),
     # the shipped choice among band-line draws (split 2.5-3.5 kHz; -low: 2-2.5 kHz)
+    # band-line on top of source-wide's wider envelope ranges
+    "band-wide": lambda x, rate, rng: dg.transform(
+        x,
+        rate,
+        replace(
+            _wide_draw(rng, dg.profile(x, rate)),
+            reshape=st.reshaper(st.Structure(split_hz=float(rng.uniform(2500.0, 3500.0)))),
+        ),
+    ),
     "select-6-band": _heard_reshaped(6, lambda rng: st.Structure(split_hz=float(rng.uniform(2500.0, 3500.0)))),
     "select-6-band-low": _heard_reshaped(6, lambda rng: st.Structure(split_hz=float(rng.uniform(2000.0, 2500.0)))),
     "select-4": _selected(4),  # four draws by the shipped criterion (until 03:40 UTC GE2E alone: now select-4-ge2e)
