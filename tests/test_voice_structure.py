@@ -1,5 +1,6 @@
-"""The envelope-structure changes (tools/candidates/structure.py, measured and not shipped): band smoothing,
-formant contrast, formant anchors, and the disguise's seam that applies them (Voice.reshape)."""
+"""The envelope-structure changes (tools/candidates/structure.py, measured; its band smoothing's fit is the shipped
+unseen.audio.upper's, tested in test_voice_upper.py): band smoothing, formant contrast, formant anchors, and the
+disguise's seam that applies them (Voice.reshape)."""
 
 from __future__ import annotations
 
