@@ -120,7 +120,7 @@ def test_no_split_is_the_previous_disguise_exactly(monkeypatch: pytest.MonkeyPat
         assert (voice.source is not None) == (name == "source")
         banded = dg.transform(x, 48000, voice)
         with monkeypatch.context() as patched:
-            patched.setattr(upper, "smoothed", lambda *_: pytest.fail("split_hz 0 must not smooth"))
+            patched.setattr(upper, "smooth", lambda *_: pytest.fail("split_hz 0 must not smooth"))
             plain = dg.transform(x, 48000, replace(voice, split_hz=0.0))
         assert banded.shape == plain.shape == x.shape and banded.dtype == plain.dtype == np.float32
         assert np.max(np.abs(banded - plain)) > 1e-3, name
@@ -160,14 +160,14 @@ def test_unseen_s_own_path_draws_and_applies_a_split() -> None:
     seconds = 4.0
     speech = first_voice(seconds)
     splits: list[float] = []
-    original = upper.smoothed
+    original = upper.smooth
 
-    def recording(env: np.ndarray, freqs: np.ndarray, split_hz: float) -> np.ndarray:
+    def recording(env: np.ndarray, freqs: np.ndarray, split_hz: float) -> None:
         splits.append(split_hz)
-        return original(env, freqs, split_hz)
+        original(env, freqs, split_hz)
 
     with pytest.MonkeyPatch.context() as patched:
-        patched.setattr(upper, "smoothed", recording)
+        patched.setattr(upper, "smooth", recording)
         out = select.disguise(speech[None], select.RATE, speech, [(0.0, seconds)], rng=np.random.default_rng(4))
     assert out.shape == (1, speech.size) and out.dtype == np.float32
     distinct = set(splits)

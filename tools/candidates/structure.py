@@ -79,7 +79,9 @@ def _smoothed(env: np.ndarray, freqs: np.ndarray, structure: Structure) -> np.nd
     coefficients = fit.coefficients(env)
     if structure.frames > 1:
         coefficients = uniform_filter1d(coefficients, structure.frames, axis=0, mode="nearest")
-    return fit.blended(env, coefficients)
+    out = env.copy()
+    fit.blend(out, coefficients)
+    return out
 
 
 def _contrasted(env: np.ndarray, freqs: np.ndarray, structure: Structure) -> np.ndarray:

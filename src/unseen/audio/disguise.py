@@ -62,7 +62,7 @@ FLATTEN = 0.0  # the share of the intonation's range removed (0: kept)
 EVEN = 0.0  # the share of the speaker's long-term spectral balance removed (0: kept)
 SOURCE = True  # the speaker's own excitation replaced by a synthetic one drawn per file (excitation.py)
 # Above a split drawn uniformly in this range (Hz) per file, the warped envelope becomes a line in log-frequency
-# (upper.py; docs/voices.md, "What a monotone warp keeps of the envelope").
+# (upper.py; docs/voices.md, "What a monotone warp keeps of the envelope"); (0.0, 0.0) turns it off.
 UPPER_SPLIT_HZ = (2500.0, 3500.0)
 
 DESCRIPTION = (
@@ -73,9 +73,13 @@ DESCRIPTION = (
     + (f", its intonation's range narrowed by {FLATTEN:.0%}" if FLATTEN else "")
     + f", the spectral envelope warped by a McAdams coefficient {MCADAMS_ALPHA[0]:g}–{MCADAMS_ALPHA[1]:g}, formants "
     f"scaled by ±{FORMANT_SHIFT[0]:g}–{FORMANT_SHIFT[1]:g} (log; drifting ±{DRIFT:g}) with {WARP_BENDS} random "
-    f"bends of ≤{WARP_BEND_SIZE:g}, then above a split drawn in {UPPER_SPLIT_HZ[0] / 1000:g}–"
-    f"{UPPER_SPLIT_HZ[1] / 1000:g} kHz made a straight line in log-frequency (its level and tilt kept, the higher "
-    "formants' positions and shapes gone)"
+    f"bends of ≤{WARP_BEND_SIZE:g}"
+    + (
+        f", then above a split drawn in {UPPER_SPLIT_HZ[0] / 1000:g}–{UPPER_SPLIT_HZ[1] / 1000:g} kHz made a "
+        "straight line in log-frequency (its level and tilt kept, the higher formants' positions and shapes gone)"
+        if UPPER_SPLIT_HZ[1] > 0
+        else ""
+    )
     + (f", {EVEN:.0%} of the voice's long-term spectral balance evened" if EVEN else "")
     + f", and a random equaliser of {COLOUR_BANDS} bands of ≤{COLOUR_DB:g} dB"
     + (
@@ -515,7 +519,7 @@ def _block(
     source_env = _envelope_source(freqs[:warped], rate, alpha, bends, formant)
     target_env[:, :warped] = _interp_rows(log_envelope, source_env * (size / rate))
     if voice.split_hz > 0:  # after the warp (whose detail above the split it removes), before the equaliser
-        target_env = upper.smoothed(target_env, freqs, voice.split_hz)
+        upper.smooth(target_env, freqs, voice.split_hz)  # in place: target_env is this block's own
     if voice.reshape is not None:
         target_env = voice.reshape(target_env, freqs)
     if colour.size:
