@@ -100,8 +100,8 @@ def test_the_split_is_drawn_in_its_range_and_last() -> None:
             voice = dg.draw(np.random.default_rng(seed), profile)
             assert dg.UPPER_SPLIT_HZ[0] <= voice.split_hz <= dg.UPPER_SPLIT_HZ[1]
             splits.append(voice.split_hz)
-            before = np.random.default_rng(seed)
-            assert replace(voice, split_hz=0.0) == dg._draw_voice(before, profile, None)
+            before = np.random.default_rng(seed)  # the draw of before the band: Targets(split_hz=None)
+            assert replace(voice, split_hz=0.0) == dg.draw(before, profile, dg.Targets(split_hz=None))
             assert voice.split_hz == before.uniform(*dg.UPPER_SPLIT_HZ)  # the next draw of the same generator
     assert np.ptp(splits) > 0.5 * (dg.UPPER_SPLIT_HZ[1] - dg.UPPER_SPLIT_HZ[0])  # drawn, not fixed
     assert dg.Voice().split_hz == 0.0  # a voice made by hand (tests, the bench's anchors) has none

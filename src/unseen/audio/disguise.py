@@ -147,17 +147,20 @@ def draw(rng: np.random.Generator, found: Profile | None = None, targets: Target
     the envelope's centroid to targets drawn from speaker-independent ranges; without one (no voice found:
     music, noise), shifts in a random direction by a magnitude away from zero. The upper band's split is drawn
     last of all, whichever way the rest went: a seeded generator gives every other parameter as it did before
-    the split existed (2026-12-06), and `replace(voice, split_hz=0.0)` is that earlier draw exactly."""
+    the split existed (2026-12-06), and `Targets(split_hz=None)` draws no split (the bench's -noband anchors:
+    the draws of before, to the bit, the same generator left where it was left then)."""
+    targets = targets or Targets()
     voice = _draw_voice(rng, found, targets)
-    return replace(voice, split_hz=float(rng.uniform(*UPPER_SPLIT_HZ)))  # the last draw: keep it last
+    if targets.split_hz is None:
+        return voice
+    return replace(voice, split_hz=float(rng.uniform(*targets.split_hz)))  # the last draw: keep it last
 
 
-def _draw_voice(rng: np.random.Generator, found: Profile | None, targets: Targets | None) -> Voice:
+def _draw_voice(rng: np.random.Generator, found: Profile | None, targets: Targets) -> Voice:
     """`draw` but for the upper band's split (every parameter drawn before it)."""
     relative = _draw_relative(rng)
     if found is None:
         return relative
-    targets = targets or Targets()
     semitone = np.log(2) / 12
     f0 = _target(rng, targets.f0_hz, np.log(found.f0), targets.pitch_away * semitone)
     pitch = float(np.exp(np.clip(f0 - np.log(found.f0), -targets.pitch_most * semitone, targets.pitch_most * semitone)))
@@ -207,6 +210,7 @@ class Targets:
     flatten: float = FLATTEN  # the share of the intonation's range (F0 around its median, in log) removed
     even: float = EVEN  # the share of the long-term spectral balance's deviations from a line removed
     source: bool = SOURCE  # a synthetic excitation (excitation.draw) instead of the speaker's own, moved
+    split_hz: tuple[float, float] | None = UPPER_SPLIT_HZ  # the upper band's split (Hz; None: none drawn)
 
 
 def _target(rng: np.random.Generator, span: tuple[float, float], own: float, away: float) -> float:
