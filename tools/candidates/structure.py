@@ -3,7 +3,7 @@
 Measured, and except for one case not shipped (docs/voices.md): the bench passes `reshaper(...)` to the disguise
 as `Voice.reshape`, which changes the warped envelope before the equaliser. The band smoothing with a line (2
 terms, the default) is shipped since 2026-12-06 as `unseen.audio.upper` (the disguise's `Voice.split_hz`), whose
-fit this module calls; the bench measures these changes on the draw without the shipped one (`split_hz=0`).
+fit this module calls; the bench measures these changes on the draw without the shipped one (`Targets(split_hz=None)`).
 
 The disguise's warp (McAdams, a formant scale, bends) moves the formants but keeps their relative spacing,
 their bandwidths and the shape of the envelope above the second formant (F3-F5: much of a vocal tract's
