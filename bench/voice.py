@@ -102,6 +102,17 @@ def _shipped(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
     return dg.disguise(x, rate, rng)
 
 
+# The shipped draw without the upper band made a line (upper.py): no split drawn, so a seeded generator gives every
+# file the draw it gave before the band shipped (2026-12-06), and the methods below on it reproduce their earlier
+# rows to the digit.
+_NOBAND = dg.Targets(split_hz=None)
+
+
+def _noband(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
+    """The shipped disguise without the upper band: `disguise` as it was before the band (2026-12-06), bit for bit."""
+    return dg.transform(x, rate, dg.draw(rng, dg.profile(x, rate), _NOBAND))
+
+
 def _custom(pitch=(0.0, 0.0), alpha=(1.0, 1.0), formant=(0.0, 0.0), bend=0.0, colour=0.0, drift=(0.0, 0.0), breath=0.0):
     """The shipped method's shape with other ranges (for the trade-off table); drift = (semitones, log)."""
 
@@ -217,10 +228,10 @@ def _level_noise(method: Method) -> Method:
     return run
 
 
-def _wide_draw(rng: np.random.Generator, found: dg.Profile | None) -> dg.Voice:
+def _wide_draw(rng: np.random.Generator, found: dg.Profile | None, band: bool = True) -> dg.Voice:
     """The shipped draw with `source-wide`'s envelope ranges (formants ±0.2-0.3, α 0.75-1.25, bends 0.07, ±8 dB)
-    and the pitch target drawn in 90-260 Hz (`source-f0-wide`'s) instead of 110-220."""
-    voice = dg.draw(rng, found, dg.Targets(f0_hz=(90.0, 260.0)))
+    and the pitch target drawn in 90-260 Hz (`source-f0-wide`'s) instead of 110-220; `band` False: no upper band."""
+    voice = dg.draw(rng, found, dg.Targets(f0_hz=(90.0, 260.0), split_hz=dg.UPPER_SPLIT_HZ if band else None))
     return replace(
         voice,
         alpha=float(rng.uniform(0.75, 1.25)),
@@ -273,10 +284,11 @@ Reshape = Callable[[np.random.Generator], st.Structure]
 
 
 def _reshaped(draw: Reshape) -> Method:
-    """The shipped disguise with the warped envelope's structure changed (tools/candidates/structure.py) by a draw."""
+    """The shipped draw without its upper band (_NOBAND, as these were measured before it shipped: their anchor is
+    `disguise-noband`) with the warped envelope's structure changed (tools/candidates/structure.py) by a draw."""
 
     def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
-        voice = dg.draw(rng, dg.profile(x, rate))
+        voice = dg.draw(rng, dg.profile(x, rate), _NOBAND)
         return dg.transform(x, rate, replace(voice, reshape=st.reshaper(draw(rng))))
 
     return run
@@ -292,15 +304,16 @@ def _band(split: tuple[float, float] = (2500.0, 3500.0), terms: int = 2, frames:
     return _reshaped(lambda rng: st.Structure(split_hz=float(rng.uniform(*split)), terms=terms, frames=frames, **more))
 
 
-def _heard_reshaped(candidates: int, draw: Reshape) -> Method:
-    """`_heard` (the shipped choice as unseen makes it) with every candidate's envelope structure changed by a draw."""
+def _heard_noband(candidates: int, change: Callable[[dg.Voice, np.random.Generator], dg.Voice]) -> Method:
+    """`_heard` (the shipped choice as unseen makes it) without the upper band (_NOBAND), every candidate's draw
+    changed by `change` (given the draw and its generator, from which it may draw more) before the choice."""
 
     def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
         mono = mono16k(x, rate)
         spans = vad.hear(mono).spans
         found, part = dg.profile(x, rate), sel.excerpt(mono, spans)
         count = candidates if part.size >= sel.MIN_SECONDS * sel.RATE else 1
-        voices = [replace(dg.draw(r, found), reshape=st.reshaper(draw(r))) for r in sel.generators(count, rng)]
+        voices = [change(dg.draw(r, found, _NOBAND), r) for r in sel.generators(count, rng)]
         return dg.transform(x, rate, sel.farthest(part, voices), spans)
 
     return run
@@ -318,6 +331,11 @@ def _smoother(method: Method, seconds: float = 0.001) -> Method:
             dg._LIFTER_SECONDS = kept
 
     return run
+
+
+def _heard_reshaped(candidates: int, draw: Reshape) -> Method:
+    """`_heard_noband` with every candidate's envelope structure changed by a draw (instead of the shipped band)."""
+    return _heard_noband(candidates, lambda voice, r: replace(voice, reshape=st.reshaper(draw(r))))
 
 
 def _bw(low: float = 0.6, high: float = 1.4, bands: int = 1, **more) -> Method:
@@ -342,10 +360,10 @@ FORMANT_TARGETS_HZ = ((375.0, 680.0), (1230.0, 1830.0), (2380.0, 2880.0))
 def _formant_target(split: bool = False) -> Method:
     """The shipped draw with its monotone warp (McAdams, scale, bends) replaced by a piecewise warp taking the
     file's median F1-F3 to targets drawn log-uniformly in FORMANT_TARGETS_HZ (ordered, 300 Hz apart);
-    `split`: band-line's smoothing above 2.5-3.5 kHz too."""
+    `split`: band-line's smoothing above 2.5-3.5 kHz too (never the shipped band: _NOBAND, as measured)."""
 
     def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
-        voice = dg.draw(rng, dg.profile(x, rate))
+        voice = dg.draw(rng, dg.profile(x, rate), _NOBAND)
         targets = [float(np.exp(rng.uniform(*np.log(span)))) for span in FORMANT_TARGETS_HZ]
         for index in range(1, len(targets)):
             targets[index] = max(targets[index], targets[index - 1] + 300.0)
@@ -356,9 +374,10 @@ def _formant_target(split: bool = False) -> Method:
                 split_hz=float(rng.uniform(2500.0, 3500.0)) if split else 0.0,
             )
         )
+        voice = replace(voice, reshape=reshape)
         if own is None:  # no formants found: the shipped warp stays
-            return dg.transform(x, rate, replace(voice, reshape=reshape))
-        return dg.transform(x, rate, replace(voice, alpha=1.0, formant=1.0, bends=(), reshape=reshape))
+            return dg.transform(x, rate, voice)
+        return dg.transform(x, rate, replace(voice, alpha=1.0, formant=1.0, bends=()))
 
     return run
 
@@ -400,6 +419,8 @@ METHODS: dict[str, Method] = {
     "pitch": _pitch(1.0, 4.0),
     "mcadams": _mcadams(0.7, 0.9),
     "disguise": _shipped,
+    # without the upper band made a line (upper.py, shipped 2026-12-06): the disguise until then, bit for bit
+    "disguise-noband": _noband,
     "pitch-only": _custom(pitch=(2.0, 4.0)),
     "envelope-only": _custom(**{**_SHIPPED, "pitch": (0.0, 0.0), "drift": (0.0, dg.DRIFT)}),
     "no-colour": _custom(**{**_SHIPPED, "colour": 0.0}),
@@ -440,6 +461,8 @@ METHODS: dict[str, Method] = {
     "codebook-frames": lambda x, rate, rng: cb.disguise(x, rate, rng, cb.Mapping(tilt=cb.TILT, per_frame=True)),
     "codebook-notilt": lambda x, rate, rng: cb.disguise(x, rate, rng),
     # vband (tools/candidates/structure.py, docs/voices.md): what the monotone warp keeps of the envelope taken out.
+    # Every one of these is on the draw without the shipped band (_NOBAND): its anchor is disguise-noband, each
+    # reproduces its rows of before, and band-line is the shipped band again (the same split range and fit).
     # band-*: above a split drawn per file the envelope smoothed (line: level and tilt; 4: four Legendre terms in
     # log-frequency; -time: the fit averaged over 5 frames; -low: split 2-2.5 kHz).
     "band-line": _band(),
@@ -488,17 +511,20 @@ METHODS: dict[str, Method] = {
     # "Voiced only where speech is heard"); -ungated: the same choice voiced anywhere (unseen until then);
     # -first3s: the choice on the utterance's first 3 s, voiced anywhere (the bench's select-6 until then)
     "select-6": _heard(6),
+    # the six draws without the upper band (_NOBAND): the shipped choice before the band (2026-12-06), bit for bit
+    "select-6-noband": _heard_noband(6, lambda voice, _: voice),
     "select-6-ungated": _heard(6, gated=False),
     "select-6-levelnoise": _level_noise(_heard(6)),  # the noise at the level its frames are given (not shipped)
     "disguise-levelnoise": _level_noise(_shipped),
     "select-6-first3s": _selected(6),
-    # the shipped choice among band-line draws (split 2.5-3.5 kHz; -low: 2-2.5 kHz)
-    # band-line on top of source-wide's wider envelope ranges
+    # the shipped choice among band-line draws (split 2.5-3.5 kHz; -low: 2-2.5 kHz), each instead of the shipped band
+    # (select-6-band is what select-6 ships since the band, 2026-12-06, but for the generator's order)
+    # band-line on top of source-wide's wider envelope ranges (instead of the shipped band)
     "band-wide": lambda x, rate, rng: dg.transform(
         x,
         rate,
         replace(
-            _wide_draw(rng, dg.profile(x, rate)),
+            _wide_draw(rng, dg.profile(x, rate), band=False),
             reshape=st.reshaper(st.Structure(split_hz=float(rng.uniform(2500.0, 3500.0)))),
         ),
     ),

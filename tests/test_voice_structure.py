@@ -1,5 +1,6 @@
-"""The envelope-structure changes (tools/candidates/structure.py, measured and not shipped): band smoothing,
-formant contrast, formant anchors, and the disguise's seam that applies them (Voice.reshape)."""
+"""The envelope-structure changes (tools/candidates/structure.py, measured; its band smoothing's fit is the shipped
+unseen.audio.upper's, tested in test_voice_upper.py): band smoothing, formant contrast, formant anchors, and the
+disguise's seam that applies them (Voice.reshape)."""
 
 from __future__ import annotations
 
@@ -105,3 +106,21 @@ def test_anchors_move_the_formants_to_their_targets() -> None:
     assert np.allclose(found, (620.0, 1300.0, 2750.0), atol=40.0)
     above = FREQS > 7100.0  # outside the warp's ends nothing moves
     assert np.allclose(st.apply(env, FREQS, st.Structure(anchors=anchors))[:, above], env[:, above])
+
+
+def test_the_shipped_band_is_the_bench_s_band_line() -> None:
+    """The disguise's upper band (unseen.audio.upper, drawn last by `draw`) is what the bench measured as band-line:
+    the same draw without it, then a Structure's split from the same generator through the seam, gives the same
+    output to float32 rounding; the fits are one code."""
+    rate = 16000
+    t = np.arange(rate) / rate
+    voice = sum(np.sin(2 * np.pi * 140 * k * t) / k for k in range(1, 40))
+    x = (0.2 * voice / np.max(np.abs(voice)))[None].astype(np.float32)
+    found = dg.profile(x, rate)
+    shipped = dg.transform(x, rate, dg.draw(np.random.default_rng(5), found))
+    rng = np.random.default_rng(5)
+    drawn = dg.draw(rng, found, dg.Targets(split_hz=None))
+    line = st.Structure(split_hz=float(rng.uniform(*dg.UPPER_SPLIT_HZ)))
+    measured = dg.transform(x, rate, replace(drawn, reshape=st.reshaper(line)))
+    np.testing.assert_allclose(shipped, measured, atol=1e-5)
+    assert np.max(np.abs(shipped - dg.transform(x, rate, drawn))) > 1e-3  # and the band does change the output

@@ -1,7 +1,9 @@
 """The speaker-specific structure of a spectral envelope that a monotone frequency warp keeps, taken out.
 
-Measured and not shipped (docs/voices.md: no gain for the ignorant attacker): the bench passes `reshaper(...)`
-to the disguise as `Voice.reshape`, which changes the warped envelope before the equaliser.
+Measured, and except for one case not shipped (docs/voices.md): the bench passes `reshaper(...)` to the disguise
+as `Voice.reshape`, which changes the warped envelope before the equaliser. The band smoothing with a line (2
+terms, the default) is shipped since 2026-12-06 as `unseen.audio.upper` (the disguise's `Voice.split_hz`), whose
+fit this module calls; the bench measures these changes on the draw without the shipped one (`Targets(split_hz=None)`).
 
 The disguise's warp (McAdams, a formant scale, bends) moves the formants but keeps their relative spacing,
 their bandwidths and the shape of the envelope above the second formant (F3-F5: much of a vocal tract's
@@ -10,7 +12,8 @@ magnitude), both measured in `bench/voice.py` (the `band-*` and `bw-*` methods; 
 
 - above a split (drawn per file), the envelope is replaced by a least-squares fit of a few terms in
   log-frequency (2: a straight line, its level and tilt), optionally averaged over a few frames, cross-faded
-  in over `fade_hz`: the higher formants' positions and shapes are gone, a fricative's level and tilt stay;
+  in over `fade_hz`: the higher formants' positions and shapes are gone, a fricative's level and tilt stay
+  (the fit up to 8 kHz at every rate, as `upper` does: at 16 kHz, the bench's rate, as measured before);
 - the envelope's deviations from its local mean across frequency (the formant peaks and valleys) are scaled
   by a contrast drawn per file (or per band): >1 sharpens the formants (narrower bandwidths), <1 flattens them;
 - a piecewise-linear warp in log-frequency through anchors (from, to): the speaker's median F1-F3
@@ -25,7 +28,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import convolve1d, uniform_filter1d  # type: ignore[import-untyped]  # scipy ships no type information
 
-_TOP_HZ, _GONE_HZ = 8000.0, 10000.0  # the smoothing covers up to the verifier's band, fading out above it
+from unseen.audio import upper
+
+_TOP_HZ, _GONE_HZ = 8000.0, 10000.0  # the contrast covers up to the verifier's band, fading out above it
 _CONTRAST_BAND = (100.0, 8000.0)  # contrast nodes are spread evenly in log-frequency over this band
 
 
@@ -65,31 +70,17 @@ def apply(log_envelope: np.ndarray, freqs: np.ndarray, structure: Structure) -> 
     return out
 
 
-def _ramp(freqs: np.ndarray, start: float, end: float) -> np.ndarray:
-    """0 below `start`, 1 above `end`, a raised cosine between."""
-    t = np.clip((freqs - start) / max(end - start, 1e-9), 0.0, 1.0)
-    return 0.5 - 0.5 * np.cos(np.pi * t)
-
-
 def _smoothed(env: np.ndarray, freqs: np.ndarray, structure: Structure) -> np.ndarray:
-    """Above the split, each frame's envelope replaced by its weighted least-squares fit in log-frequency."""
-    low = structure.split_hz - structure.fade_hz / 2
-    band = freqs >= low
-    if band.sum() <= structure.terms or len(env) == 0:
+    """Above the split, each frame's envelope replaced by its weighted least-squares fit in log-frequency
+    (unseen.audio.upper, which the disguise ships with a line), optionally averaged over frames."""
+    fit = upper.Fit.above(freqs, structure.split_hz, structure.terms, structure.fade_hz, env.dtype.type)
+    if fit is None or len(env) == 0:
         return env
-    f = freqs[band]
-    u = np.log(f / f[0]) / np.log(f[-1] / f[0]) * 2 - 1  # -1..1 over the band, in log-frequency
-    basis = np.polynomial.legendre.legvander(u, structure.terms - 1)  # bins × terms
-    weight = 1.0 / f  # linear bins weighted so that every octave counts alike
-    # coefficients = env · W A (Aᵀ W A)⁻¹: one small matrix for every frame
-    solve = (weight[:, None] * basis) @ np.linalg.inv(basis.T @ (weight[:, None] * basis))
-    coefficients = env[:, band] @ solve
+    coefficients = fit.coefficients(env)
     if structure.frames > 1:
         coefficients = uniform_filter1d(coefficients, structure.frames, axis=0, mode="nearest")
-    fit = coefficients @ basis.T
-    blend = _ramp(f, low, structure.split_hz + structure.fade_hz / 2) * (1 - _ramp(f, _TOP_HZ, _GONE_HZ))
     out = env.copy()
-    out[:, band] = env[:, band] * (1 - blend) + fit * blend
+    fit.blend(out, coefficients)
     return out
 
 
@@ -102,7 +93,7 @@ def _contrasted(env: np.ndarray, freqs: np.ndarray, structure: Structure) -> np.
     nodes = np.geomspace(*_CONTRAST_BAND, len(structure.contrast))
     logf = np.log(np.clip(freqs, *_CONTRAST_BAND))
     gain = np.interp(logf, np.log(nodes), np.array(structure.contrast))  # one node: the same gain everywhere
-    gain = 1 + (gain - 1) * (1 - _ramp(freqs, _TOP_HZ, _GONE_HZ))  # none above the verifier's band
+    gain = 1 + (gain - 1) * (1 - upper.ramp(freqs, _TOP_HZ, _GONE_HZ))  # none above the verifier's band
     return mean + gain[None, :] * (env - mean)
 
 

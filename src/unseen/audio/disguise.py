@@ -12,6 +12,9 @@ harmonics of the voice's pitch, and noise). Both are moved independently:
 - the envelope is warped by a random monotone map of frequency: a McAdams coefficient α (the VoicePrivacy
   Challenge's LPC pole-angle warp φ → φ^α, applied here to the envelope) composed with a random smooth warp
   in log-frequency (a global formant shift and slow random bends), fading to no warp at high frequencies;
+- above a split drawn per file (UPPER_SPLIT_HZ), each frame's warped envelope is made a straight line in
+  log-frequency (`upper.py`: its level and tilt kept): the higher formants' positions and shapes, which a
+  monotone warp keeps and a speaker network reads, are gone;
 - a random smooth equaliser colours the envelope, and the pitch ratio and formant scale drift slowly over
   the file (so no single fixed inverse exists even for one file).
 
@@ -34,7 +37,7 @@ import numpy as np
 import scipy.fft  # type: ignore[import-untyped]  # scipy ships no type information
 from numpy.lib.stride_tricks import sliding_window_view
 
-from . import excitation
+from . import excitation, upper
 from .mute import merged
 from .stft import OVERLAP, istft, stft, window_length
 from .vad import Span
@@ -58,6 +61,9 @@ PITCH_MOST, FORMANT_MOST = 12.0, 0.3  # the largest pitch shift (semitones) and 
 FLATTEN = 0.0  # the share of the intonation's range removed (0: kept)
 EVEN = 0.0  # the share of the speaker's long-term spectral balance removed (0: kept)
 SOURCE = True  # the speaker's own excitation replaced by a synthetic one drawn per file (excitation.py)
+# Above a split drawn uniformly in this range (Hz) per file, the warped envelope becomes a line in log-frequency
+# (upper.py; docs/voices.md, "What a monotone warp keeps of the envelope"); (0.0, 0.0) turns it off.
+UPPER_SPLIT_HZ = (2500.0, 3500.0)
 
 DESCRIPTION = (
     "spectral disguise with parameters drawn per file from a cryptographic source: the voice's median pitch "
@@ -68,6 +74,12 @@ DESCRIPTION = (
     + f", the spectral envelope warped by a McAdams coefficient {MCADAMS_ALPHA[0]:g}–{MCADAMS_ALPHA[1]:g}, formants "
     f"scaled by ±{FORMANT_SHIFT[0]:g}–{FORMANT_SHIFT[1]:g} (log; drifting ±{DRIFT:g}) with {WARP_BENDS} random "
     f"bends of ≤{WARP_BEND_SIZE:g}"
+    + (
+        f", then above a split drawn in {UPPER_SPLIT_HZ[0] / 1000:g}–{UPPER_SPLIT_HZ[1] / 1000:g} kHz made a "
+        "straight line in log-frequency (its level and tilt kept, the higher formants' positions and shapes gone)"
+        if UPPER_SPLIT_HZ[1] > 0
+        else ""
+    )
     + (f", {EVEN:.0%} of the voice's long-term spectral balance evened" if EVEN else "")
     + f", and a random equaliser of {COLOUR_BANDS} bands of ≤{COLOUR_DB:g} dB"
     + (
@@ -121,6 +133,7 @@ class Voice:
     centre_f0: float = 0.0  # the file's median F0 (Hz), which flattening pulls towards
     evening: tuple[float, ...] = ()  # log gains on _PROFILE_FREQS evening the file's long-term balance
     source: excitation.Source | None = None  # a synthetic excitation instead of the moved fine structure
+    split_hz: float = 0.0  # above this the warped envelope is made a line in log-frequency (upper.py; 0: not)
     # A change of the warped log envelope (frames × bins, the bins' Hz): the seam the bench's candidates use
     # (tools/candidates/structure.py); nothing in unseen sets it.
     reshape: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
@@ -132,11 +145,22 @@ class Voice:
 def draw(rng: np.random.Generator, found: Profile | None = None, targets: Targets | None = None) -> Voice:
     """A random voice: with a profile of the file's voice, its pitch and formant scale take the median F0 and
     the envelope's centroid to targets drawn from speaker-independent ranges; without one (no voice found:
-    music, noise), shifts in a random direction by a magnitude away from zero."""
+    music, noise), shifts in a random direction by a magnitude away from zero. The upper band's split is drawn
+    last of all, whichever way the rest went: a seeded generator gives every other parameter as it did before
+    the split existed (2026-12-06), and `Targets(split_hz=None)` draws no split (the bench's -noband anchors:
+    the draws of before, to the bit, the same generator left where it was left then)."""
+    targets = targets or Targets()
+    voice = _draw_voice(rng, found, targets)
+    if targets.split_hz is None:
+        return voice
+    return replace(voice, split_hz=float(rng.uniform(*targets.split_hz)))  # the last draw: keep it last
+
+
+def _draw_voice(rng: np.random.Generator, found: Profile | None, targets: Targets) -> Voice:
+    """`draw` but for the upper band's split (every parameter drawn before it)."""
     relative = _draw_relative(rng)
     if found is None:
         return relative
-    targets = targets or Targets()
     semitone = np.log(2) / 12
     f0 = _target(rng, targets.f0_hz, np.log(found.f0), targets.pitch_away * semitone)
     pitch = float(np.exp(np.clip(f0 - np.log(found.f0), -targets.pitch_most * semitone, targets.pitch_most * semitone)))
@@ -186,6 +210,7 @@ class Targets:
     flatten: float = FLATTEN  # the share of the intonation's range (F0 around its median, in log) removed
     even: float = EVEN  # the share of the long-term spectral balance's deviations from a line removed
     source: bool = SOURCE  # a synthetic excitation (excitation.draw) instead of the speaker's own, moved
+    split_hz: tuple[float, float] | None = UPPER_SPLIT_HZ  # the upper band's split (Hz; None: none drawn)
 
 
 def _target(rng: np.random.Generator, span: tuple[float, float], own: float, away: float) -> float:
@@ -497,6 +522,8 @@ def _block(
     target_env = log_envelope.copy()
     source_env = _envelope_source(freqs[:warped], rate, alpha, bends, formant)
     target_env[:, :warped] = _interp_rows(log_envelope, source_env * (size / rate))
+    if voice.split_hz > 0:  # after the warp (whose detail above the split it removes), before the equaliser
+        upper.smooth(target_env, freqs, voice.split_hz)  # in place: target_env is this block's own
     if voice.reshape is not None:
         target_env = voice.reshape(target_env, freqs)
     if colour.size:
