@@ -35,6 +35,7 @@ from functools import cache
 from typing import Any
 
 import numpy as np
+from voice_third_verifier import embedded
 
 from unseen.audio.speaker import to_16k
 
@@ -193,8 +194,4 @@ class EcapaVerifier:
         self.torch, self.model = torch, model.eval()
 
     def embed(self, x: np.ndarray, rate: int) -> np.ndarray:
-        features = fbank(to_16k(x, rate))
-        features = features - features.mean(axis=0)
-        with self.torch.no_grad():
-            out = self.model(self.torch.from_numpy(features)[None])[0].numpy().astype(np.float64)
-        return out / np.linalg.norm(out)
+        return embedded(self.torch, self.model, fbank(to_16k(x, rate)))

@@ -28,6 +28,7 @@ import importlib.metadata
 import importlib.util
 from functools import cache
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -104,8 +105,13 @@ class CamPlusVerifier:
         self.torch, self.model = torch, model.eval()
 
     def embed(self, x: np.ndarray, rate: int) -> np.ndarray:
-        features = fbank(to_16k(x, rate))
-        features = features - features.mean(axis=0)
-        with self.torch.no_grad():
-            out = self.model(self.torch.from_numpy(features)[None])[0].numpy().astype(np.float64)
-        return out / np.linalg.norm(out)
+        return embedded(self.torch, self.model, fbank(to_16k(x, rate)))
+
+
+def embedded(torch: ModuleType, model: Any, features: np.ndarray) -> np.ndarray:
+    """A torch speaker network's unit-norm embedding of one utterance's features (frames × bands), their mean over
+    time removed first (both bench networks in no choice normalise so): shared with voice_fourth_verifier."""
+    features = features - features.mean(axis=0)
+    with torch.no_grad():
+        out = model(torch.from_numpy(features)[None])[0].numpy().astype(np.float64)
+    return out / np.linalg.norm(out)
