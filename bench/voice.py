@@ -49,6 +49,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import av
 import numpy as np
@@ -179,12 +180,9 @@ def _sourced(
                 bends=tuple(float(b) for b in rng.uniform(-0.07, 0.07, dg.WARP_BENDS)),
                 colour=tuple(float(c) for c in rng.uniform(-8, 8, dg.COLOUR_BANDS)),
             )
-        if lifter:  # a smoother envelope (fewer cepstral coefficients): bench-only, the module's constant swapped
-            kept, dg._LIFTER_SECONDS = dg._LIFTER_SECONDS, lifter
-            try:
+        if lifter:  # a smoother envelope (fewer cepstral coefficients) for the transform only, not the profile
+            with patch.object(dg, "_LIFTER_SECONDS", lifter):
                 return dg.transform(x, rate, replace(voice, source=source))
-            finally:
-                dg._LIFTER_SECONDS = kept
         return dg.transform(x, rate, replace(voice, source=source))
 
     return run
@@ -201,14 +199,15 @@ def _selected(candidates: int, seconds: float = sel.EXCERPT_SECONDS) -> Method:
     return run
 
 
-def _heard(candidates: int, gated: bool = True) -> Method:
+def _heard(candidates: int, gated: bool = True, draw: ch.Draw = dg.draw) -> Method:
     """The farthest of `candidates` draws as unseen makes it (voice.py): the speech heard by its detector
     (audio/vad.py, run here and timed with --speed; unseen runs it anyway), the choice on its first 3 s, the
-    synthetic source voiced only within it (`gated` False: wherever the pitch track finds a period, as before)."""
+    synthetic source voiced only within it (`gated` False: wherever the pitch track finds a period, as before);
+    `draw` makes each candidate (select.disguise's seam: the bench's variants of the choice)."""
 
     def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
         mono = mono16k(x, rate)
-        return sel.disguise(x, rate, mono, vad.hear(mono).spans, candidates, rng, gated=gated)
+        return sel.disguise(x, rate, mono, vad.hear(mono).spans, candidates, rng, gated=gated, draw=draw)
 
     return run
 
@@ -219,11 +218,8 @@ def _level_noise(method: Method) -> Method:
     switch, set for the call)."""
 
     def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
-        ex.CONSISTENT_NOISE = True
-        try:
+        with patch.object(ex, "CONSISTENT_NOISE", True):
             return method(x, rate, rng)
-        finally:
-            ex.CONSISTENT_NOISE = False
 
     return run
 
@@ -299,36 +295,29 @@ def _alone(draw: Reshape) -> Method:
     return lambda x, rate, rng: dg.transform(x, rate, dg.Voice(reshape=st.reshaper(draw(rng))))
 
 
-def _band(split: tuple[float, float] = (2500.0, 3500.0), terms: int = 2, frames: int = 1, **more) -> Method:
+def _line(split: tuple[float, float] = (2500.0, 3500.0), terms: int = 2, frames: int = 1, **more) -> Reshape:
     """Above a split drawn per file, the envelope smoothed to `terms` terms in log-frequency (2: level and tilt)."""
-    return _reshaped(lambda rng: st.Structure(split_hz=float(rng.uniform(*split)), terms=terms, frames=frames, **more))
+    return lambda rng: st.Structure(split_hz=float(rng.uniform(*split)), terms=terms, frames=frames, **more)
+
+
+def _band(split: tuple[float, float] = (2500.0, 3500.0), terms: int = 2, frames: int = 1, **more) -> Method:
+    """The draw without the shipped band with `_line`'s smoothing instead."""
+    return _reshaped(_line(split, terms, frames, **more))
 
 
 def _heard_noband(candidates: int, change: Callable[[dg.Voice, np.random.Generator], dg.Voice]) -> Method:
     """`_heard` (the shipped choice as unseen makes it) without the upper band (_NOBAND), every candidate's draw
     changed by `change` (given the draw and its generator, from which it may draw more) before the choice."""
-
-    def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
-        mono = mono16k(x, rate)
-        spans = vad.hear(mono).spans
-        found, part = dg.profile(x, rate), sel.excerpt(mono, spans)
-        count = candidates if part.size >= sel.MIN_SECONDS * sel.RATE else 1
-        voices = [change(dg.draw(r, found, _NOBAND), r) for r in sel.generators(count, rng)]
-        return dg.transform(x, rate, sel.farthest(part, voices), spans)
-
-    return run
+    return _heard(candidates, draw=lambda r, found: change(dg.draw(r, found, _NOBAND), r))
 
 
 def _smoother(method: Method, seconds: float = 0.001) -> Method:
     """`method` with a smoother envelope everywhere (quefrencies kept below `seconds`, not 1.5 ms): the module's
-    constant swapped for the call (bench-only, as `_sourced`'s `lifter`)."""
+    constant swapped for the whole call (bench-only; `_sourced`'s `lifter` swaps it for the transform alone)."""
 
     def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
-        kept, dg._LIFTER_SECONDS = dg._LIFTER_SECONDS, seconds
-        try:
+        with patch.object(dg, "_LIFTER_SECONDS", seconds):  # the profile's envelope too, unlike `_sourced`'s
             return method(x, rate, rng)
-        finally:
-            dg._LIFTER_SECONDS = kept
 
     return run
 
@@ -517,22 +506,16 @@ METHODS: dict[str, Method] = {
     "select-6-levelnoise": _level_noise(_heard(6)),  # the noise at the level its frames are given (not shipped)
     "disguise-levelnoise": _level_noise(_shipped),
     "select-6-first3s": _selected(6),
-    # the shipped choice among band-line draws (split 2.5-3.5 kHz; -low: 2-2.5 kHz), each instead of the shipped band
-    # (select-6-band is what select-6 ships since the band, 2026-12-06, but for the generator's order)
     # band-line on top of source-wide's wider envelope ranges (instead of the shipped band)
     "band-wide": lambda x, rate, rng: dg.transform(
-        x,
-        rate,
-        replace(
-            _wide_draw(rng, dg.profile(x, rate), band=False),
-            reshape=st.reshaper(st.Structure(split_hz=float(rng.uniform(2500.0, 3500.0)))),
-        ),
+        x, rate, replace(_wide_draw(rng, dg.profile(x, rate), band=False), reshape=st.reshaper(_line()(rng)))
     ),
-    "select-6-band": _heard_reshaped(6, lambda rng: st.Structure(split_hz=float(rng.uniform(2500.0, 3500.0)))),
-    "select-6-band-low": _heard_reshaped(6, lambda rng: st.Structure(split_hz=float(rng.uniform(2000.0, 2500.0)))),
-    "select-6-band-smooth": _smoother(
-        _heard_reshaped(6, lambda rng: st.Structure(split_hz=float(rng.uniform(2500.0, 3500.0))))
-    ),
+    # the shipped choice among band-line draws (split 2.5-3.5 kHz; -low: 2-2.5 kHz), each instead of the shipped band
+    # (select-6-band is what select-6 ships since the band, 2026-12-06, but for the generator's order); -smooth and
+    # band-smooth: with a 1-ms lifter too
+    "select-6-band": _heard_reshaped(6, _line()),
+    "select-6-band-low": _heard_reshaped(6, _line((2000.0, 2500.0))),
+    "select-6-band-smooth": _smoother(_heard_reshaped(6, _line())),
     "band-smooth": _smoother(_band()),
     "select-4": _selected(4),  # four draws by the shipped criterion (until 03:40 UTC GE2E alone: now select-4-ge2e)
     # As first measured, choosing on 10 s (all of a dev utterance), and on parts of it.

