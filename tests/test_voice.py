@@ -343,3 +343,17 @@ def test_speech_heard_for_a_timeline(talk: Path):
     heard = voice.speech_heard(talk)
     spans = heard.spans
     assert heard.streams == 1 and spans and 1.0 <= spans[0][0] < spans[-1][1] <= 5.1
+
+
+@pytest.mark.parametrize("seconds", [0.05, 0.1, 0.3, 0.4, 1.0])
+def test_the_speaker_model_embeds_a_short_recording(seconds: float):
+    # Fewer 30-ms windows than the pause gate's reach either side (13) once crashed the gate (np.convolve's "same"
+    # gives the longer operand's length): every length gives one unit embedding.
+    from unseen.audio import speaker
+
+    x = np.random.default_rng(1).standard_normal(round(seconds * 16000)).astype(np.float32) * 0.1
+    e = speaker.embed(x, 16000)
+    assert e.shape == (256,) and abs(float(np.linalg.norm(e)) - 1.0) < 1e-5
+    windows = len(x) // speaker._GATE_WINDOW
+    kept = speaker._drop_pauses(x)  # steady noise: no window is a pause, every whole one is kept
+    assert len(kept) == (len(x) if windows < 2 else windows * speaker._GATE_WINDOW)

@@ -96,7 +96,10 @@ def _drop_pauses(wav: np.ndarray) -> np.ndarray:
     windows = wav[: count * _GATE_WINDOW].reshape(count, _GATE_WINDOW)
     level = 10 * np.log10(np.mean(windows**2, axis=1) + 1e-12)
     loud = level > np.percentile(level, 95) - _GATE_DB
-    kept = np.convolve(loud.astype(float), np.ones(2 * _GATE_KEEP + 1), mode="same") > 0  # pauses' edges stay
+    # Pauses' edges stay: each loud window keeps _GATE_KEEP windows either side. "full" and the slice, not "same":
+    # "same" gives the kernel's length when the recording has fewer windows than it (under 0.4 s).
+    spread = np.convolve(loud.astype(float), np.ones(2 * _GATE_KEEP + 1), mode="full")
+    kept = spread[_GATE_KEEP : _GATE_KEEP + count] > 0
     return windows[kept].reshape(-1) if kept.any() else wav
 
 
