@@ -500,6 +500,9 @@ METHODS: dict[str, Method] = {
     # "Voiced only where speech is heard"); -ungated: the same choice voiced anywhere (unseen until then);
     # -first3s: the choice on the utterance's first 3 s, voiced anywhere (the bench's select-6 until then)
     "select-6": _heard(6),
+    "select-8": _heard(8),  # more draws, the rest as shipped (bench/voice_choice_pool.py measured 4, 6, 8)
+    "select-10": _heard(10),
+    "select-12": _heard(12),
     # the six draws without the upper band (_NOBAND): the shipped choice before the band (2026-12-06), bit for bit
     "select-6-noband": _heard_noband(6, lambda voice, _: voice),
     "select-6-ungated": _heard(6, gated=False),
@@ -521,7 +524,7 @@ METHODS: dict[str, Method] = {
     # As first measured, choosing on 10 s (all of a dev utterance), and on parts of it.
     "select-2": _selected(2, 10.0),
     "select-4-10s": _selected(4, 10.0),
-    "select-8": _selected(8, 10.0),
+    "select-8-10s": _selected(8, 10.0),  # measured as select-8 on 2026-12-05 (GE2E alone, 10 s)
     "select-4-3s": _selected(4, 3.0),
     "select-4-5s": _selected(4, 5.0),
     # Choosing by more than GE2E (tools/candidates/choice.py, docs/voices.md "Choosing by more than the speaker

@@ -1,0 +1,297 @@
+"""Choice rules compared on one pool of candidates: which speaker models should choose among the draws?
+
+`bench/voice.py` measures one rule per run, and every run draws its own candidates, so two rules differ by
+their draws as well as by their rule. Here every test half gets one pool of K draws of the shipped disguise
+(`select.disguise`'s way: the speech heard by unseen's detector, the excerpt of its first 3 s, the synthetic
+source voiced only within it); each draw disguises the excerpt (what a chooser hears) and the whole half (what a
+verifier hears, through AAC). Four speaker models embed both: GE2E and the SE-Res2Net-50 (unseen's), CAM++
+(`--third`'s) and ECAPA-TDNN (`--fourth`'s). `pool` writes their distances and embeddings to an .npz per chunk of
+speakers; `rules` reads the chunks and gives, for each rule (which models choose, their weights, how many of
+the K draws), every verifier's ignorant EER over the same trials as bench/voice.py's, so the rules differ only
+by the candidate they keep. A verifier that takes part in a rule's choice is marked: its figure is optimistic.
+
+    PYTHONPATH=src:bench python bench/voice_choice_pool.py pool --first 0 --count 50 --out /tmp/pool-0.npz
+    PYTHONPATH=src:bench python bench/voice_choice_pool.py rules /tmp/pool-*.npz
+
+Lazy-informed and the classical verifier are not measured here (they need a second run per file); run the
+chosen rule through bench/voice.py for them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import voice_metrics as vm
+from voice import VOICES, aac_round_trip, utterances
+
+from unseen.audio import disguise as dg
+from unseen.audio import excitation as ex
+from unseen.audio import res2net, speaker, vad
+from unseen.audio import select as sel
+
+MODELS = ("ge2e", "res2net", "campp", "ecapa")
+
+
+def _embedders() -> dict:
+    from voice_fourth_verifier import EcapaVerifier
+    from voice_third_verifier import CamPlusVerifier
+
+    campp, ecapa = CamPlusVerifier(), EcapaVerifier()
+    return {
+        "ge2e": lambda xs: speaker.embed_many(xs, sel.RATE),
+        "res2net": lambda xs: res2net.embed_many(xs, sel.RATE),
+        "campp": lambda xs: [campp.embed(x, sel.RATE) for x in xs],
+        "ecapa": lambda xs: [ecapa.embed(x, sel.RATE) for x in xs],
+    }
+
+
+def pool(args: argparse.Namespace) -> None:
+    files = sorted(VOICES.glob("*.flac"))[args.first : args.first + args.count]
+    test, speakers, rate = utterances(files, aac=True)
+    assert rate == sel.RATE
+    embed = _embedders()
+    rng = np.random.default_rng(args.seed + args.first)
+    record: dict[str, list] = {"speakers": [speakers], **{f"orig_{m}": [] for m in MODELS}}
+    record |= {f"dist_{m}": [] for m in MODELS} | {f"out_{m}": [] for m in MODELS}
+    started = time.perf_counter()
+    for i, x in enumerate(test):
+        speech = vad.hear(x).spans
+        found = dg.profile(x[None], rate)
+        part = sel.excerpt(x, speech)
+        voices = [dg.draw(rng, found) for _ in range(args.candidates)]
+        heard = sel.disguised(part, voices)
+        outs = [aac_round_trip(dg.transform(x[None], rate, v, speech)[0], rate) for v in voices]
+        for m in MODELS:
+            if part.size < sel.MIN_SECONDS * rate:  # unseen keeps its first draw then: every rule does here
+                record[f"dist_{m}"].append([1.0] + [0.0] * (len(voices) - 1))
+            else:
+                own, *others = embed[m]([part, *heard])
+                record[f"dist_{m}"].append([1.0 - speaker.similarity(own, o) for o in others])
+            record[f"out_{m}"].append(np.array(embed[m](outs)))
+            record[f"orig_{m}"].append(embed[m]([x])[0])
+        if i % 10 == 9:
+            print(f"{i + 1}/{len(test)} halves, {time.perf_counter() - started:.0f} s, load {os.getloadavg()[0]:.1f}")
+    np.savez(args.out, **{k: np.concatenate(v) if k == "speakers" else np.array(v) for k, v in record.items()})
+
+
+def _load(paths: list[Path]) -> dict[str, np.ndarray]:
+    parts = [dict(np.load(p)) for p in paths]
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def _total(data: dict[str, np.ndarray], weights: dict[str, float], count: int) -> np.ndarray:
+    total = np.zeros((len(data["speakers"]), count))
+    for m, w in weights.items():
+        total += w * sel.standardised(data[f"dist_{m}"][:, :count])
+    return total + 1e-3 * np.argsort(np.argsort(data["dist_ge2e"][:, :count], axis=1), axis=1)
+
+
+def choose(data: dict[str, np.ndarray], weights: dict[str, float], count: int) -> np.ndarray:
+    """Per half, the index of the draw (among the first `count`) farthest by the weighted z-scores; a weight
+    named "top" (n) lets the shipped rule keep its n farthest first and the rest of `weights` choose among them
+    (what a slow third model would cost on n excerpts instead of `count`)."""
+    weights = dict(weights)
+    top = int(weights.pop("top", 0))
+    if not top:
+        return np.argmax(_total(data, weights, count), axis=1)
+    shortlist = np.argsort(-_total(data, SHIPPED, count), axis=1)[:, :top]
+    total = _total(data, weights, count)
+    return shortlist[np.arange(len(shortlist)), np.argmax(np.take_along_axis(total, shortlist, axis=1), axis=1)]
+
+
+def ignorant(data: dict[str, np.ndarray], picked: np.ndarray, model: str) -> float:
+    test = data[f"out_{model}"][np.arange(len(picked)), picked]
+    return vm.trial_eer(data[f"orig_{model}"] @ test.T, data["speakers"])
+
+
+def _bootstrap(data: dict[str, np.ndarray], a: np.ndarray, b: np.ndarray, model: str, n: int = 200) -> tuple:
+    """A 90% interval of EER(b) - EER(a) by resampling speakers (both halves together)."""
+    names = np.unique(data["speakers"])
+    rng, diffs = np.random.default_rng(0), []
+    for _ in range(n):
+        keep = np.isin(data["speakers"], rng.choice(names, len(names) // 2, replace=False))
+        sub = {k: v[keep] for k, v in data.items()}
+        diffs.append(ignorant(sub, b[keep], model) - ignorant(sub, a[keep], model))
+    return tuple(100 * np.percentile(diffs, [5, 95]))
+
+
+SHIPPED = {"ge2e": 1.5, "res2net": 1.0}
+RULES: dict[str, dict[str, float]] = {
+    "first draw": {},
+    "shipped (GE2E 1.5, Res2Net 1)": SHIPPED,
+    "shipped's 3 farthest, then + ECAPA 1": {"ge2e": 1.5, "res2net": 1.0, "ecapa": 1.0, "top": 3},
+    "shipped's 2 farthest, then ECAPA": {"ecapa": 1.0, "top": 2},
+    "GE2E 1, Res2Net 1": {"ge2e": 1.0, "res2net": 1.0},
+    "GE2E 2, Res2Net 1": {"ge2e": 2.0, "res2net": 1.0},
+    "GE2E alone": {"ge2e": 1.0},
+    "Res2Net alone": {"res2net": 1.0},
+    "+ ECAPA 1": {"ge2e": 1.5, "res2net": 1.0, "ecapa": 1.0},
+    "+ ECAPA 1.5": {"ge2e": 1.5, "res2net": 1.0, "ecapa": 1.5},
+    "+ CAM++ 1": {"ge2e": 1.5, "res2net": 1.0, "campp": 1.0},
+    "GE2E 1, Res2Net 1, ECAPA 1": {"ge2e": 1.0, "res2net": 1.0, "ecapa": 1.0},
+    "ECAPA alone": {"ecapa": 1.0},
+    "CAM++ alone": {"campp": 1.0},
+}
+
+
+def rules(args: argparse.Namespace) -> None:
+    data = _load(args.paths)
+    n = len(data["speakers"])
+    k = data["dist_ge2e"].shape[1]
+    print(f"{len(np.unique(data['speakers']))} speakers, {n} halves, {k} draws each; load {os.getloadavg()[0]:.1f}")
+    originals = {m: vm.trial_eer(data[f"orig_{m}"] @ data[f"orig_{m}"].T, data["speakers"]) for m in MODELS}
+    print("originals: " + ", ".join(f"{m} {100 * eer:.1f}" for m, eer in originals.items()))
+    print("| rule | draws | " + " | ".join(MODELS) + " |")
+    base = choose(data, SHIPPED, 6)
+    for (name, weights), count in itertools.product(RULES.items(), sorted({4, 6, k})):
+        if not weights and count != k:
+            continue
+        picked = np.zeros(n, dtype=int) if not weights else choose(data, weights, count)
+        cells = []
+        for m in MODELS:
+            mark = "*" if m in weights or ("top" in weights and m in SHIPPED) else ""
+            cells.append(f"{100 * ignorant(data, picked, m):.1f}{mark}")
+        print(f"| {name} | {count if weights else 1} | " + " | ".join(cells) + " |", flush=True)
+    if args.intervals:
+        for name in ("+ ECAPA 1", "+ CAM++ 1"):
+            picked = choose(data, RULES[name], 6)
+            for m in MODELS:
+                low, high = _bootstrap(data, base, picked, m)
+                print(f"{name} against shipped, {m}: 90% [{low:+.1f}, {high:+.1f}] (half the speakers resampled)")
+
+
+def _features(voice: dg.Voice, found: dg.Profile | None) -> dict[str, float]:
+    """The drawn parameters of one candidate, as numbers (logs where the disguise works in logs)."""
+    source = voice.source or ex.Source()
+    own = np.log(found.f0) if found is not None else 0.0
+    return {
+        "log pitch ratio": np.log(voice.pitch),
+        "|log pitch ratio|": abs(np.log(voice.pitch)),
+        "log F0 target": own + np.log(voice.pitch),
+        "log formant": np.log(voice.formant),
+        "|log formant|": abs(np.log(voice.formant)),
+        "alpha": voice.alpha,
+        "|alpha - 1|": abs(voice.alpha - 1),
+        "bends (rms)": float(np.sqrt(np.mean(np.square(voice.bends)))) if voice.bends else 0.0,
+        "colour (rms dB)": float(np.sqrt(np.mean(np.square(voice.colour)))) if voice.colour else 0.0,
+        "split Hz": voice.split_hz,
+        "range": source.range,
+        "tilt": source.tilt,
+        "breath": source.breath,
+        "voiced Hz": source.voiced_hz,
+        "jitter": source.jitter,
+        "|spread|": abs(source.spread),
+        "wobble": voice.wobble,
+        "drift": voice.drift,
+    }
+
+
+def _replayed(paths: list[Path], count: int, seed: int) -> list[list[dict[str, float]]]:
+    """Each half's draws' parameters, replayed from its chunk's seed as `pool` drew them (halves × draws)."""
+    out = []
+    for path in paths:
+        first = int(path.stem.removeprefix("p"))
+        k = np.load(path)["dist_ge2e"].shape[1]
+        files = sorted(VOICES.glob("*.flac"))[first : first + count]
+        test, _, rate = utterances(files, aac=True)
+        rng = np.random.default_rng(seed + first)
+        for x in test:
+            found = dg.profile(x[None], rate)
+            out.append([_features(dg.draw(rng, found), found) for _ in range(k)])
+    return out
+
+
+FILTERS = {
+    "any draw (shipped)": lambda f: True,
+    "formants up only": lambda f: f["log formant"] > 0,
+    "formants down only": lambda f: f["log formant"] < 0,
+    "pitch down only": lambda f: f["log pitch ratio"] < 0,
+    "formants up, pitch down": lambda f: f["log formant"] > 0 and f["log pitch ratio"] < 0,
+}
+
+
+def runs(args: argparse.Namespace) -> None:
+    """Two runs from one pool: the first chooses among draws 0-3, the second among 4-7 (the shipped rule, among
+    those a filter of the drawn parameters lets through; all four where none passes), so that lazy-informed
+    (enrolment: the second run's output of the other half) is measured beside ignorant."""
+    data = _load(args.paths)
+    found = _replayed(args.paths, args.count, args.seed)
+    n = len(data["speakers"])
+    speakers = len(np.unique(data["speakers"]))
+    print(f"{speakers} speakers, {n} halves; two runs of four draws; load {os.getloadavg()[0]:.1f}")
+    print("| draws kept | passing | " + " | ".join(f"{m} ignorant / lazy" for m in MODELS) + " |")
+    for name, keep in FILTERS.items():
+        passing = np.array([[keep(f) for f in half] for half in found])
+        picks = []
+        for run in (slice(0, 4), slice(4, 8)):
+            total = _total({k: v[:, run] if k.startswith("dist_") else v for k, v in data.items()}, SHIPPED, 4)
+            ok = passing[:, run].copy()  # a copy: `passing` is printed as drawn
+            ok[~ok.any(axis=1)] = True
+            picks.append(run.start + np.argmax(np.where(ok, total, -np.inf), axis=1))
+        cells = []
+        for m in MODELS:
+            rows = np.arange(n)
+            first, second = data[f"out_{m}"][rows, picks[0]], data[f"out_{m}"][rows, picks[1]]
+            cells.append(
+                f"{100 * vm.trial_eer(data[f'orig_{m}'] @ first.T, data['speakers']):.1f} / "
+                f"{100 * vm.trial_eer(second @ first.T, data['speakers']):.1f}"
+            )
+        print(f"| {name} | {passing.mean():.0%} | " + " | ".join(cells) + " |", flush=True)
+
+
+def params(args: argparse.Namespace) -> None:
+    """Which drawn parameters go with a candidate that a network in no choice finds far: each chunk's draws
+    replayed from its seed, each candidate's cosine to the *other* half's original (the same-speaker trial the
+    ignorant attacker scores), centred within the file, correlated with each parameter (centred so too)."""
+    rows = [f for half in _replayed(args.paths, args.count, args.seed) for f in half]
+    data = _load(args.paths)
+    close = {m: [] for m in MODELS}
+    for i in range(len(data["speakers"])):
+        other = i + 1 if i % 2 == 0 else i - 1
+        for m in MODELS:
+            cos = data[f"out_{m}"][i] @ data[f"orig_{m}"][other]
+            close[m].extend(cos - cos.mean())
+    names = list(rows[0])
+    values = np.array([[r[n] for r in rows] for n in names])
+    k = data["dist_ge2e"].shape[1]
+    values = values - values.reshape(len(names), -1, k).mean(axis=2).repeat(k, axis=1)
+    print(f"{values.shape[1] // k} halves x {k} draws; correlation within the file with closeness to the other half")
+    print("| parameter | " + " | ".join(MODELS) + " |")
+    for n, v in zip(names, values, strict=True):
+        cells = [f"{np.corrcoef(v, close[m])[0, 1]:+.2f}" if v.std() > 0 else "–" for m in MODELS]
+        print(f"| {n} | " + " | ".join(cells) + " |")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("pool", help="draw and embed the candidates of a chunk of test speakers")
+    p.add_argument("--first", type=int, default=0, help="the first test speaker (sorted)")
+    p.add_argument("--count", type=int, default=50)
+    p.add_argument("--candidates", type=int, default=8)
+    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--out", type=Path, required=True)
+    r = sub.add_parser("rules", help="every rule's ignorant EERs from the chunks")
+    r.add_argument("paths", nargs="+", type=Path)
+    r.add_argument("--intervals", action="store_true", help="bootstrap intervals of two rules against the shipped")
+    q = sub.add_parser("params", help="which drawn parameters go with a far candidate (draws replayed)")
+    q.add_argument("paths", nargs="+", type=Path)
+    q.add_argument("--count", type=int, default=50, help="speakers per chunk, as pooled")
+    q.add_argument("--seed", type=int, default=2026)
+    t = sub.add_parser("runs", help="two runs of four draws: ignorant and lazy, with filters of the draws")
+    t.add_argument("paths", nargs="+", type=Path)
+    t.add_argument("--count", type=int, default=50, help="speakers per chunk, as pooled")
+    t.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args()
+    {"pool": pool, "rules": rules, "params": params, "runs": runs}[args.command](args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
