@@ -503,6 +503,7 @@ METHODS: dict[str, Method] = {
     "select-8": _heard(8),  # more draws, the rest as shipped (bench/voice_choice_pool.py measured 4, 6, 8)
     "select-10": _heard(10),
     "select-12": _heard(12),
+    "select-16": _heard(16),
     # the six draws without the upper band (_NOBAND): the shipped choice before the band (2026-12-06), bit for bit
     "select-6-noband": _heard_noband(6, lambda voice, _: voice),
     "select-6-ungated": _heard(6, gated=False),
