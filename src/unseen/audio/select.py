@@ -27,8 +27,9 @@ from unseen.audio.vad import Span
 RATE = speaker.RATE  # the excerpt is heard, disguised and embedded as mono at 16 kHz: all the model hears
 # Voices drawn per file. On one pool of eight draws for each of 200 dev speakers' halves (bench/voice_choice_pool.py,
 # docs/voices.md "More draws"), the networks in no choice read more the more draws were chosen among: CAM++ 43.2,
-# 43.8, 45.2% and ECAPA 41.0, 42.3, 43.4% ignorant EER with 4, 6, 8. Ten cost 25-26x real time on two idle cores
-# (six: 28-31x).
+# 43.8, 45.2% and ECAPA 41.0, 42.3, 43.4% ignorant EER with 4, 6, 8 (paired). Ten through the full bench, on other
+# draws, read 43.0 and 43.1% (six: 44.0 and 43.2), so the gain is not certain. Ten cost 25-26x real time on two idle
+# cores (six: 28-31x).
 CANDIDATES = 10
 # How much the GE2E model's standardised distance counts against the SE-Res2Net's 1: with equal weights the choice
 # favoured the Res2Net (200 dev speakers: GE2E 44.0%, Res2Net 45.8% ignorant EER); 1.5 with six draws gave 45.8, 46.3.
