@@ -24,7 +24,10 @@ import itertools
 import os
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from unittest.mock import patch
 
 import numpy as np
 import voice_metrics as vm
@@ -51,33 +54,62 @@ def _embedders() -> dict:
     }
 
 
+# Changes of the disguise judged against the shipped one on the same draws (`pool --arms`): each arm changes
+# every candidate's drawn voice and the envelope's lifter (seconds of quefrency kept; the shipped 1.5 ms) for the
+# transform alone, so the draws, the profile and the speakers are the same in every arm.
+ARMS: dict[str, tuple[Callable[[dg.Voice], dg.Voice], float]] = {
+    "shipped": (lambda v: v, dg._LIFTER_SECONDS),
+    "smooth": (lambda v: v, 0.001),  # the 1-ms lifter of bench/voice.py's band-smooth, everywhere
+    "low": (lambda v: replace(v, split_hz=v.split_hz - 500.0), dg._LIFTER_SECONDS),  # the band's split in 2-3 kHz
+    "smooth-low": (lambda v: replace(v, split_hz=v.split_hz - 500.0), 0.001),
+}
+
+
 def pool(args: argparse.Namespace) -> None:
+    from pystoi import stoi
+
     files = sorted(VOICES.glob("*.flac"))[args.first : args.first + args.count]
     test, speakers, rate = utterances(files, aac=True)
     assert rate == sel.RATE
     embed = _embedders()
     rng = np.random.default_rng(args.seed + args.first)
-    record: dict[str, list] = {"speakers": [speakers], **{f"orig_{m}": [] for m in MODELS}}
-    record |= {f"dist_{m}": [] for m in MODELS} | {f"out_{m}": [] for m in MODELS}
+    arms = args.arms.split(",")
+    records = {arm: _record(speakers) for arm in arms}
     started = time.perf_counter()
     for i, x in enumerate(test):
         speech = vad.hear(x).spans
         found = dg.profile(x[None], rate)
         part = sel.excerpt(x, speech)
-        voices = [dg.draw(rng, found) for _ in range(args.candidates)]
-        heard = sel.disguised(part, voices)
-        outs = [aac_round_trip(dg.transform(x[None], rate, v, speech)[0], rate) for v in voices]
-        for m in MODELS:
-            if part.size < sel.MIN_SECONDS * rate:  # unseen keeps its first draw then: every rule does here
-                record[f"dist_{m}"].append([1.0] + [0.0] * (len(voices) - 1))
-            else:
-                own, *others = embed[m]([part, *heard])
-                record[f"dist_{m}"].append([1.0 - speaker.similarity(own, o) for o in others])
-            record[f"out_{m}"].append(np.array(embed[m](outs)))
-            record[f"orig_{m}"].append(embed[m]([x])[0])
+        drawn = [dg.draw(rng, found) for _ in range(args.candidates)]
+        originals = {m: embed[m]([x])[0] for m in MODELS}
+        own = {m: embed[m]([part])[0] for m in MODELS} if part.size >= sel.MIN_SECONDS * rate else {}
+        for arm in arms:
+            change, lifter = ARMS[arm]
+            voices = [change(v) for v in drawn]
+            with patch.object(dg, "_LIFTER_SECONDS", lifter):
+                heard = sel.disguised(part, voices)
+                outs = [aac_round_trip(dg.transform(x[None], rate, v, speech)[0], rate) for v in voices]
+            record = records[arm]
+            record["stoi"].append([stoi(x, out, rate) for out in outs])
+            for m in MODELS:
+                if not own:  # unseen keeps its first draw then: every rule does here
+                    record[f"dist_{m}"].append([1.0] + [0.0] * (len(voices) - 1))
+                else:
+                    record[f"dist_{m}"].append([1.0 - speaker.similarity(own[m], o) for o in embed[m](heard)])
+                record[f"out_{m}"].append(np.array(embed[m](outs)))
+                record[f"orig_{m}"].append(originals[m])
         if i % 10 == 9:
             print(f"{i + 1}/{len(test)} halves, {time.perf_counter() - started:.0f} s, load {os.getloadavg()[0]:.1f}")
-    np.savez(args.out, **{k: np.concatenate(v) if k == "speakers" else np.array(v) for k, v in record.items()})
+    for arm, record in records.items():
+        # the shipped disguise alone where it is written to --out itself; every arm in a folder of its name beside it
+        path = args.out if arms == ["shipped"] else args.out.parent / arm / args.out.name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, **{k: np.concatenate(v) if k == "speakers" else np.array(v) for k, v in record.items()})
+
+
+def _record(speakers: np.ndarray) -> dict[str, list]:
+    record: dict[str, list] = {"speakers": [speakers], "stoi": [], **{f"orig_{m}": [] for m in MODELS}}
+    return record | {f"dist_{m}": [] for m in MODELS} | {f"out_{m}": [] for m in MODELS}
 
 
 def _load(paths: list[Path]) -> dict[str, np.ndarray]:
@@ -86,10 +118,11 @@ def _load(paths: list[Path]) -> dict[str, np.ndarray]:
 
 
 def _total(data: dict[str, np.ndarray], weights: dict[str, float], count: int) -> np.ndarray:
-    total = np.zeros((len(data["speakers"]), count))
-    for m, w in weights.items():
-        total += w * sel.standardised(data[f"dist_{m}"][:, :count])
-    return total + 1e-3 * np.argsort(np.argsort(data["dist_ge2e"][:, :count], axis=1), axis=1)
+    """Per half, each of the first `count` draws' total by the shipped way of adding (select.totals; GE2E's rank
+    breaks ties, whether GE2E chooses or not)."""
+    models = ["ge2e", *(m for m in weights if m != "ge2e")]
+    far = np.stack([data[f"dist_{m}"][:, :count] for m in models], axis=1)
+    return sel.totals(far, [weights.get(m, 0.0) for m in models])
 
 
 def choose(data: dict[str, np.ndarray], weights: dict[str, float], count: int) -> np.ndarray:
@@ -121,7 +154,7 @@ def _bootstrap(data: dict[str, np.ndarray], a: np.ndarray, b: np.ndarray, model:
     return tuple(100 * np.percentile(diffs, [5, 95]))
 
 
-SHIPPED = {"ge2e": 1.5, "res2net": 1.0}
+SHIPPED = {"ge2e": sel.GE2E_WEIGHT, "res2net": 1.0}
 RULES: dict[str, dict[str, float]] = {
     "first draw": {},
     "shipped (GE2E 1.5, Res2Net 1)": SHIPPED,
@@ -266,6 +299,64 @@ def params(args: argparse.Namespace) -> None:
         print(f"| {n} | " + " | ".join(cells) + " |")
 
 
+def _lazy(data: dict[str, np.ndarray], model: str) -> float:
+    """Lazy-informed EER of two runs from one pool: the shipped rule among draws 0-3 (the test) and 4-7 (the
+    enrolment, another run of unseen on the other half)."""
+    first, second = (
+        data[f"out_{model}"][
+            np.arange(len(data["speakers"])), run.start + np.argmax(_total(_cut(data, run), SHIPPED, 4), axis=1)
+        ]
+        for run in (slice(0, 4), slice(4, 8))
+    )
+    return vm.trial_eer(second @ first.T, data["speakers"])
+
+
+def _cut(data: dict[str, np.ndarray], run: slice) -> dict[str, np.ndarray]:
+    return {k: v[:, run] if k.startswith("dist_") else v for k, v in data.items()}
+
+
+def arms(args: argparse.Namespace) -> None:
+    """Each arm against the shipped disguise, on the same draws of the same halves (`pool --arms`): the shipped
+    rule's ignorant EER per verifier with 4, 6 and 8 draws, the difference with a 90% interval (speakers
+    resampled, the same in both), lazy-informed (two runs of four draws) and the chosen outputs' mean STOI."""
+    names = sorted(p.name for p in (args.folder / "shipped").glob("p*.npz"))
+    base = _load([args.folder / "shipped" / n for n in names])
+    k = base["dist_ge2e"].shape[1]
+    print(
+        f"{len(np.unique(base['speakers']))} speakers, {len(base['speakers'])} halves, {k} draws each; load "
+        f"{os.getloadavg()[0]:.1f}"
+    )
+    for arm in [a for a in ARMS if a != "shipped" and (args.folder / a).is_dir()]:
+        data = _load([args.folder / arm / n for n in names])
+        assert np.array_equal(data["speakers"], base["speakers"])
+        for count in sorted({4, 6, k}):
+            a, b = choose(base, SHIPPED, count), choose(data, SHIPPED, count)
+            rows = np.arange(len(a))
+            cells = []
+            for m in MODELS:
+                low, high = _paired(base, a, data, b, m)
+                diff = ignorant(data, b, m) - ignorant(base, a, m)
+                mark = "*" if m in SHIPPED else ""
+                cells.append(f"{100 * ignorant(data, b, m):.1f}{mark} ({100 * diff:+.1f} [{low:+.1f}, {high:+.1f}])")
+            stoi = f"{data['stoi'][rows, b].mean():.3f} vs {base['stoi'][rows, a].mean():.3f}"
+            print(f"| {arm} | {count} | " + " | ".join(cells) + f" | {stoi} |", flush=True)
+        if k >= 8:
+            lazy = [f"{100 * _lazy(data, m):.1f} vs {100 * _lazy(base, m):.1f}" for m in MODELS]
+            print(f"| {arm} lazy (4+4) | " + " | ".join(lazy) + " |", flush=True)
+
+
+def _paired(base: dict, a: np.ndarray, data: dict, b: np.ndarray, model: str, n: int = 200) -> tuple:
+    """A 90% interval of EER(data, b) - EER(base, a) by resampling half the speakers, the same in both."""
+    names = np.unique(base["speakers"])
+    rng, diffs = np.random.default_rng(0), []
+    for _ in range(n):
+        keep = np.isin(base["speakers"], rng.choice(names, len(names) // 2, replace=False))
+        one = ignorant({k: v[keep] for k, v in base.items()}, a[keep], model)
+        two = ignorant({k: v[keep] for k, v in data.items()}, b[keep], model)
+        diffs.append(two - one)
+    return tuple(100 * np.percentile(diffs, [5, 95]))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -275,6 +366,7 @@ def main() -> int:
     p.add_argument("--candidates", type=int, default=8)
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--arms", default="shipped", help=f"changes of the disguise, on the same draws: {', '.join(ARMS)}")
     r = sub.add_parser("rules", help="every rule's ignorant EERs from the chunks")
     r.add_argument("paths", nargs="+", type=Path)
     r.add_argument("--intervals", action="store_true", help="bootstrap intervals of two rules against the shipped")
@@ -286,8 +378,10 @@ def main() -> int:
     t.add_argument("paths", nargs="+", type=Path)
     t.add_argument("--count", type=int, default=50, help="speakers per chunk, as pooled")
     t.add_argument("--seed", type=int, default=2026)
+    c = sub.add_parser("arms", help="each arm of `pool --arms` against the shipped disguise, paired")
+    c.add_argument("folder", type=Path, help="the folder holding the arms' folders (shipped/, ...)")
     args = parser.parse_args()
-    {"pool": pool, "rules": rules, "params": params, "runs": runs}[args.command](args)
+    {"arms": arms, "pool": pool, "rules": rules, "params": params, "runs": runs}[args.command](args)
     return 0
 
 

@@ -63,6 +63,18 @@ def test_each_model_counts_by_its_weight_not_its_scale(monkeypatch: pytest.Monke
         assert select.farthest(np.zeros(select.RATE, np.float32), pool) is pool[chosen], rows
 
 
+def test_totals_of_a_batch_are_each_files_own_and_ties_go_to_the_first_model() -> None:
+    """The bench's pools add many files' distances at once: each file's totals must be those of the file alone
+    (the z-scores taken over its own candidates), and a tie of the sums goes to the first model's farther."""
+    rng = np.random.default_rng(3)
+    batch = rng.uniform(0.1, 0.5, (5, 2, 6))
+    together = select.totals(batch, (select.GE2E_WEIGHT, 1.0))
+    for one, total in zip(batch, together, strict=True):
+        np.testing.assert_allclose(select.totals(one, (select.GE2E_WEIGHT, 1.0)), total)
+    flat = np.array([[0.2, 0.3, 0.1], [0.4, 0.4, 0.4]])  # the second model finds every candidate alike
+    assert int(np.argmax(select.totals(flat, (0.0, 1.0)))) == 1  # nothing weighed: the first model's farther
+
+
 def test_embeddings_in_one_batch_are_each_ones_own(speech: np.ndarray) -> None:
     """The choice embeds its five excerpts in one call of the model: each must be what `embed` gives alone,
     whatever the recordings' lengths (their partials are split back by count)."""

@@ -120,18 +120,19 @@ def _zscores(values: np.ndarray) -> np.ndarray:
 
 
 def combined(found: dict[str, np.ndarray], weights: Weights) -> int:
-    """The index of the farthest candidate by the weighted ranks (or z-scores) of the criteria in `found`."""
+    """The index of the farthest candidate by the weighted ranks (or z-scores) of the criteria in `found`; ties:
+    the GE2E distance (or the first criterion measured) decides, a fraction of a rank."""
+    tie = found.get("ge2e", next(iter(found.values())))
+    if weights.combine == "zscore":  # the shipped way of adding (select.totals), the tie-break's row weighed 0
+        rows = np.stack([tie, *found.values()])
+        return int(np.argmax(sel.totals(rows, [0.0, *(getattr(weights, name) for name in found)])))
     if weights.combine == "minz":
         total = np.min([_zscores(v) for name, v in found.items() if getattr(weights, name) > 0], axis=0)
     else:
-        score = _ranks if weights.combine == "rank" else _zscores
-        total = np.zeros(len(next(iter(found.values()))))
+        total = np.zeros(len(tie))
         for name, values in found.items():
-            total += getattr(weights, name) * score(values)
-    # ties: the GE2E distance (or the first criterion measured) decides, a fraction of a rank
-    tie = found.get("ge2e", next(iter(found.values())))
-    total += 1e-3 * _ranks(tie)
-    return int(np.argmax(total))
+            total += getattr(weights, name) * _ranks(values)
+    return int(np.argmax(total + 1e-3 * _ranks(tie)))
 
 
 def choose(part: np.ndarray, voices: Sequence[dg.Voice], weights: Weights, embed: Embed | None = None) -> dg.Voice:

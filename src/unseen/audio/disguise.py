@@ -529,7 +529,7 @@ def _block(
     if colour.size:
         target_env = target_env + _colour(freqs, colour).astype(np.float32)
     if voice.evening:
-        fade = _fade(freqs, _WARP_FULL_HZ, _WARP_NONE_HZ)
+        fade = 1.0 - upper.ramp(freqs, _WARP_FULL_HZ, _WARP_NONE_HZ)
         target_env = target_env + (fade * np.interp(freqs, _PROFILE_FREQS, np.array(voice.evening)))[None, :]
     if voice.source is not None:  # a synthetic excitation instead of the speaker's own (excitation.py)
         # frame i's window ends at the block's sample i·hop (stft pads a window before): its centre, in seconds
@@ -623,12 +623,6 @@ def _log_envelope(magnitude: np.ndarray, rate: int) -> np.ndarray:
     return scipy.fft.dct(cepstrum, 1, axis=1, overwrite_x=True)
 
 
-def _fade(freqs: np.ndarray, full: float, none: float) -> np.ndarray:
-    """1 below `full` Hz, 0 above `none`, a raised cosine between."""
-    t = np.clip((freqs - full) / (none - full), 0.0, 1.0)
-    return 0.5 + 0.5 * np.cos(np.pi * t)
-
-
 def _courses(voice: Voice, frames: np.ndarray, frame_rate: float) -> tuple[np.ndarray, np.ndarray]:
     """Per frame (frames × 1, frame numbers on the file's clock): the pitch ratio and the formant scale, each
     drifting slowly around its value."""
@@ -657,7 +651,7 @@ def _envelope_source(
     rows = np.atleast_2d(np.asarray(bends, dtype=np.float64))
     for k in range(1, rows.shape[1] + 1):
         log_ratio = log_ratio - rows[:, k - 1 : k] * np.sin(np.pi * k * u)  # zero at both ends: anchored
-    fade = _fade(f, _WARP_FULL_HZ, _WARP_NONE_HZ)
+    fade = 1.0 - upper.ramp(f, _WARP_FULL_HZ, _WARP_NONE_HZ)
     # f·exp(fade·(log_ratio − log formant)) as (f·exp(fade·log_ratio)) · formant^−fade: with one α and one row of
     # bends (the product) the first is one row, and the second needs a power only where the warp fades out
     source = (f * np.exp(fade * log_ratio)).astype(np.float32) * _powers(np.asarray(formant, np.float32), -fade)
@@ -685,7 +679,7 @@ def _colour(freqs: np.ndarray, amplitudes: tuple[float, ...] | np.ndarray) -> np
 
 def _fine_source(freqs: np.ndarray, pitch: np.ndarray) -> np.ndarray:
     """For each frame and output frequency, the input frequency whose fine structure (harmonics) it takes (Hz)."""
-    fade = _fade(freqs, _SHIFT_FULL_HZ, _SHIFT_NONE_HZ)[None, :]
+    fade = 1.0 - upper.ramp(freqs, _SHIFT_FULL_HZ, _SHIFT_NONE_HZ)[None, :]
     return freqs * (fade / pitch + (1 - fade))
 
 

@@ -83,22 +83,29 @@ def distances(part: np.ndarray, voices: Sequence[dg.Voice]) -> np.ndarray:
 
 
 def standardised(rows: np.ndarray) -> np.ndarray:
-    """Each row's values as z-scores over the candidates (a row that does not vary: zeros). The two models'
-    cosines have different scales; z-scores put them on one, so that each counts by its weight alone, and, unlike
-    ranks, keep by how much a candidate is farther (with few candidates and two models, rank sums tie often)."""
-    spread = rows.std(axis=1, keepdims=True)
-    centred = rows - rows.mean(axis=1, keepdims=True)
+    """Each row's values as z-scores over the candidates (the last axis; a row that does not vary: zeros). The
+    models' cosines have different scales; z-scores put them on one, so that each counts by its weight alone, and,
+    unlike ranks, keep by how much a candidate is farther (with few candidates and two models, rank sums tie often)."""
+    spread = rows.std(axis=-1, keepdims=True)
+    centred = rows - rows.mean(axis=-1, keepdims=True)
     return np.divide(centred, spread, out=np.zeros_like(centred), where=spread > 0)
 
 
+def totals(far: np.ndarray, weights: Sequence[float]) -> np.ndarray:
+    """How far each candidate is by all models together: their standardised distances weighed and added. `far` is
+    models × candidates (or files × models × candidates: the bench's pools), one weight per model. An exact tie,
+    which only models that find every candidate alike leave, goes to the candidate the first model (GE2E) finds
+    farther: a thousandth of its rank is added."""
+    ranks = np.argsort(np.argsort(far[..., 0, :], axis=-1), axis=-1)
+    return np.einsum("m,...mc->...c", np.asarray(weights, float), standardised(far)) + 1e-3 * ranks
+
+
 def farthest(part: np.ndarray, voices: Sequence[dg.Voice]) -> dg.Voice:
-    """The voice whose disguise of `part` both speaker models together find farthest from it, by their
-    weighted z-scores (an exact tie, which only a model that finds every candidate alike leaves: GE2E's farther)."""
+    """The voice whose disguise of `part` both speaker models together find farthest from it (`totals`, GE2E
+    weighed GE2E_WEIGHT against the SE-Res2Net's 1)."""
     if len(voices) == 1:
         return voices[0]
-    far = distances(part, voices)
-    total = np.array([GE2E_WEIGHT, 1.0]) @ standardised(far) + 1e-3 * np.argsort(np.argsort(far[0]))
-    return voices[int(np.argmax(total))]
+    return voices[int(np.argmax(totals(distances(part, voices), (GE2E_WEIGHT, 1.0))))]
 
 
 def disguise(
