@@ -13,8 +13,16 @@ by the candidate they keep. A verifier that takes part in a rule's choice is mar
     PYTHONPATH=src:bench python bench/voice_choice_pool.py pool --first 0 --count 50 --out /tmp/pool-0.npz
     PYTHONPATH=src:bench python bench/voice_choice_pool.py rules /tmp/pool-*.npz
 
-Lazy-informed and the classical verifier are not measured here (they need a second run per file); run the
-chosen rule through bench/voice.py for them.
+Changes of the disguise itself are judged the same way: `pool --arms shipped,smooth,...` disguises every
+half with the same draws changed by each arm (`ARMS`) and writes each arm's chunk to a folder of its name beside
+--out; an arm added later with the same seed and speakers draws the same voices, so it pairs with the arms already
+there. `arms FOLDER` gives each arm's EERs with the shipped rule against the shipped arm's, paired.
+
+    PYTHONPATH=src:bench python bench/voice_choice_pool.py pool --arms shipped,smooth --out /tmp/a/p0.npz
+    PYTHONPATH=src:bench python bench/voice_choice_pool.py arms /tmp/a
+
+Lazy-informed comes from two runs of four draws from one pool (`runs`, `arms`: draws 0-3 and 4-7); the classical
+verifier and words are not measured here: run the chosen rule or change through bench/voice.py for them.
 """
 
 from __future__ import annotations
@@ -59,10 +67,24 @@ def _embedders() -> dict:
 # transform alone, so the draws, the profile and the speakers are the same in every arm.
 ARMS: dict[str, tuple[Callable[[dg.Voice], dg.Voice], float]] = {
     "shipped": (lambda v: v, dg._LIFTER_SECONDS),
-    "smooth": (lambda v: v, 0.001),  # the 1-ms lifter of bench/voice.py's band-smooth, everywhere
+    "smooth": (lambda v: v, 0.001),  # the 1-ms lifter of bench/voice.py's band-smooth (the profile keeps 1.5)
     "low": (lambda v: replace(v, split_hz=v.split_hz - 500.0), dg._LIFTER_SECONDS),  # the band's split in 2-3 kHz
     "smooth-low": (lambda v: replace(v, split_hz=v.split_hz - 500.0), 0.001),
+    # farther from the speaker's own voice: the drawn log pitch ratio (at most an octave) or formant scale 1.5x
+    "pitch-wide": (lambda v: replace(v, pitch=_power(v.pitch, 1.5, 2.0)), dg._LIFTER_SECONDS),
+    "formant-wide": (lambda v: replace(v, formant=_power(v.formant, 1.5, 2.0)), dg._LIFTER_SECONDS),
+    "formant-1.25": (lambda v: replace(v, formant=_power(v.formant, 1.25, 2.0)), dg._LIFTER_SECONDS),
+    "formant-wide-smooth": (lambda v: replace(v, formant=_power(v.formant, 1.5, 2.0)), 0.001),
+    "both-wide": (
+        lambda v: replace(v, pitch=_power(v.pitch, 1.5, 2.0), formant=_power(v.formant, 1.5, 2.0)),
+        dg._LIFTER_SECONDS,
+    ),
 }
+
+
+def _power(ratio: float, power: float, most: float) -> float:
+    """`ratio` ** `power`, within 1/`most`..`most`."""
+    return float(np.clip(ratio**power, 1 / most, most))
 
 
 def pool(args: argparse.Namespace) -> None:
@@ -326,6 +348,13 @@ def arms(args: argparse.Namespace) -> None:
         f"{len(np.unique(base['speakers']))} speakers, {len(base['speakers'])} halves, {k} draws each; load "
         f"{os.getloadavg()[0]:.1f}"
     )
+    for count in sorted({4, 6, k}):
+        a = choose(base, SHIPPED, count)
+        cells = [f"{100 * ignorant(base, a, m):.1f}{'*' if m in SHIPPED else ''}" for m in MODELS]
+        stoi = base["stoi"][np.arange(len(a)), a].mean()
+        print(f"| shipped | {count} | " + " | ".join(cells) + f" | {stoi:.3f} |", flush=True)
+    if k >= 8:
+        print("| shipped lazy (4+4) | " + " | ".join(f"{100 * _lazy(base, m):.1f}" for m in MODELS) + " |")
     for arm in [a for a in ARMS if a != "shipped" and (args.folder / a).is_dir()]:
         data = _load([args.folder / arm / n for n in names])
         assert np.array_equal(data["speakers"], base["speakers"])
