@@ -9,6 +9,7 @@ import pytest
 
 from unseen.audio import disguise as dg
 from unseen.audio import excitation as ex
+from unseen.audio import upper
 from unseen.audio.stft import istft, stft, window_length
 
 
@@ -54,7 +55,7 @@ def test_the_envelope_source_is_the_warp_s_formula() -> None:
     log_ratio = (1 / alpha - 1) * np.log(f / (8000.0 / np.pi))[None, :] - np.log(formant)
     for k, b in enumerate(bends, 1):
         log_ratio = log_ratio - b * np.sin(np.pi * k * u)
-    expected = np.clip(f * np.exp(dg._fade(f, dg._WARP_FULL_HZ, dg._WARP_NONE_HZ) * log_ratio), 0.0, 24000.0)
+    expected = np.clip(f * np.exp((1.0 - upper.ramp(f, dg._WARP_FULL_HZ, dg._WARP_NONE_HZ)) * log_ratio), 0.0, 24000.0)
     np.testing.assert_allclose(dg._envelope_source(freqs, 48000, alpha, bends, formant), expected, rtol=1e-5)
 
 

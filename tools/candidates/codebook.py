@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from unseen.audio import disguise as dg
+from unseen.audio import upper
 from unseen.audio.stft import istft, stft, window_length
 
 CODEBOOK = Path(__file__).with_name("sphinx_codebook.npy")  # written by tools/extract_sphinx_codebook.py
@@ -185,7 +186,7 @@ def frame_gains(magnitude: np.ndarray, size: int, rate: int, neighbours: int) ->
     change = np.zeros((len(magnitude), _CEPSTRA))
     change[active, 1:] = nearest(features, neighbours) - features[:, 1:]
     freqs = np.fft.rfftfreq(size, 1 / rate)
-    return (_to_freqs(log_mel(change), freqs, size, rate) * dg._fade(freqs, *_FADE_HZ)).astype(np.float32)
+    return (_to_freqs(log_mel(change), freqs, size, rate) * (1.0 - upper.ramp(freqs, *_FADE_HZ))).astype(np.float32)
 
 
 def to_average(samples: np.ndarray, rate: int, neighbours: int = 8) -> np.ndarray:
