@@ -165,17 +165,6 @@ def ignorant(data: dict[str, np.ndarray], picked: np.ndarray, model: str) -> flo
     return vm.trial_eer(data[f"orig_{model}"] @ test.T, data["speakers"])
 
 
-def _bootstrap(data: dict[str, np.ndarray], a: np.ndarray, b: np.ndarray, model: str, n: int = 200) -> tuple:
-    """A 90% interval of EER(b) - EER(a) by resampling speakers (both halves together)."""
-    names = np.unique(data["speakers"])
-    rng, diffs = np.random.default_rng(0), []
-    for _ in range(n):
-        keep = np.isin(data["speakers"], rng.choice(names, len(names) // 2, replace=False))
-        sub = {k: v[keep] for k, v in data.items()}
-        diffs.append(ignorant(sub, b[keep], model) - ignorant(sub, a[keep], model))
-    return tuple(100 * np.percentile(diffs, [5, 95]))
-
-
 SHIPPED = {"ge2e": sel.GE2E_WEIGHT, "res2net": 1.0}
 RULES: dict[str, dict[str, float]] = {
     "first draw": {},
@@ -217,7 +206,7 @@ def rules(args: argparse.Namespace) -> None:
         for name in ("+ ECAPA 1", "+ CAM++ 1"):
             picked = choose(data, RULES[name], 6)
             for m in MODELS:
-                low, high = _bootstrap(data, base, picked, m)
+                low, high = _paired(data, base, data, picked, m)
                 print(f"{name} against shipped, {m}: 90% [{low:+.1f}, {high:+.1f}] (half the speakers resampled)")
 
 
@@ -281,20 +270,8 @@ def runs(args: argparse.Namespace) -> None:
     print("| draws kept | passing | " + " | ".join(f"{m} ignorant / lazy" for m in MODELS) + " |")
     for name, keep in FILTERS.items():
         passing = np.array([[keep(f) for f in half] for half in found])
-        picks = []
-        for run in (slice(0, 4), slice(4, 8)):
-            total = _total({k: v[:, run] if k.startswith("dist_") else v for k, v in data.items()}, SHIPPED, 4)
-            ok = passing[:, run].copy()  # a copy: `passing` is printed as drawn
-            ok[~ok.any(axis=1)] = True
-            picks.append(run.start + np.argmax(np.where(ok, total, -np.inf), axis=1))
-        cells = []
-        for m in MODELS:
-            rows = np.arange(n)
-            first, second = data[f"out_{m}"][rows, picks[0]], data[f"out_{m}"][rows, picks[1]]
-            cells.append(
-                f"{100 * vm.trial_eer(data[f'orig_{m}'] @ first.T, data['speakers']):.1f} / "
-                f"{100 * vm.trial_eer(second @ first.T, data['speakers']):.1f}"
-            )
+        picks = _two_runs(data, passing)
+        cells = [f"{100 * ignorant(data, picks[0], m):.1f} / {100 * _lazy(data, picks, m):.1f}" for m in MODELS]
         print(f"| {name} | {passing.mean():.0%} | " + " | ".join(cells) + " |", flush=True)
 
 
@@ -321,20 +298,26 @@ def params(args: argparse.Namespace) -> None:
         print(f"| {n} | " + " | ".join(cells) + " |")
 
 
-def _lazy(data: dict[str, np.ndarray], model: str) -> float:
-    """Lazy-informed EER of two runs from one pool: the shipped rule among draws 0-3 (the test) and 4-7 (the
-    enrolment, another run of unseen on the other half)."""
-    first, second = (
-        data[f"out_{model}"][
-            np.arange(len(data["speakers"])), run.start + np.argmax(_total(_cut(data, run), SHIPPED, 4), axis=1)
-        ]
-        for run in (slice(0, 4), slice(4, 8))
-    )
+def _two_runs(data: dict[str, np.ndarray], passing: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per half, the draws two runs of unseen keep: the shipped rule among draws 0-3 (the first run) and among 4-7
+    (the second), among those `passing` lets through (all four where none passes)."""
+    picks = []
+    for run in (slice(0, 4), slice(4, 8)):
+        total = _total({k: v[:, run] if k.startswith("dist_") else v for k, v in data.items()}, SHIPPED, 4)
+        if passing is not None:
+            ok = passing[:, run].copy()  # a copy: `passing` is printed as drawn
+            ok[~ok.any(axis=1)] = True
+            total = np.where(ok, total, -np.inf)
+        picks.append(run.start + np.argmax(total, axis=1))
+    return picks[0], picks[1]
+
+
+def _lazy(data: dict[str, np.ndarray], picks: tuple[np.ndarray, np.ndarray], model: str) -> float:
+    """Lazy-informed EER of two runs (`_two_runs`): the first run's output tested against the second run's of
+    the other half (the enrolment)."""
+    rows = np.arange(len(data["speakers"]))
+    first, second = (data[f"out_{model}"][rows, pick] for pick in picks)
     return vm.trial_eer(second @ first.T, data["speakers"])
-
-
-def _cut(data: dict[str, np.ndarray], run: slice) -> dict[str, np.ndarray]:
-    return {k: v[:, run] if k.startswith("dist_") else v for k, v in data.items()}
 
 
 def arms(args: argparse.Namespace) -> None:
@@ -354,7 +337,8 @@ def arms(args: argparse.Namespace) -> None:
         stoi = base["stoi"][np.arange(len(a)), a].mean()
         print(f"| shipped | {count} | " + " | ".join(cells) + f" | {stoi:.3f} |", flush=True)
     if k >= 8:
-        print("| shipped lazy (4+4) | " + " | ".join(f"{100 * _lazy(base, m):.1f}" for m in MODELS) + " |")
+        lazy = {m: _lazy(base, _two_runs(base), m) for m in MODELS}
+        print("| shipped lazy (4+4) | " + " | ".join(f"{100 * lazy[m]:.1f}" for m in MODELS) + " |")
     for arm in [a for a in ARMS if a != "shipped" and (args.folder / a).is_dir()]:
         data = _load([args.folder / arm / n for n in names])
         assert np.array_equal(data["speakers"], base["speakers"])
@@ -364,14 +348,16 @@ def arms(args: argparse.Namespace) -> None:
             cells = []
             for m in MODELS:
                 low, high = _paired(base, a, data, b, m)
-                diff = ignorant(data, b, m) - ignorant(base, a, m)
+                eer = ignorant(data, b, m)
+                diff = eer - ignorant(base, a, m)
                 mark = "*" if m in SHIPPED else ""
-                cells.append(f"{100 * ignorant(data, b, m):.1f}{mark} ({100 * diff:+.1f} [{low:+.1f}, {high:+.1f}])")
+                cells.append(f"{100 * eer:.1f}{mark} ({100 * diff:+.1f} [{low:+.1f}, {high:+.1f}])")
             stoi = f"{data['stoi'][rows, b].mean():.3f} vs {base['stoi'][rows, a].mean():.3f}"
             print(f"| {arm} | {count} | " + " | ".join(cells) + f" | {stoi} |", flush=True)
         if k >= 8:
-            lazy = [f"{100 * _lazy(data, m):.1f} vs {100 * _lazy(base, m):.1f}" for m in MODELS]
-            print(f"| {arm} lazy (4+4) | " + " | ".join(lazy) + " |", flush=True)
+            picks = _two_runs(data)
+            cells = [f"{100 * _lazy(data, picks, m):.1f} vs {100 * lazy[m]:.1f}" for m in MODELS]
+            print(f"| {arm} lazy (4+4) | " + " | ".join(cells) + " |", flush=True)
 
 
 def _paired(base: dict, a: np.ndarray, data: dict, b: np.ndarray, model: str, n: int = 200) -> tuple:
