@@ -181,7 +181,7 @@ def _sourced(
                 colour=tuple(float(c) for c in rng.uniform(-8, 8, dg.COLOUR_BANDS)),
             )
         if lifter:  # a smoother envelope (fewer cepstral coefficients) for the transform only, not the profile
-            with patch.object(dg, "_LIFTER_SECONDS", lifter):
+            with patch.object(dg, "ENVELOPE_LIFTER_SECONDS", lifter):
                 return dg.transform(x, rate, replace(voice, source=source))
         return dg.transform(x, rate, replace(voice, source=source))
 
@@ -208,6 +208,17 @@ def _heard(candidates: int, gated: bool = True, draw: ch.Draw = dg.draw) -> Meth
     def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
         mono = mono16k(x, rate)
         return sel.disguise(x, rate, mono, vad.hear(mono).spans, candidates, rng, gated=gated, draw=draw)
+
+    return run
+
+
+def _constants(method: Method, **values: object) -> Method:
+    """`method` with the disguise module's constants set to `values` for the call (a setting measured before it
+    is shipped)."""
+
+    def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
+        with patch.multiple(dg, **values):
+            return method(x, rate, rng)
 
     return run
 
@@ -316,7 +327,7 @@ def _smoother(method: Method, seconds: float = 0.001) -> Method:
     constant swapped for the whole call (bench-only; `_sourced`'s `lifter` swaps it for the transform alone)."""
 
     def run(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
-        with patch.object(dg, "_LIFTER_SECONDS", seconds):  # the profile's envelope too, unlike `_sourced`'s
+        with patch.multiple(dg, _LIFTER_SECONDS=seconds, ENVELOPE_LIFTER_SECONDS=seconds):  # the profile's too
             return method(x, rate, rng)
 
     return run
@@ -339,7 +350,9 @@ def _own_formants(x: np.ndarray, rate: int) -> tuple[float, ...] | None:
     _, strength = dg._track(magnitude, rate, size)
     energy = np.sum(magnitude.astype(np.float64) ** 2, axis=1)
     voiced = (strength > dg._VOICED_STRENGTH) & (energy > dg._PROFILE_LOUD * np.percentile(energy, 95))
-    return st.mean_formants(dg._log_envelope(magnitude, rate)[voiced], np.fft.rfftfreq(size, 1 / rate))
+    return st.mean_formants(
+        dg._log_envelope(magnitude, rate, dg._LIFTER_SECONDS)[voiced], np.fft.rfftfreq(size, 1 / rate)
+    )
 
 
 # The dev speakers' (the bench's last 24) median F1-F3 by _own_formants: 5th-95th percentiles (docs/voices.md).
@@ -395,10 +408,14 @@ def _further(share: float) -> Method:
     return run
 
 
+# The disguise's envelope and formant scale as shipped until 2026-12-06 19:00 UTC (the methods measured before then
+# are the shipped one with these; select-10-before).
+BEFORE: dict[str, object] = {"ENVELOPE_LIFTER_SECONDS": 0.0015, "ENVELOPE_FRAMES": 1, "FORMANT_SHIFT": (0.15, 0.25)}
+
 _SHIPPED = {
     "pitch": dg.PITCH_SEMITONES,
     "alpha": dg.MCADAMS_ALPHA,
-    "formant": dg.FORMANT_SHIFT,
+    "formant": (0.15, 0.25),  # dg.FORMANT_SHIFT when these were measured (1.5x as far since 2026-12-06 19:00 UTC)
     "bend": dg.WARP_BEND_SIZE,
     "colour": dg.COLOUR_DB,
     "drift": (dg.WOBBLE_SEMITONES, dg.DRIFT),
@@ -504,6 +521,16 @@ METHODS: dict[str, Method] = {
     "select-10": _heard(10),
     "select-12": _heard(12),
     "select-16": _heard(16),
+    # the envelope smoother in frequency (a 1-ms lifter) and in time (5 frames), and the formant scale reaching
+    # 1.5x as far (bench/voice_choice_pool.py's smooth-time and fws-time arms, through the module's constants):
+    # fws-time is what select-10 is since 2026-12-06 19:00 UTC; -before is select-10 until then, bit for bit
+    "select-10-smooth-time": _constants(
+        _heard(10), **{**BEFORE, "ENVELOPE_LIFTER_SECONDS": 0.001, "ENVELOPE_FRAMES": 5}
+    ),
+    "select-10-fws-time": _constants(
+        _heard(10), ENVELOPE_LIFTER_SECONDS=0.001, ENVELOPE_FRAMES=5, FORMANT_SHIFT=(0.225, 0.375)
+    ),
+    "select-10-before": _constants(_heard(10), **BEFORE),
     # the six draws without the upper band (_NOBAND): the shipped choice before the band (2026-12-06), bit for bit
     "select-6-noband": _heard_noband(6, lambda voice, _: voice),
     "select-6-ungated": _heard(6, gated=False),

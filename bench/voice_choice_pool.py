@@ -39,7 +39,7 @@ from unittest.mock import patch
 
 import numpy as np
 import voice_metrics as vm
-from voice import VOICES, aac_round_trip, utterances
+from voice import BEFORE, VOICES, aac_round_trip, utterances
 
 from unseen.audio import disguise as dg
 from unseen.audio import excitation as ex
@@ -64,22 +64,73 @@ def _embedders() -> dict:
 
 # Changes of the disguise judged against the shipped one on the same draws (`pool --arms`): each arm changes
 # every candidate's drawn voice and the envelope's lifter (seconds of quefrency kept; the shipped 1.5 ms) for the
-# transform alone, so the draws, the profile and the speakers are the same in every arm.
+# transform alone, so the draws, the profile and the speakers are the same in every arm. "shipped" is the disguise
+# as shipped until 2026-12-06 19:00 UTC (bench/voice.py's BEFORE: `pool` runs with it, so that the arms measured
+# then pair with any added later); fws-time is what unseen ships since.
+_LIFTER = 0.0015  # BEFORE's
 ARMS: dict[str, tuple[Callable[[dg.Voice], dg.Voice], float]] = {
-    "shipped": (lambda v: v, dg._LIFTER_SECONDS),
+    "shipped": (lambda v: v, _LIFTER),
     "smooth": (lambda v: v, 0.001),  # the 1-ms lifter of bench/voice.py's band-smooth (the profile keeps 1.5)
-    "low": (lambda v: replace(v, split_hz=v.split_hz - 500.0), dg._LIFTER_SECONDS),  # the band's split in 2-3 kHz
+    "low": (
+        lambda v: replace(v, split_hz=v.split_hz - 500.0),
+        _LIFTER,
+    ),  # the band's split in 2-3 kHz
     "smooth-low": (lambda v: replace(v, split_hz=v.split_hz - 500.0), 0.001),
     # farther from the speaker's own voice: the drawn log pitch ratio (at most an octave) or formant scale 1.5x
-    "pitch-wide": (lambda v: replace(v, pitch=_power(v.pitch, 1.5, 2.0)), dg._LIFTER_SECONDS),
-    "formant-wide": (lambda v: replace(v, formant=_power(v.formant, 1.5, 2.0)), dg._LIFTER_SECONDS),
-    "formant-1.25": (lambda v: replace(v, formant=_power(v.formant, 1.25, 2.0)), dg._LIFTER_SECONDS),
+    "pitch-wide": (lambda v: replace(v, pitch=_power(v.pitch, 1.5, 2.0)), _LIFTER),
+    "formant-wide": (lambda v: replace(v, formant=_power(v.formant, 1.5, 2.0)), _LIFTER),
+    "formant-1.25": (lambda v: replace(v, formant=_power(v.formant, 1.25, 2.0)), _LIFTER),
     "formant-wide-smooth": (lambda v: replace(v, formant=_power(v.formant, 1.5, 2.0)), 0.001),
     "both-wide": (
         lambda v: replace(v, pitch=_power(v.pitch, 1.5, 2.0), formant=_power(v.formant, 1.5, 2.0)),
-        dg._LIFTER_SECONDS,
+        _LIFTER,
+    ),
+    # Screened first on two draws without a choice (`pool --use 2`, `arms`' "each draw" rows): what CAM++, which
+    # no change of the envelope's reach or detail moved, may still read. The source's intonation narrower (or
+    # none), its level's accents evened, more of it noise, harmonics only up to 2.4-3.6 kHz; the envelope warped
+    # farther from a monotone map (McAdams, bends), sharper or flatter formants, or smoothed over 5 frames (62 ms
+    # at 16 kHz: a speaker's own speed of articulation).
+    "range-low": (lambda v: _sourced(v, lambda s: replace(s, range=s.range * 0.35)), _LIFTER),
+    "monotone": (lambda v: _sourced(v, lambda s: replace(s, range=0.0)), _LIFTER),
+    "dynamics": (lambda v: _sourced(v, lambda s: replace(s, dynamics=0.5)), _LIFTER),
+    "breath-more": (lambda v: _sourced(v, lambda s: replace(s, breath=s.breath + 0.2)), _LIFTER),
+    "voiced-low": (
+        lambda v: _sourced(v, lambda s: replace(s, voiced_hz=s.voiced_hz * 0.6)),
+        _LIFTER,
+    ),
+    "alpha-wide": (lambda v: replace(v, alpha=2 * v.alpha - 1), _LIFTER),
+    "bends-wide": (lambda v: replace(v, bends=tuple(3 * b for b in v.bends)), _LIFTER),
+    "contrast": (lambda v: replace(v, reshape=_contrast(v.seed)), _LIFTER),
+    "time-smooth": (lambda v: replace(v, reshape=_over_frames(5)), _LIFTER),
+    # what the screen found CAM++ reads, together (then chosen among, eight draws)
+    "smooth-time": (lambda v: replace(v, reshape=_over_frames(5)), 0.001),
+    "fws-time": (lambda v: replace(v, formant=_power(v.formant, 1.5, 2.0), reshape=_over_frames(5)), 0.001),
+    "fws-time-alpha": (
+        lambda v: replace(v, formant=_power(v.formant, 1.5, 2.0), alpha=2 * v.alpha - 1, reshape=_over_frames(5)),
+        0.001,
     ),
 }
+
+
+def _sourced(voice: dg.Voice, change: Callable[[ex.Source], ex.Source]) -> dg.Voice:
+    """`voice` with its synthetic source changed (a voice without one, where no voice was profiled, as it is)."""
+    return voice if voice.source is None else replace(voice, source=change(voice.source))
+
+
+def _contrast(seed: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """bench/voice.py's `bw`: the formants' contrast drawn in 0.6-1.4 (from the voice's own seed, so each draw has
+    its own and every run the same)."""
+    from candidates import structure as st
+
+    contrast = float(np.random.default_rng([seed, 7]).uniform(0.6, 1.4))
+    return st.reshaper(st.Structure(contrast=(contrast,)))
+
+
+def _over_frames(frames: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """The warped log envelope averaged over `frames` frames (time), every frequency alike."""
+    from scipy.ndimage import uniform_filter1d  # type: ignore[import-untyped]
+
+    return lambda env, freqs: uniform_filter1d(env, frames, axis=0, mode="nearest")
 
 
 def _power(ratio: float, power: float, most: float) -> float:
@@ -98,30 +149,33 @@ def pool(args: argparse.Namespace) -> None:
     arms = args.arms.split(",")
     records = {arm: _record(speakers) for arm in arms}
     started = time.perf_counter()
-    for i, x in enumerate(test):
-        speech = vad.hear(x).spans
-        found = dg.profile(x[None], rate)
-        part = sel.excerpt(x, speech)
-        drawn = [dg.draw(rng, found) for _ in range(args.candidates)]
-        originals = {m: embed[m]([x])[0] for m in MODELS}
-        own = {m: embed[m]([part])[0] for m in MODELS} if part.size >= sel.MIN_SECONDS * rate else {}
-        for arm in arms:
-            change, lifter = ARMS[arm]
-            voices = [change(v) for v in drawn]
-            with patch.object(dg, "_LIFTER_SECONDS", lifter):
-                heard = sel.disguised(part, voices)
-                outs = [aac_round_trip(dg.transform(x[None], rate, v, speech)[0], rate) for v in voices]
-            record = records[arm]
-            record["stoi"].append([stoi(x, out, rate) for out in outs])
-            for m in MODELS:
-                if not own:  # unseen keeps its first draw then: every rule does here
-                    record[f"dist_{m}"].append([1.0] + [0.0] * (len(voices) - 1))
-                else:
-                    record[f"dist_{m}"].append([1.0 - speaker.similarity(own[m], o) for o in embed[m](heard)])
-                record[f"out_{m}"].append(np.array(embed[m](outs)))
-                record[f"orig_{m}"].append(originals[m])
-        if i % 10 == 9:
-            print(f"{i + 1}/{len(test)} halves, {time.perf_counter() - started:.0f} s, load {os.getloadavg()[0]:.1f}")
+    with patch.multiple(dg, **BEFORE):  # the disguise the arms change: as shipped until 2026-12-06 19:00 UTC
+        for i, x in enumerate(test):
+            speech = vad.hear(x).spans
+            found = dg.profile(x[None], rate)
+            part = sel.excerpt(x, speech)
+            drawn = [dg.draw(rng, found) for _ in range(args.candidates)]
+            originals = {m: embed[m]([x])[0] for m in MODELS}
+            own = {m: embed[m]([part])[0] for m in MODELS} if part.size >= sel.MIN_SECONDS * rate else {}
+            for arm in arms:
+                change, lifter = ARMS[arm]
+                voices = [change(v) for v in drawn[: args.use or None]]
+                with patch.object(dg, "ENVELOPE_LIFTER_SECONDS", lifter):
+                    heard = sel.disguised(part, voices)
+                    outs = [aac_round_trip(dg.transform(x[None], rate, v, speech)[0], rate) for v in voices]
+                record = records[arm]
+                record["stoi"].append([stoi(x, out, rate) for out in outs])
+                for m in MODELS:
+                    if not own:  # unseen keeps its first draw then: every rule does here
+                        record[f"dist_{m}"].append([1.0] + [0.0] * (len(voices) - 1))
+                    else:
+                        record[f"dist_{m}"].append([1.0 - speaker.similarity(own[m], o) for o in embed[m](heard)])
+                    record[f"out_{m}"].append(np.array(embed[m](outs)))
+                    record[f"orig_{m}"].append(originals[m])
+            if i % 10 == 9:
+                print(
+                    f"{i + 1}/{len(test)} halves, {time.perf_counter() - started:.0f} s, load {os.getloadavg()[0]:.1f}"
+                )
     for arm, record in records.items():
         # the shipped disguise alone where it is written to --out itself; every arm in a folder of its name beside it
         path = args.out if arms == ["shipped"] else args.out.parent / arm / args.out.name
@@ -342,6 +396,9 @@ def arms(args: argparse.Namespace) -> None:
     for arm in [a for a in ARMS if a != "shipped" and (args.folder / a).is_dir()]:
         data = _load([args.folder / arm / n for n in names])
         assert np.array_equal(data["speakers"], base["speakers"])
+        if data["dist_ge2e"].shape[1] < k:  # a screen (`pool --use N`): each draw as it is, no choice
+            _screen(arm, base, data)
+            continue
         for count in sorted({4, 6, k}):
             a, b = choose(base, SHIPPED, count), choose(data, SHIPPED, count)
             rows = np.arange(len(a))
@@ -358,6 +415,41 @@ def arms(args: argparse.Namespace) -> None:
             picks = _two_runs(data)
             cells = [f"{100 * _lazy(data, picks, m):.1f} vs {100 * lazy[m]:.1f}" for m in MODELS]
             print(f"| {arm} lazy (4+4) | " + " | ".join(cells) + " |", flush=True)
+
+
+def _screen(arm: str, base: dict, data: dict) -> None:
+    """An arm measured on the first few draws only, each kept as it is (no choice), against the shipped arm's same
+    draws: per network, the mean of each draw's ignorant EER and how far the speaker's own trial lies above the
+    others (z, below), with the difference and a 90% interval over speakers; the outputs' mean STOI."""
+    draws = data["dist_ge2e"].shape[1]
+    cells = []
+    for m in MODELS:
+        eers = [ignorant(d, np.full(len(d["speakers"]), j), m) for d in (base, data) for j in range(draws)]
+        before, after = np.mean(eers[:draws]), np.mean(eers[draws:])
+        diff = _by_speaker(_closeness(data, m, draws) - _closeness(base, m, draws), data["speakers"])
+        half = 1.645 * diff.std(ddof=1) / np.sqrt(len(diff))
+        cells.append(f"{100 * after:.1f} ({100 * (after - before):+.1f}); z {diff.mean():+.2f} ± {half:.2f}")
+    stoi = f"{data['stoi'].mean():.3f} vs {base['stoi'][:, :draws].mean():.3f}"
+    print(f"| {arm} (each of {draws} draws) | " + " | ".join(cells) + f" | {stoi} |", flush=True)
+
+
+def _closeness(data: dict, model: str, draws: int) -> np.ndarray:
+    """Per half, the mean over its first `draws` outputs of the ignorant attacker's same-speaker score as a z-score
+    among that output's different-speaker scores: lower is farther from the speaker (what raises the EER)."""
+    speakers, out = data["speakers"], data[f"out_{model}"][:, :draws]
+    scores = np.einsum("ijd,kd->ijk", out, data[f"orig_{model}"])  # half, draw, original
+    same = speakers[:, None] == speakers[None, :]
+    other = same & ~np.eye(len(speakers), dtype=bool)
+    z = np.empty(len(speakers))
+    for i in range(len(speakers)):
+        rest = scores[i][:, ~same[i]]
+        z[i] = np.mean((scores[i][:, other[i]].mean(axis=1) - rest.mean(axis=1)) / rest.std(axis=1))
+    return z
+
+
+def _by_speaker(values: np.ndarray, speakers: np.ndarray) -> np.ndarray:
+    """`values` (per half) averaged per speaker: the halves of one speaker are not independent."""
+    return np.array([values[speakers == s].mean() for s in np.unique(speakers)])
 
 
 def _paired(base: dict, a: np.ndarray, data: dict, b: np.ndarray, model: str, n: int = 200) -> tuple:
@@ -381,6 +473,7 @@ def main() -> int:
     p.add_argument("--candidates", type=int, default=8)
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--use", type=int, default=0, help="disguise only the first N draws (all are drawn: they pair)")
     p.add_argument("--arms", default="shipped", help=f"changes of the disguise, on the same draws: {', '.join(ARMS)}")
     r = sub.add_parser("rules", help="every rule's ignorant EERs from the chunks")
     r.add_argument("paths", nargs="+", type=Path)

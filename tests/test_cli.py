@@ -655,6 +655,28 @@ def test_interrupt_between_files_keeps_finished_ones(
     assert "interrupted" in line
 
 
+def test_a_library_exiting_mid_run_is_a_stop_with_its_line(
+    small_tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from unseen import cli, kinds
+
+    real = kinds.process
+    calls: list[object] = []
+
+    def process_then_exit(*args: object) -> object:
+        calls.append(args)
+        if len(calls) == 3:
+            sys.exit(1)  # as Ray's own SIGTERM handler does
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(kinds, "process", process_then_exit)
+    out = tmp_path / "out"
+    assert cli.main([str(small_tree), "-o", str(out)]) == 130
+    assert sorted(p.name for p in files_under(out)) == ["a.png", "b.jpg"]
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("unseen: interrupted; 2 files written")
+
+
 def test_outputs_match_in_process_and_in_a_child(sample_copy: Path, tmp_path: Path) -> None:
     from unseen import cli
 

@@ -177,8 +177,10 @@ def test_sigterm_stops_a_ray_run_with_one_line(tmp_path: Path) -> None:
             if (tmp_path / "out").is_dir() and any((tmp_path / "out").glob("p*.png")):
                 break
             time.sleep(0.05)
+        ended = proc.poll()  # a run that ended by itself cannot be signalled (send_signal does nothing then)
         proc.send_signal(signal.SIGTERM)
         _, stderr = proc.communicate(timeout=120)
+    assert ended is None, f"the run ended by itself (exit {ended}) before it was signalled: {stderr!r}"
     assert proc.returncode == 130, stderr
     assert stderr.strip().splitlines()[-1].startswith("unseen: interrupted;"), stderr
     assert all(line.startswith("unseen: ") for line in stderr.strip().splitlines()), stderr

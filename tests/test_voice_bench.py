@@ -106,3 +106,27 @@ def test_pool_total_is_the_shipped_choice() -> None:
         rows = np.stack([data["dist_ge2e"][i, :6], data["dist_res2net"][i, :6]])
         assert pick == int(np.argmax(vcp.sel.totals(rows, (vcp.sel.GE2E_WEIGHT, 1.0))))
     assert vcp.SHIPPED == {"ge2e": vcp.sel.GE2E_WEIGHT, "res2net": 1.0}
+
+
+def test_a_screen_of_two_draws_reads_each_draw_without_a_choice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`pool --use 2` arms are read draw by draw against the shipped arm's same two draws: an identical arm moves
+    nothing, and one whose outputs lie farther from the speaker lowers the speaker's own trials' z-score."""
+    rng = np.random.default_rng(2)
+    shipped = _pool(rng, 20, away=0.5)
+    far = {**shipped, **{k: v for k, v in _pool(rng, 20, away=4.0).items() if k.startswith("out_")}}
+
+    def first_two(data: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {k: v[:, :2] if k.startswith(("dist_", "out_", "stoi")) else v for k, v in data.items()}
+
+    for arm, data in {"shipped": shipped, "range-low": first_two(shipped), "monotone": first_two(far)}.items():
+        (tmp_path / arm).mkdir()
+        np.savez(tmp_path / arm / "p0.npz", **data)
+    vcp.arms(vcp.argparse.Namespace(folder=tmp_path))
+    rows = {line.split(" | ")[0]: line for line in capsys.readouterr().out.splitlines() if "each of 2 draws" in line}
+    same, farther = rows["| range-low (each of 2 draws)"], rows["| monotone (each of 2 draws)"]
+    assert same.count("(+0.0); z +0.00 ± 0.00") == len(vcp.MODELS), same
+    zs = [float(cell.split("z ")[1].split(" ±")[0]) for cell in farther.split(" | ")[1:-1]]
+    assert len(zs) == len(vcp.MODELS) and all(z < -1 for z in zs), farther
+    assert (vcp._closeness(far, "ge2e", 2) < vcp._closeness(shipped, "ge2e", 2)).mean() > 0.9

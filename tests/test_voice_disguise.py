@@ -19,14 +19,20 @@ VOICES = SHARED_DATA / "voices"
 RATE = 48000
 
 
-def vowel(seconds: float = 1.5, rate: int = RATE, f0: float = 140.0, channels: int = 2) -> np.ndarray:
+def vowel(
+    seconds: float = 1.5,
+    rate: int = RATE,
+    f0: float = 140.0,
+    channels: int = 2,
+    formants: tuple[float, ...] = (700, 1200, 2600),
+) -> np.ndarray:
     """A vowel-like sound: harmonics of f0 shaped by three formant peaks, with a little vibrato."""
     t = np.arange(int(seconds * rate)) / rate
     phase = 2 * np.pi * np.cumsum(f0 * (1 + 0.01 * np.sin(2 * np.pi * 5 * t))) / rate
     signal = np.zeros_like(t)
     for k in range(1, int(5000 / f0)):
         f = k * f0
-        gain = sum(np.exp(-(((f - c) / 120) ** 2)) for c in (700, 1200, 2600)) + 0.02
+        gain = sum(np.exp(-(((f - c) / 120) ** 2)) for c in formants) + 0.02
         signal += gain * np.sin(k * phase)
     signal *= 0.5 / np.max(np.abs(signal))
     return np.tile(signal.astype(np.float32), (channels, 1))
@@ -58,6 +64,36 @@ def test_channels_share_one_draw_and_a_seed_repeats_it() -> None:
     y = dg.disguise(x, RATE, np.random.default_rng(7))
     np.testing.assert_array_equal(y[0], y[1])  # identical channels in, identical out: one set of parameters
     np.testing.assert_array_equal(y, dg.disguise(x, RATE, np.random.default_rng(7)))
+
+
+def test_the_envelope_is_averaged_over_its_frames() -> None:
+    env = np.zeros((20, 6), dtype=np.float32)
+    assert dg.over_time(env, 1) is env  # 1: as it is
+    env[10] = 5.0
+    smooth = dg.over_time(env, 5)
+    np.testing.assert_allclose(smooth[:, 0], [0] * 8 + [1.0] * 5 + [0] * 7, atol=1e-6)  # spread, its sum kept
+    np.testing.assert_allclose(dg.over_time(np.full((3, 4), 2.0), 5), 2.0)  # the ends repeat their frames
+
+
+def test_every_block_s_warped_envelope_is_averaged_over_envelope_frames(monkeypatch: pytest.MonkeyPatch) -> None:
+    rate = 16000
+    x = vowel(20.0, rate, channels=1)  # two blocks
+    voice = dg.draw(np.random.default_rng(3), dg.profile(x, rate))
+    seen: list[tuple[int, int]] = []
+    real = dg.over_time
+
+    def spy(log_envelope: np.ndarray, frames: int) -> np.ndarray:
+        seen.append((log_envelope.shape[0], frames))
+        return real(log_envelope, frames)
+
+    monkeypatch.setattr(dg, "over_time", spy)
+    monkeypatch.setattr(dg, "ENVELOPE_FRAMES", 1)
+    as_is = dg.transform(x, rate, voice)
+    monkeypatch.setattr(dg, "ENVELOPE_FRAMES", 5)
+    averaged = dg.transform(x, rate, voice)
+    assert [f for _, f in seen] == [1, 1, 5, 5] and all(n > 100 for n, _ in seen)  # each block, all its frames
+    assert averaged.shape == as_is.shape and np.isfinite(averaged).all()
+    assert np.max(np.abs(averaged - as_is)) > 0.01
 
 
 def test_two_runs_never_give_the_same_audio() -> None:

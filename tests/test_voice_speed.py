@@ -31,7 +31,7 @@ def test_the_cepstral_envelope_is_the_inverse_and_forward_fft_s() -> None:
         keep = max(2, int(rate * dg._LIFTER_SECONDS))
         cepstrum[:, keep : size - keep + 1] = 0.0
         expected = np.fft.rfft(cepstrum, axis=1).real
-        got = dg._log_envelope(magnitude, rate)
+        got = dg._log_envelope(magnitude, rate, dg._LIFTER_SECONDS)
         assert got.dtype == np.float32
         np.testing.assert_allclose(got, expected, atol=2e-5 * np.abs(expected).max())
 
@@ -124,7 +124,7 @@ def test_an_enveloped_excitation_is_the_excitation_times_its_envelope_at_unit_po
     length = (frames - 5) * size // 4
     args = (np.full(frames, 130.0), np.full(frames, 0.8), np.ones(frames, bool), np.ones(frames), 130.0)
     source = ex.draw(np.random.default_rng(9))
-    envelope = dg._log_envelope(_magnitudes(frames, size // 2 + 1, seed=4) + 1e-3, rate)
+    envelope = dg._log_envelope(_magnitudes(frames, size // 2 + 1, seed=4) + 1e-3, rate, dg._LIFTER_SECONDS)
     plain = ex.spectra(*args, source, rate, size, length)
     enveloped = ex.spectra(*args, source, rate, size, length, envelope=envelope)
     # A frame wholly in the padding around the signal holds no sound (the noise is a signal's, padded as the

@@ -80,8 +80,8 @@ class Batch:
             future = self._pending.popleft()
             try:
                 self.reports.append(future.result())
-            except (CancelledError, KeyboardInterrupt):
-                continue  # never started, or the interruption itself
+            except (CancelledError, KeyboardInterrupt, SystemExit):
+                continue  # never started, or the interruption itself (a library's sys.exit too)
         return self.reports
 
     def written(self) -> int:

@@ -103,8 +103,10 @@ def _run(config: RunConfig) -> int:
             pass
         stop.check()  # a signal during the last file: that file was not published
         report.files = batch.reports
-    except (KeyboardInterrupt, Interrupted):
-        stop.request()  # also when the interruption came from a worker: nothing more is published
+    except (KeyboardInterrupt, Interrupted, SystemExit):
+        # also when the interruption came from a worker, or a library ended the run with sys.exit (Ray's SIGTERM
+        # handler does, where it got the signal first): nothing more is published, and the run says what it wrote
+        stop.request()
         report.interrupted = True
         report.files = batch.drain()  # with the photos in flight: published before the signal, or not at all
     report.seconds = round(time.perf_counter() - started, 3)
