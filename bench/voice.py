@@ -523,14 +523,23 @@ METHODS: dict[str, Method] = {
     "select-16": _heard(16),
     # the envelope smoother in frequency (a 1-ms lifter) and in time (5 frames), and the formant scale reaching
     # 1.5x as far (bench/voice_choice_pool.py's smooth-time and fws-time arms, through the module's constants):
-    # fws-time is what select-10 is since 2026-12-06 19:00 UTC; -before is select-10 until then, bit for bit
+    # fws (the two without the time) is what select-10 is since 2026-12-06 19:00 UTC; -before is select-10 until
+    # then, bit for bit
     "select-10-smooth-time": _constants(
         _heard(10), **{**BEFORE, "ENVELOPE_LIFTER_SECONDS": 0.001, "ENVELOPE_FRAMES": 5}
     ),
     "select-10-fws-time": _constants(
         _heard(10), ENVELOPE_LIFTER_SECONDS=0.001, ENVELOPE_FRAMES=5, FORMANT_SHIFT=(0.225, 0.375)
     ),
+    "select-10-fws": _constants(
+        _heard(10), **{**BEFORE, "ENVELOPE_LIFTER_SECONDS": 0.001, "FORMANT_SHIFT": (0.225, 0.375)}
+    ),
     "select-10-before": _constants(_heard(10), **BEFORE),
+    # one draw, each part of that change alone (for the words: bench/voice.py --wer-only)
+    "disguise-before": _constants(_shipped, **BEFORE),
+    "disguise-time": _constants(_shipped, **{**BEFORE, "ENVELOPE_FRAMES": 5}),
+    "disguise-smooth": _constants(_shipped, **{**BEFORE, "ENVELOPE_LIFTER_SECONDS": 0.001}),
+    "disguise-formants": _constants(_shipped, **{**BEFORE, "FORMANT_SHIFT": (0.225, 0.375)}),
     # the six draws without the upper band (_NOBAND): the shipped choice before the band (2026-12-06), bit for bit
     "select-6-noband": _heard_noband(6, lambda voice, _: voice),
     "select-6-ungated": _heard(6, gated=False),

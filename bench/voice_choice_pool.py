@@ -66,7 +66,7 @@ def _embedders() -> dict:
 # every candidate's drawn voice and the envelope's lifter (seconds of quefrency kept; the shipped 1.5 ms) for the
 # transform alone, so the draws, the profile and the speakers are the same in every arm. "shipped" is the disguise
 # as shipped until 2026-12-06 19:00 UTC (bench/voice.py's BEFORE: `pool` runs with it, so that the arms measured
-# then pair with any added later); fws-time is what unseen ships since.
+# then pair with any added later); formant-wide-smooth is what unseen ships since.
 _LIFTER = 0.0015  # BEFORE's
 ARMS: dict[str, tuple[Callable[[dg.Voice], dg.Voice], float]] = {
     "shipped": (lambda v: v, _LIFTER),

@@ -47,7 +47,7 @@ from .vad import Span
 PITCH_SEMITONES = (2.0, 4.0)  # |shift| of F0, either direction
 MCADAMS_ALPHA = (0.8, 1.2)  # φ → φ^α at a 16 kHz reference; 1 is no change
 # |log| of the global formant scale, either direction (25-46% up, 20-31% down); (0.15, 0.25) until 2026-12-06 19:00
-# UTC: 1.5x as far, with the smoother envelope below, moved both networks in no choice 2.6-4.1 points (docs/voices.md)
+# UTC: 1.5x as far, with the smoother envelope below, moved the networks in no choice farther (docs/voices.md)
 FORMANT_SHIFT = (0.225, 0.375)
 WARP_BENDS = 3  # slow random sines of log-frequency added to the warp
 WARP_BEND_SIZE = 0.05  # each bend's largest |log| frequency change
@@ -96,11 +96,12 @@ DESCRIPTION = (
 )
 
 _LIFTER_SECONDS = 0.0015  # quefrencies kept for the profile's envelope: below the period of a 600 Hz voice
-# The envelope the transform moves: smoother than the profile's (1 ms of quefrency) and averaged over 5 frames (62
-# ms): its detail and how fast it moves are the speaker's own, and speaker networks read them (docs/voices.md, "What
-# the networks in no choice read"). 1.5 ms and 1 frame (none) until 2026-12-06 19:00 UTC.
+# The envelope the transform moves: smoother than the profile's (1 ms of quefrency; 1.5 until 2026-12-06 19:00 UTC):
+# its detail is the speaker's own, and speaker networks read it. ENVELOPE_FRAMES > 1 averages it over that many
+# frames (5: 62 ms): measured, not shipped, as it cost pocketsphinx 9 points of words for nothing a network in no
+# choice read after the choice (docs/voices.md, "The envelope smoother, the formants farther").
 ENVELOPE_LIFTER_SECONDS = 0.001
-ENVELOPE_FRAMES = 5
+ENVELOPE_FRAMES = 1
 # The envelope warp and the pitch shift fade out between these: above them (cymbals, hiss) nothing moves. The
 # verifier hears up to 8 kHz: warps that faded from 4 kHz left its top octave untouched and measured worse.
 _WARP_FULL_HZ, _WARP_NONE_HZ = 7000.0, 11000.0
@@ -615,7 +616,7 @@ def _inside(spans: Sequence[Span], times: np.ndarray) -> np.ndarray:
 def over_time(log_envelope: np.ndarray, frames: int) -> np.ndarray:
     """Each frame's log envelope (frames × bins) averaged with its neighbours', `frames` in all (1: as it is; the
     block's first and last frames repeated beyond its ends). How fast a vocal tract moves from one sound to the
-    next is the speaker's own, and a speaker network reads it; 5 frames (62 ms) left STOI where it was."""
+    next is the speaker's own, and a speaker network reads it (measured, not shipped: ENVELOPE_FRAMES)."""
     if frames <= 1:
         return log_envelope
     return uniform_filter1d(log_envelope, frames, axis=0, mode="nearest")
