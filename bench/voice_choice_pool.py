@@ -65,7 +65,7 @@ def _embedders() -> dict:
 # Changes of the disguise judged against the shipped one on the same draws (`pool --arms`): each arm changes
 # every candidate's drawn voice and the envelope's lifter (seconds of quefrency kept; the shipped 1.5 ms) for the
 # transform alone, so the draws, the profile and the speakers are the same in every arm. "shipped" is the disguise
-# as shipped until 2026-12-06 19:00 UTC (bench/voice.py's BEFORE: `pool` runs with it, so that the arms measured
+# as shipped until 2026-12-06 19:35 UTC (bench/voice.py's BEFORE: `pool` runs with it, so that the arms measured
 # then pair with any added later); formant-wide-smooth is what unseen ships since.
 _LIFTER = 0.0015  # BEFORE's
 ARMS: dict[str, tuple[Callable[[dg.Voice], dg.Voice], float]] = {
@@ -149,7 +149,7 @@ def pool(args: argparse.Namespace) -> None:
     arms = args.arms.split(",")
     records = {arm: _record(speakers) for arm in arms}
     started = time.perf_counter()
-    with patch.multiple(dg, **BEFORE):  # the disguise the arms change: as shipped until 2026-12-06 19:00 UTC
+    with patch.multiple(dg, **BEFORE):  # the disguise the arms change: as shipped until 2026-12-06 19:35 UTC
         for i, x in enumerate(test):
             speech = vad.hear(x).spans
             found = dg.profile(x[None], rate)

@@ -46,7 +46,7 @@ from .vad import Span
 # The ranges the parameters are drawn from (docs/voices.md: how they were chosen, and what else was tried).
 PITCH_SEMITONES = (2.0, 4.0)  # |shift| of F0, either direction
 MCADAMS_ALPHA = (0.8, 1.2)  # φ → φ^α at a 16 kHz reference; 1 is no change
-# |log| of the global formant scale, either direction (25-46% up, 20-31% down); (0.15, 0.25) until 2026-12-06 19:00
+# |log| of the global formant scale, either direction (25-46% up, 20-31% down); (0.15, 0.25) until 2026-12-06 19:35
 # UTC: 1.5x as far, with the smoother envelope below, moved the networks in no choice farther (docs/voices.md)
 FORMANT_SHIFT = (0.225, 0.375)
 WARP_BENDS = 3  # slow random sines of log-frequency added to the warp
@@ -96,7 +96,7 @@ DESCRIPTION = (
 )
 
 _LIFTER_SECONDS = 0.0015  # quefrencies kept for the profile's envelope: below the period of a 600 Hz voice
-# The envelope the transform moves: smoother than the profile's (1 ms of quefrency; 1.5 until 2026-12-06 19:00 UTC):
+# The envelope the transform moves: smoother than the profile's (1 ms of quefrency; 1.5 until 2026-12-06 19:35 UTC):
 # its detail is the speaker's own, and speaker networks read it. ENVELOPE_FRAMES > 1 averages it over that many
 # frames (5: 62 ms): measured, not shipped, as it cost pocketsphinx 9 points of words for nothing a network in no
 # choice read after the choice (docs/voices.md, "The envelope smoother, the formants farther").
