@@ -415,7 +415,7 @@ BEFORE: dict[str, object] = {"ENVELOPE_LIFTER_SECONDS": 0.0015, "ENVELOPE_FRAMES
 _SHIPPED = {
     "pitch": dg.PITCH_SEMITONES,
     "alpha": dg.MCADAMS_ALPHA,
-    "formant": (0.15, 0.25),  # dg.FORMANT_SHIFT when these were measured (1.5x as far since 2026-12-06 19:35 UTC)
+    "formant": BEFORE["FORMANT_SHIFT"],  # dg.FORMANT_SHIFT when these were measured (1.5x as far since then)
     "bend": dg.WARP_BEND_SIZE,
     "colour": dg.COLOUR_DB,
     "drift": (dg.WOBBLE_SEMITONES, dg.DRIFT),
@@ -523,16 +523,12 @@ METHODS: dict[str, Method] = {
     "select-16": _heard(16),
     # the envelope smoother in frequency (a 1-ms lifter) and in time (5 frames), and the formant scale reaching
     # 1.5x as far (bench/voice_choice_pool.py's smooth-time and fws-time arms, through the module's constants):
-    # fws (the two without the time) is what select-10 is since 2026-12-06 19:35 UTC; -before is select-10 until
-    # then, bit for bit
+    # select-10 is fws-time without the time since 2026-12-06 19:35 UTC; -before is select-10 until then, bit for bit
     "select-10-smooth-time": _constants(
         _heard(10), **{**BEFORE, "ENVELOPE_LIFTER_SECONDS": 0.001, "ENVELOPE_FRAMES": 5}
     ),
     "select-10-fws-time": _constants(
         _heard(10), ENVELOPE_LIFTER_SECONDS=0.001, ENVELOPE_FRAMES=5, FORMANT_SHIFT=(0.225, 0.375)
-    ),
-    "select-10-fws": _constants(
-        _heard(10), **{**BEFORE, "ENVELOPE_LIFTER_SECONDS": 0.001, "FORMANT_SHIFT": (0.225, 0.375)}
     ),
     "select-10-before": _constants(_heard(10), **BEFORE),
     # one draw, each part of that change alone (for the words: bench/voice.py --wer-only)

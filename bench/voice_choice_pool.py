@@ -67,14 +67,11 @@ def _embedders() -> dict:
 # transform alone, so the draws, the profile and the speakers are the same in every arm. "shipped" is the disguise
 # as shipped until 2026-12-06 19:35 UTC (bench/voice.py's BEFORE: `pool` runs with it, so that the arms measured
 # then pair with any added later); formant-wide-smooth is what unseen ships since.
-_LIFTER = 0.0015  # BEFORE's
+_LIFTER = BEFORE["ENVELOPE_LIFTER_SECONDS"]
 ARMS: dict[str, tuple[Callable[[dg.Voice], dg.Voice], float]] = {
     "shipped": (lambda v: v, _LIFTER),
     "smooth": (lambda v: v, 0.001),  # the 1-ms lifter of bench/voice.py's band-smooth (the profile keeps 1.5)
-    "low": (
-        lambda v: replace(v, split_hz=v.split_hz - 500.0),
-        _LIFTER,
-    ),  # the band's split in 2-3 kHz
+    "low": (lambda v: replace(v, split_hz=v.split_hz - 500.0), _LIFTER),  # the band's split in 2-3 kHz
     "smooth-low": (lambda v: replace(v, split_hz=v.split_hz - 500.0), 0.001),
     # farther from the speaker's own voice: the drawn log pitch ratio (at most an octave) or formant scale 1.5x
     "pitch-wide": (lambda v: replace(v, pitch=_power(v.pitch, 1.5, 2.0)), _LIFTER),
@@ -94,10 +91,7 @@ ARMS: dict[str, tuple[Callable[[dg.Voice], dg.Voice], float]] = {
     "monotone": (lambda v: _sourced(v, lambda s: replace(s, range=0.0)), _LIFTER),
     "dynamics": (lambda v: _sourced(v, lambda s: replace(s, dynamics=0.5)), _LIFTER),
     "breath-more": (lambda v: _sourced(v, lambda s: replace(s, breath=s.breath + 0.2)), _LIFTER),
-    "voiced-low": (
-        lambda v: _sourced(v, lambda s: replace(s, voiced_hz=s.voiced_hz * 0.6)),
-        _LIFTER,
-    ),
+    "voiced-low": (lambda v: _sourced(v, lambda s: replace(s, voiced_hz=s.voiced_hz * 0.6)), _LIFTER),
     "alpha-wide": (lambda v: replace(v, alpha=2 * v.alpha - 1), _LIFTER),
     "bends-wide": (lambda v: replace(v, bends=tuple(3 * b for b in v.bends)), _LIFTER),
     "contrast": (lambda v: replace(v, reshape=_contrast(v.seed)), _LIFTER),
@@ -127,10 +121,9 @@ def _contrast(seed: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
 
 
 def _over_frames(frames: int) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    """The warped log envelope averaged over `frames` frames (time), every frequency alike."""
-    from scipy.ndimage import uniform_filter1d  # type: ignore[import-untyped]
-
-    return lambda env, freqs: uniform_filter1d(env, frames, axis=0, mode="nearest")
+    """The warped log envelope averaged over `frames` frames (time), every frequency alike: `dg.over_time` as a
+    reshape (what `ENVELOPE_FRAMES` does, where the arms' BEFORE keeps it at 1)."""
+    return lambda env, _freqs: dg.over_time(env, frames)
 
 
 def _power(ratio: float, power: float, most: float) -> float:
@@ -391,7 +384,8 @@ def arms(args: argparse.Namespace) -> None:
         stoi = base["stoi"][np.arange(len(a)), a].mean()
         print(f"| shipped | {count} | " + " | ".join(cells) + f" | {stoi:.3f} |", flush=True)
     if k >= 8:
-        lazy = {m: _lazy(base, _two_runs(base), m) for m in MODELS}
+        picks = _two_runs(base)
+        lazy = {m: _lazy(base, picks, m) for m in MODELS}
         print("| shipped lazy (4+4) | " + " | ".join(f"{100 * lazy[m]:.1f}" for m in MODELS) + " |")
     for arm in [a for a in ARMS if a != "shipped" and (args.folder / a).is_dir()]:
         data = _load([args.folder / arm / n for n in names])
